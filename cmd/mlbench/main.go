@@ -29,12 +29,16 @@ func newApp() *cli.App {
 		EnableBashCompletion: true,
 		Flags:                globalFlags(),
 		Commands:             commands(),
+		// main alone prints errors and picks the exit code.
+		ExitErrHandler: func(*cli.Context, error) {},
 	}
 }
 
 // commands lists every subcommand; keep it sorted by name.
 func commands() []*cli.Command {
-	return []*cli.Command{}
+	return []*cli.Command{
+		configCommand,
+	}
 }
 
 // exitCode prints err (once, here and nowhere else) and maps it to an exit status.

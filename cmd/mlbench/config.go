@@ -1,0 +1,97 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/mlbench/mlbench/configs"
+)
+
+// globalFlags are accepted before any subcommand and by every subcommand.
+func globalFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "YAML config `FILE` layered over the embedded defaults", EnvVars: []string{"MLBENCH_CONFIG"}},
+		&cli.StringSliceFlag{Name: "set", Usage: "override one config key, e.g. --set search.uct_c=0.8 (repeatable)"},
+	}
+}
+
+// loadConfig builds the effective config for a command. flagKeys maps the
+// command's own flags to config key paths; those set on the command line
+// win over everything else.
+func loadConfig(c *cli.Context, flagKeys map[string]string) (*configs.Config, error) {
+	opts := configs.Options{Flag: map[string]string{}}
+	for _, ctx := range c.Lineage() {
+		if opts.File == "" && ctx.IsSet("config") {
+			opts.File = ctx.String("config")
+		}
+	}
+	// --set may be given before and after the subcommand; outer first.
+	lineage := c.Lineage()
+	for i := len(lineage) - 1; i >= 0; i-- {
+		if lineage[i].Command == nil && i != len(lineage)-1 {
+			continue
+		}
+		opts.Sets = append(opts.Sets, lineage[i].StringSlice("set")...)
+	}
+	for flag, key := range flagKeys {
+		if c.IsSet(flag) {
+			opts.Flag[key] = flagValue(c, flag)
+		}
+	}
+	cfg, err := configs.Load(opts)
+	if err != nil {
+		return nil, cli.Exit(fmt.Sprintf("config: %v", err), 2)
+	}
+	return cfg, nil
+}
+
+// flagValue renders a flag's value as text the config setter parses.
+func flagValue(c *cli.Context, name string) string {
+	switch v := c.Value(name).(type) {
+	case cli.StringSlice:
+		return fmt.Sprint(v.Value())
+	case *cli.StringSlice:
+		return fmt.Sprint(v.Value())
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+var configCommand = &cli.Command{
+	Name:  "config",
+	Usage: "show the effective configuration",
+	Subcommands: []*cli.Command{{
+		Name:  "dump",
+		Usage: "print the effective config (defaults < --config < --set < MLBENCH_* env) as YAML",
+		Flags: globalFlags(),
+		Action: func(c *cli.Context) error {
+			cfg, err := loadConfig(c, nil)
+			if err != nil {
+				return err
+			}
+			b, err := cfg.YAML()
+			if err != nil {
+				return err
+			}
+			_, err = c.App.Writer.Write(b)
+			return err
+		},
+	}, {
+		Name:  "keys",
+		Usage: "list every config key with its environment variable",
+		Action: func(c *cli.Context) error {
+			for _, k := range configs.Keys() {
+				fmt.Fprintf(c.App.Writer, "%-40s %s\n", k, configs.EnvName(k))
+			}
+			return nil
+		},
+	}, {
+		Name:  "defaults",
+		Usage: "print the embedded, documented default config",
+		Action: func(c *cli.Context) error {
+			_, err := c.App.Writer.Write(configs.DefaultYAML())
+			return err
+		},
+	}},
+}
