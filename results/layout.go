@@ -1,0 +1,308 @@
+package results
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// File and directory names inside a run directory. The harness writes them;
+// Collect and the reports read them.
+const (
+	ManifestFile = "manifest.json"
+	ResultsFile  = "results.parquet"
+	ItemsDir     = "items"
+	StatusFile   = "status.json"
+	GradeFile    = "grade.json"
+	NodesDir     = "nodes"
+	BestDir      = "best"
+	// BestNodeIDFile (inside BestDir) holds the id of the graded node.
+	BestNodeIDFile = "node_id"
+	// Files inside NodesDir/<node-id>/.
+	CodeFile       = "code.py"
+	StdoutFile     = "stdout.txt"
+	StderrFile     = "stderr.txt"
+	SubmissionFile = "submission.csv"
+)
+
+// ItemDir returns the directory of work item index in runDir.
+func ItemDir(runDir string, index int) string {
+	return filepath.Join(runDir, ItemsDir, strconv.Itoa(index))
+}
+
+// NodeDir returns the directory of one node's files inside an item directory.
+func NodeDir(itemDir, nodeID string) string {
+	return filepath.Join(itemDir, NodesDir, nodeID)
+}
+
+// Manifest is manifest.json: the work items of a run. The harness writes it
+// once when it plans the run; it never changes afterwards.
+type Manifest struct {
+	RunID     string         `json:"run_id"`
+	CreatedAt time.Time      `json:"created_at,omitzero"`
+	Items     []ManifestItem `json:"items"`
+}
+
+// ManifestItem is one work item: a task, a seed and a sweep point.
+type ManifestItem struct {
+	Index  int    `json:"index"`
+	TaskID string `json:"task_id"`
+	// Split is the task's MLE-Bench split (low, medium, high) from the
+	// competition registry, "" when the task is not in it.
+	Split string `json:"split"`
+	Seed  int    `json:"seed"`
+	// Params maps dotted config keys of the sweep point to their values as
+	// strings, e.g. {"search.uct_c": "0.5"}; empty outside a sweep.
+	Params map[string]string `json:"params,omitempty"`
+}
+
+// ParamsJSON returns the item's Params as the JSON object stored in the
+// params column: keys sorted, "{}" when empty.
+func (m ManifestItem) ParamsJSON() string {
+	return ParamsJSON(m.Params)
+}
+
+// ParamsJSON encodes params as a JSON object with sorted keys ("{}" for none).
+func ParamsJSON(params map[string]string) string {
+	if len(params) == 0 {
+		return "{}"
+	}
+	b, err := json.Marshal(params) // map keys are sorted by encoding/json
+	if err != nil {
+		return "{}" // unreachable: map[string]string always encodes
+	}
+	return string(b)
+}
+
+// Item states of ItemStatus.State.
+const (
+	StatePending   = "pending"
+	StateRunning   = "running"
+	StateDone      = "done"
+	StateFailed    = "failed"
+	StateCancelled = "cancelled"
+)
+
+// ItemStatus is items/<i>/status.json, rewritten atomically by the worker
+// on every state change. A missing file means pending.
+type ItemStatus struct {
+	State      string    `json:"state"`
+	Attempts   int       `json:"attempts"`
+	StartedAt  time.Time `json:"started_at,omitzero"`
+	FinishedAt time.Time `json:"finished_at,omitzero"`
+	Error      string    `json:"error,omitempty"`
+}
+
+// Finished reports whether the item reached a final state that counts as a
+// run in the medal tables: done, or failed (a failed item is a run without
+// a valid submission). Cancelled, pending and running items are missing.
+func (s ItemStatus) Finished() bool {
+	return s.State == StateDone || s.State == StateFailed
+}
+
+// Grade is items/<i>/grade.json: MLE-Bench's CompetitionReport of the
+// submission the agent chose, with the same field names. Nullable numbers
+// are pointers; NaN and ±Infinity written by Python's json are read as nil.
+type Grade struct {
+	CompetitionID    string   `json:"competition_id"`
+	Score            *float64 `json:"score"`
+	GoldThreshold    *float64 `json:"gold_threshold"`
+	SilverThreshold  *float64 `json:"silver_threshold"`
+	BronzeThreshold  *float64 `json:"bronze_threshold"`
+	MedianThreshold  *float64 `json:"median_threshold"`
+	AnyMedal         bool     `json:"any_medal"`
+	GoldMedal        bool     `json:"gold_medal"`
+	SilverMedal      bool     `json:"silver_medal"`
+	BronzeMedal      bool     `json:"bronze_medal"`
+	AboveMedian      bool     `json:"above_median"`
+	SubmissionExists bool     `json:"submission_exists"`
+	ValidSubmission  bool     `json:"valid_submission"`
+	IsLowerBetter    bool     `json:"is_lower_better"`
+	// CreatedAt is kept as written: Python's isoformat has no zone.
+	CreatedAt      string `json:"created_at,omitempty"`
+	SubmissionPath string `json:"submission_path"`
+}
+
+// Medal returns the medal of g as a Medal* constant (MedalNone for none).
+func (g Grade) Medal() string {
+	switch {
+	case g.GoldMedal:
+		return MedalGold
+	case g.SilverMedal:
+		return MedalSilver
+	case g.BronzeMedal:
+		return MedalBronze
+	}
+	return MedalNone
+}
+
+// ErrNoManifest is returned when a directory has no manifest.json.
+var ErrNoManifest = errors.New("results: no manifest.json (not a run directory)")
+
+// ReadManifest reads runDir/manifest.json.
+func ReadManifest(runDir string) (Manifest, error) {
+	var m Manifest
+	b, err := os.ReadFile(filepath.Join(runDir, ManifestFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return m, fmt.Errorf("read manifest in %s: %w", runDir, ErrNoManifest)
+	}
+	if err != nil {
+		return m, fmt.Errorf("read manifest: %w", err)
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return m, fmt.Errorf("parse %s: %w", filepath.Join(runDir, ManifestFile), err)
+	}
+	return m, nil
+}
+
+// ReadItemStatus reads itemDir/status.json; a missing file is pending.
+func ReadItemStatus(itemDir string) (ItemStatus, error) {
+	var s ItemStatus
+	b, err := os.ReadFile(filepath.Join(itemDir, StatusFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return ItemStatus{State: StatePending}, nil
+	}
+	if err != nil {
+		return s, fmt.Errorf("read status: %w", err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return s, fmt.Errorf("parse %s: %w", filepath.Join(itemDir, StatusFile), err)
+	}
+	if s.State == "" {
+		s.State = StatePending
+	}
+	return s, nil
+}
+
+// ReadGrade reads itemDir/grade.json. It returns an error wrapping
+// os.ErrNotExist when the item was not graded.
+func ReadGrade(itemDir string) (Grade, error) {
+	var g Grade
+	path := filepath.Join(itemDir, GradeFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return g, fmt.Errorf("read grade: %w", err)
+	}
+	if err := json.Unmarshal(sanitizeJSONNumbers(b), &g); err != nil {
+		return g, fmt.Errorf("parse %s: %w", path, err)
+	}
+	return g, nil
+}
+
+// ReadBestNodeID reads itemDir/best/node_id ("" when absent).
+func ReadBestNodeID(itemDir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(itemDir, BestDir, BestNodeIDFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read best node id: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// WriteJSON writes v as indented JSON to path atomically (temp file in the
+// same directory, fsync, rename). The harness uses it for manifest.json,
+// status.json and grade.json.
+func WriteJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", filepath.Base(path), err)
+	}
+	b = append(b, '\n')
+	return writeFileAtomic(path, func(f *os.File) error {
+		_, err := f.Write(b)
+		return err
+	})
+}
+
+// writeFileAtomic creates a temp file next to path, lets fill write it,
+// fsyncs, closes and renames it over path. On any error the temp file is
+// removed and path is untouched.
+func writeFileAtomic(path string, fill func(*os.File) error) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("create temp for %s: %w", filepath.Base(path), err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(tmp)
+		}
+	}()
+	if err = fill(f); err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", filepath.Base(path), err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", filepath.Base(path), err)
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("rename %s: %w", filepath.Base(path), err)
+	}
+	syncDir(dir)
+	return nil
+}
+
+// syncDir fsyncs a directory so a rename survives a power loss. Errors are
+// ignored: some filesystems (NFS among them) refuse fsync on directories.
+func syncDir(dir string) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	_ = d.Sync()
+	_ = d.Close()
+}
+
+// sanitizeJSONNumbers replaces the bare NaN, Infinity and -Infinity tokens
+// that Python's json module writes with null, leaving strings alone.
+func sanitizeJSONNumbers(b []byte) []byte {
+	if !bytes.Contains(b, []byte("NaN")) && !bytes.Contains(b, []byte("Infinity")) {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	inString, escaped := false, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if inString {
+			out = append(out, c)
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		switch {
+		case c == '"':
+			inString = true
+			out = append(out, c)
+		case bytes.HasPrefix(b[i:], []byte("NaN")):
+			out = append(out, "null"...)
+			i += len("NaN") - 1
+		case bytes.HasPrefix(b[i:], []byte("-Infinity")):
+			out = append(out, "null"...)
+			i += len("-Infinity") - 1
+		case bytes.HasPrefix(b[i:], []byte("Infinity")):
+			out = append(out, "null"...)
+			i += len("Infinity") - 1
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
+}
