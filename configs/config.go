@@ -32,22 +32,42 @@ type LLM struct {
 	Replay string `yaml:"replay"`
 	// Prices maps a model name to its price in USD per million tokens.
 	Prices map[string]Price `yaml:"prices"`
+	// Templates adds or replaces chat templates for steerable reasoning, by
+	// family name (deepseek-r1 and qwen3 are built in).
+	Templates map[string]ChatTemplate `yaml:"templates"`
 }
 
 // LLMRole is one model endpoint (the coder or the reviewer).
 type LLMRole struct {
-	Model       string         `yaml:"model"`
-	BaseURL     string         `yaml:"base_url"`
-	APIKeyEnv   string         `yaml:"api_key_env"`
-	Temperature float64        `yaml:"temperature"`
-	MaxTokens   int            `yaml:"max_tokens"`
-	Timeout     time.Duration  `yaml:"timeout"`
-	MaxRetries  int            `yaml:"max_retries"`
-	Extra       map[string]any `yaml:"extra"`
+	Model       string        `yaml:"model"`
+	BaseURL     string        `yaml:"base_url"`
+	APIKeyEnv   string        `yaml:"api_key_env"`
+	Temperature float64       `yaml:"temperature"`
+	MaxTokens   int           `yaml:"max_tokens"`
+	Timeout     time.Duration `yaml:"timeout"`
+	MaxRetries  int           `yaml:"max_retries"`
+	// FormatRetries is how often a reply without code (coder) or without a
+	// review (reviewer) is asked again with a reminder.
+	FormatRetries int            `yaml:"format_retries"`
+	Extra         map[string]any `yaml:"extra"`
 	// SteerableReasoning pre-fills the model's thinking through a raw
 	// completions endpoint (open reasoning models only).
 	SteerableReasoning bool   `yaml:"steerable_reasoning"`
 	Template           string `yaml:"template"`
+}
+
+// ChatTemplate renders a chat as the raw prompt text of one model family.
+// Message patterns contain {content}; the prompt is Prefix, the rendered
+// messages, Generation, then ThinkOpen and the pre-filled thinking.
+type ChatTemplate struct {
+	Prefix     string   `yaml:"prefix"`
+	System     string   `yaml:"system"`
+	User       string   `yaml:"user"`
+	Assistant  string   `yaml:"assistant"`
+	Generation string   `yaml:"generation"`
+	ThinkOpen  string   `yaml:"think_open"`
+	ThinkClose string   `yaml:"think_close"`
+	Stop       []string `yaml:"stop"`
 }
 
 // Price is a model's cost in USD per million tokens.
