@@ -1,0 +1,498 @@
+package grader
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"unsafe"
+)
+
+// Table is a CSV file held column by column: the whole file in one buffer
+// and, per column, the byte span of every cell. It reads files the way the
+// reference's pandas.read_csv does where it matters for grading: a header
+// row, RFC 4180 quoting, blank lines skipped, short rows padded with missing
+// cells, duplicate header names mangled to "name.1", empty header names
+// named "Unnamed: i", a UTF-8 byte-order mark ignored.
+//
+// A Table is immutable once built and safe for concurrent readers. Strings
+// it returns alias its buffer (no copy); they stay valid as long as the
+// strings are reachable.
+type Table struct {
+	buf    []byte
+	header []string
+	index  map[string]int
+	cols   [][]span
+	rows   int
+	lines  []int32 // 1-based file line of each data row, only when it differs from row+1
+}
+
+// span is one cell: buf[off:off+n]. Missing cells (short rows) have n == 0.
+type span struct {
+	off uint32
+	n   uint32
+}
+
+// maxTableBytes is the largest file a Table can hold (offsets are 32-bit).
+const maxTableBytes = math.MaxUint32
+
+// ReadTableFile reads and parses a CSV file. A file that cannot be read is an
+// ordinary error; a file that is not a well-formed CSV is an
+// *InvalidSubmission.
+func ReadTableFile(path string) (*Table, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read csv: %w", err)
+	}
+	return ParseTable(b)
+}
+
+// ParseTable parses a whole CSV file. The Table takes ownership of b (quoted
+// cells are unescaped in place). An empty file gives an empty Table with no
+// columns, as the reference's read_csv does.
+func ParseTable(b []byte) (*Table, error) {
+	if len(b) > maxTableBytes {
+		return nil, &InvalidSubmission{Reason: fmt.Sprintf("file of %d bytes is too large (limit %d)", len(b), maxTableBytes)}
+	}
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	p := parser{buf: b, line: 1}
+	t := &Table{buf: b, index: map[string]int{}}
+
+	// Header: the first non-blank record.
+	var head []span
+	for p.pos < len(b) {
+		p.skipBlankLines()
+		if p.pos >= len(b) {
+			break
+		}
+		rec, err := p.record(nil)
+		if err != nil {
+			return nil, err
+		}
+		head = rec
+		break
+	}
+	if head == nil {
+		return t, nil
+	}
+	t.header = make([]string, len(head))
+	seen := map[string]int{}
+	for j, s := range head {
+		name := string(b[s.off : s.off+s.n])
+		if name == "" {
+			name = "Unnamed: " + strconv.Itoa(j)
+		}
+		if k, dup := seen[name]; dup {
+			base := name
+			for {
+				k++
+				name = base + "." + strconv.Itoa(k)
+				if _, taken := seen[name]; !taken {
+					break
+				}
+			}
+			seen[base] = k
+		}
+		seen[name] = 0
+		t.header[j] = name
+		t.index[name] = j
+	}
+
+	// Estimate rows from the newline count to size the columns once.
+	est := bytes.Count(b[p.pos:], []byte{'\n'}) + 1
+	ncol := len(head)
+	t.cols = make([][]span, ncol)
+	for j := range t.cols {
+		t.cols[j] = make([]span, 0, est)
+	}
+	rec := make([]span, 0, ncol)
+	for {
+		p.skipBlankLines()
+		if p.pos >= len(b) {
+			break
+		}
+		startLine := p.line
+		var err error
+		rec, err = p.record(rec[:0])
+		if err != nil {
+			return nil, err
+		}
+		row := t.rows + 1
+		if len(rec) > ncol {
+			return nil, &InvalidSubmission{Row: row, Reason: fmt.Sprintf("has %d fields, the header has %d (line %d)", len(rec), ncol, startLine)}
+		}
+		for j := range ncol {
+			var s span
+			if j < len(rec) {
+				s = rec[j]
+			}
+			t.cols[j] = append(t.cols[j], s)
+		}
+		if startLine != row+1 || t.lines != nil {
+			if t.lines == nil {
+				t.lines = make([]int32, t.rows, est)
+				for i := range t.lines {
+					t.lines[i] = int32(i + 2)
+				}
+			}
+			t.lines = append(t.lines, int32(startLine))
+		}
+		t.rows++
+	}
+	return t, nil
+}
+
+// parser scans records out of a buffer, unescaping quoted cells in place.
+type parser struct {
+	buf  []byte
+	pos  int
+	line int
+}
+
+func (p *parser) skipBlankLines() {
+	for p.pos < len(p.buf) {
+		switch p.buf[p.pos] {
+		case '\n':
+			p.pos++
+			p.line++
+		case '\r':
+			p.pos++
+			if p.pos < len(p.buf) && p.buf[p.pos] == '\n' {
+				p.pos++
+			}
+			p.line++
+		default:
+			return
+		}
+	}
+}
+
+// record reads one record (up to and including its line end).
+func (p *parser) record(dst []span) ([]span, error) {
+	b := p.buf
+	for {
+		if p.pos < len(b) && b[p.pos] == '"' {
+			s, err := p.quoted()
+			if err != nil {
+				return nil, err
+			}
+			dst = append(dst, s)
+		} else {
+			start := p.pos
+			i := start
+			for i < len(b) {
+				c := b[i]
+				if c == ',' || c == '\n' || c == '\r' {
+					break
+				}
+				i++
+			}
+			dst = append(dst, span{off: uint32(start), n: uint32(i - start)})
+			p.pos = i
+		}
+		if p.pos >= len(b) {
+			return dst, nil
+		}
+		switch b[p.pos] {
+		case ',':
+			p.pos++
+			if p.pos >= len(b) {
+				// "a,b," at EOF: a trailing empty field.
+				dst = append(dst, span{off: uint32(p.pos)})
+				return dst, nil
+			}
+		case '\n':
+			p.pos++
+			p.line++
+			return dst, nil
+		case '\r':
+			p.pos++
+			if p.pos < len(b) && b[p.pos] == '\n' {
+				p.pos++
+			}
+			p.line++
+			return dst, nil
+		default:
+			// Text after a closing quote, e.g. "ab"c: keep it, as pandas does.
+			start := p.pos
+			for p.pos < len(b) && b[p.pos] != ',' && b[p.pos] != '\n' && b[p.pos] != '\r' {
+				p.pos++
+			}
+			last := &dst[len(dst)-1]
+			// Move the trailing text right after the unescaped content.
+			end := int(last.off + last.n)
+			n := copy(b[end:], b[start:p.pos])
+			last.n += uint32(n)
+		}
+	}
+}
+
+// quoted reads a quoted cell starting at p.pos (on the opening quote) and
+// leaves p.pos after the closing quote. The content is unescaped in place.
+func (p *parser) quoted() (span, error) {
+	b := p.buf
+	startLine := p.line
+	p.pos++ // opening quote
+	start := p.pos
+	w := start
+	for p.pos < len(b) {
+		c := b[p.pos]
+		if c == '"' {
+			if p.pos+1 < len(b) && b[p.pos+1] == '"' {
+				b[w] = '"'
+				w++
+				p.pos += 2
+				continue
+			}
+			p.pos++ // closing quote
+			return span{off: uint32(start), n: uint32(w - start)}, nil
+		}
+		if c == '\n' {
+			p.line++
+		}
+		b[w] = c
+		w++
+		p.pos++
+	}
+	return span{}, &InvalidSubmission{Reason: fmt.Sprintf("unterminated quoted field starting on line %d", startLine)}
+}
+
+// Len is the number of data rows.
+func (t *Table) Len() int { return t.rows }
+
+// Columns returns the column names in file order.
+func (t *Table) Columns() []string { return append([]string(nil), t.header...) }
+
+// Has reports whether the table has a column of that name.
+func (t *Table) Has(name string) bool {
+	_, ok := t.index[name]
+	return ok
+}
+
+// Line returns the 1-based line of the file on which data row i (0-based)
+// starts.
+func (t *Table) Line(i int) int {
+	if t.lines != nil {
+		return int(t.lines[i])
+	}
+	return i + 2
+}
+
+// Column returns the named column, or an *InvalidSubmission that lists the
+// columns the table has.
+func (t *Table) Column(name string) (Column, error) {
+	j, ok := t.index[name]
+	if !ok {
+		return Column{}, &InvalidSubmission{Column: name, Reason: fmt.Sprintf("column '%s' not found; columns are: %s", name, t.columnList())}
+	}
+	return Column{t: t, j: j, Name: name}, nil
+}
+
+// ColumnAt returns the j-th column in file order.
+func (t *Table) ColumnAt(j int) Column { return Column{t: t, j: j, Name: t.header[j]} }
+
+func (t *Table) columnList() string {
+	if len(t.header) == 0 {
+		return "(none: the file is empty)"
+	}
+	return strings.Join(t.header, ", ")
+}
+
+// Column is one column of a Table.
+type Column struct {
+	t    *Table
+	j    int
+	Name string
+}
+
+// Len is the number of cells (the table's row count).
+func (c Column) Len() int { return c.t.rows }
+
+// Bytes returns cell i (0-based row); the slice aliases the table's buffer
+// and must not be modified.
+func (c Column) Bytes(i int) []byte {
+	s := c.t.cols[c.j][i]
+	return c.t.buf[s.off : s.off+s.n : s.off+s.n]
+}
+
+// String returns cell i as a string without copying.
+func (c Column) String(i int) string {
+	s := c.t.cols[c.j][i]
+	if s.n == 0 {
+		return ""
+	}
+	return unsafe.String(&c.t.buf[s.off], int(s.n))
+}
+
+// Strings returns every cell as a string (the strings alias the buffer).
+func (c Column) Strings() []string {
+	out := make([]string, c.t.rows)
+	for i := range out {
+		out[i] = c.String(i)
+	}
+	return out
+}
+
+// IsNA reports whether cell i is one that pandas reads as missing (empty,
+// "NA", "nan", "null", "None", ...).
+func (c Column) IsNA(i int) bool { return isNA(c.String(i)) }
+
+// naStrings are pandas' default missing-value markers.
+var naStrings = map[string]bool{
+	"": true, "#N/A": true, "#N/A N/A": true, "#NA": true, "-1.#IND": true, "-1.#QNAN": true,
+	"-NaN": true, "-nan": true, "1.#IND": true, "1.#QNAN": true, "<NA>": true, "N/A": true,
+	"NA": true, "NULL": true, "NaN": true, "None": true, "n/a": true, "nan": true, "null": true,
+}
+
+func isNA(s string) bool {
+	if len(s) > 8 {
+		return false
+	}
+	return naStrings[s]
+}
+
+// Text returns cell i as pandas would present a string cell after
+// .astype(str): missing markers become "nan".
+func (c Column) Text(i int) string {
+	s := c.String(i)
+	if isNA(s) {
+		return "nan"
+	}
+	return s
+}
+
+// Float parses cell i as a number. Missing cells are NaN. Leading and
+// trailing spaces are allowed, as pandas allows them.
+func (c Column) Float(i int) (float64, error) {
+	s := c.String(i)
+	v, ok := parseNumber(s)
+	if !ok {
+		return 0, &InvalidSubmission{Row: i + 1, Column: c.Name, Reason: fmt.Sprintf("%s is not a number", quoteCell(s))}
+	}
+	return v, nil
+}
+
+// Floats parses the whole column as numbers (missing cells are NaN); the
+// first cell that is not a number gives an *InvalidSubmission naming it.
+func (c Column) Floats() ([]float64, error) {
+	out := make([]float64, c.t.rows)
+	if err := c.FloatsInto(out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// FloatsInto is Floats writing into dst, which must have Len() elements.
+func (c Column) FloatsInto(dst []float64) error {
+	spans := c.t.cols[c.j]
+	buf := c.t.buf
+	for i, s := range spans {
+		if s.n == 0 {
+			dst[i] = math.NaN()
+			continue
+		}
+		str := unsafe.String(&buf[s.off], int(s.n))
+		v, err := strconv.ParseFloat(str, 64)
+		if err != nil || hexPrefixed(str) {
+			var ok bool
+			if v, ok = parseNumber(str); !ok {
+				return &InvalidSubmission{Row: i + 1, Column: c.Name, Reason: fmt.Sprintf("%s is not a number", quoteCell(str))}
+			}
+		}
+		dst[i] = v
+	}
+	return nil
+}
+
+// Finite parses the column and also rejects missing and infinite values.
+func (c Column) Finite() ([]float64, error) {
+	v, err := c.Floats()
+	if err != nil {
+		return nil, err
+	}
+	for i, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, &InvalidSubmission{Row: i + 1, Column: c.Name, Reason: fmt.Sprintf("%s is not a finite number", quoteCell(c.String(i)))}
+		}
+	}
+	return v, nil
+}
+
+// Ints parses the column as integers; "3.0" is 3 (pandas reads integer
+// columns with a float cell as floats), "3.5" and missing cells are errors.
+func (c Column) Ints() ([]int64, error) {
+	out := make([]int64, c.t.rows)
+	for i := range out {
+		s := c.String(i)
+		if v, err := strconv.ParseInt(s, 10, 64); err == nil {
+			out[i] = v
+			continue
+		}
+		f, ok := parseNumber(s)
+		if !ok || math.IsNaN(f) || math.IsInf(f, 0) || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+			return nil, &InvalidSubmission{Row: i + 1, Column: c.Name, Reason: fmt.Sprintf("%s is not an integer", quoteCell(s))}
+		}
+		out[i] = int64(f)
+	}
+	return out, nil
+}
+
+// IsNumeric reports whether every cell parses as a number (missing cells
+// count as numbers, NaN), i.e. whether pandas would give the column a
+// numeric dtype.
+func (c Column) IsNumeric() bool {
+	for i := range c.t.rows {
+		if _, ok := parseNumber(c.String(i)); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// parseNumber parses s like pandas' float conversion: surrounding spaces are
+// allowed, missing markers are NaN, overflow is ±Inf; hex floats and digit
+// underscores (which strconv knows and pandas does not) are not numbers.
+func parseNumber(s string) (float64, bool) {
+	if hexPrefixed(strings.TrimSpace(s)) {
+		return 0, false
+	}
+	if v, err := strconv.ParseFloat(s, 64); err == nil {
+		return v, true
+	} else if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+		return v, true
+	}
+	t := strings.TrimSpace(s)
+	if isNA(t) {
+		return math.NaN(), true
+	}
+	if strings.ContainsRune(t, '_') {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil {
+		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+			return v, true
+		}
+		return 0, false
+	}
+	return v, true
+}
+
+// hexPrefixed reports a Go-style hex float ("0x1p-2"), which strconv accepts
+// and pandas does not.
+func hexPrefixed(s string) bool {
+	if len(s) > 0 && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	return len(s) > 1 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')
+}
+
+// quoteCell shows a cell in an error message, shortened when long.
+func quoteCell(s string) string {
+	if len(s) > 40 {
+		s = s[:37] + "..."
+	}
+	return "'" + s + "'"
+}
