@@ -52,8 +52,8 @@ type NodeRow struct {
 	// Params is the sweep point of the work item as a JSON object of
 	// dotted config keys to string values, e.g. {"search.uct_c":"0.5"}.
 	Params   string `parquet:"params,dict"`
-	NodeID   string `parquet:"node_id"`
-	ParentID string `parquet:"parent_id"`
+	NodeID   string `parquet:"node_id,plain"`
+	ParentID string `parquet:"parent_id,plain"`
 	// Step is the 1-based order in which the node finished within its item.
 	Step   int64  `parquet:"step"`
 	Stage  string `parquet:"stage,dict"`
@@ -81,10 +81,10 @@ type NodeRow struct {
 	Visits int64   `parquet:"visits"`
 	Reward float64 `parquet:"reward"`
 
-	Plan       string `parquet:"plan"`
-	Summary    string `parquet:"summary"`
-	CodeSHA256 string `parquet:"code_sha256"`
-	Error      string `parquet:"error"`
+	Plan       string `parquet:"plan,plain"`
+	Summary    string `parquet:"summary,plain"`
+	CodeSHA256 string `parquet:"code_sha256,plain"`
+	Error      string `parquet:"error,plain"`
 }
 
 // ResultRow is one work item (task x seed x sweep point) of a run, the unit
@@ -106,7 +106,7 @@ type ResultRow struct {
 	Status     string `parquet:"status,dict"`
 	Attempts   int64  `parquet:"attempts"`
 	Graded     bool   `parquet:"graded"`
-	BestNodeID string `parquet:"best_node_id"`
+	BestNodeID string `parquet:"best_node_id,plain"`
 	BestStage  string `parquet:"best_stage,dict"`
 
 	SubmissionExists bool     `parquet:"submission_exists"`

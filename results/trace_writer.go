@@ -236,6 +236,16 @@ func (w *TraceWriter) loop(next int) {
 		timer  *time.Timer
 		timerC <-chan time.Time
 	)
+	// write writes the first n buffered rows as the next part.
+	write := func(n int) error {
+		err := writePart(w.dir, next, buf[:n], w.opts.RowGroupRows)
+		next++
+		buf = append(buf[:0], buf[n:]...)
+		if err != nil {
+			w.setErr(err)
+		}
+		return err
+	}
 	flush := func() error {
 		if timer != nil {
 			timer.Stop()
@@ -244,13 +254,7 @@ func (w *TraceWriter) loop(next int) {
 		if len(buf) == 0 {
 			return nil
 		}
-		err := writePart(w.dir, next, buf, w.opts.RowGroupRows)
-		next++
-		buf = buf[:0]
-		if err != nil {
-			w.setErr(err)
-		}
-		return err
+		return write(len(buf))
 	}
 	for {
 		select {
@@ -271,7 +275,10 @@ func (w *TraceWriter) loop(next int) {
 				}
 			}
 			buf = append(buf, req.rows...)
-			if len(buf) >= w.opts.PartRows {
+			for len(buf) > w.opts.PartRows {
+				_ = write(w.opts.PartRows)
+			}
+			if len(buf) == w.opts.PartRows {
 				_ = flush()
 			}
 		case <-timerC:

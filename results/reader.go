@@ -1,0 +1,438 @@
+package results
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/apache/arrow/go/v17/parquet"
+	"github.com/apache/arrow/go/v17/parquet/file"
+	"github.com/apache/arrow/go/v17/parquet/pqarrow"
+)
+
+// SkippedPart is a Parquet file a Reader could not read and left out.
+type SkippedPart struct {
+	Path string
+	Err  error
+}
+
+// Reader reads trace parts and results files with arrow/go (pqarrow). It is
+// tolerant: a part that cannot be read (truncated, corrupt, wrong schema
+// type) is skipped and remembered, so one damaged file never hides a run.
+// A Reader is safe for concurrent use.
+type Reader struct {
+	mem memory.Allocator
+
+	mu      sync.Mutex
+	skipped []SkippedPart
+}
+
+// NewReader returns a Reader allocating Arrow memory from mem
+// (memory.DefaultAllocator when nil).
+func NewReader(mem memory.Allocator) *Reader {
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	return &Reader{mem: mem}
+}
+
+// Skipped returns the files skipped so far, in the order met.
+func (r *Reader) Skipped() []SkippedPart {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]SkippedPart(nil), r.skipped...)
+}
+
+func (r *Reader) skip(path string, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.skipped = append(r.skipped, SkippedPart{Path: path, Err: err})
+}
+
+// NodeColumns lists every node column in schema order.
+var NodeColumns = columnNames(nodeSetters)
+
+// ResultColumns lists every result column in schema order.
+var ResultColumns = columnNames(resultSetters)
+
+// Nodes reads the node rows of every trace part in itemDir, in part order.
+// cols selects the columns to fill (nil: all); the others keep their zero
+// value. Unreadable parts are skipped and recorded (see Skipped); the error
+// is for an unknown column, a directory that cannot be listed or a
+// cancelled ctx. Rows may share the pointees of nullable fields (Medal of
+// equal values): assign a new pointer instead of writing through one.
+func (r *Reader) Nodes(ctx context.Context, itemDir string, cols ...string) ([]NodeRow, error) {
+	if err := checkColumns(nodeSetters, cols); err != nil {
+		return nil, err
+	}
+	parts, err := TraceParts(itemDir)
+	if err != nil {
+		return nil, err
+	}
+	var out []NodeRow
+	for _, p := range parts {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		rows, err := readFile(ctx, r.mem, p, nodeSetters, cols)
+		if err != nil {
+			r.skip(p, err)
+			continue
+		}
+		if out == nil {
+			out = rows
+		} else {
+			out = append(out, rows...)
+		}
+	}
+	return out, nil
+}
+
+// NodesFile reads one node file strictly: any problem is returned.
+func (r *Reader) NodesFile(ctx context.Context, path string, cols ...string) ([]NodeRow, error) {
+	return readFile(ctx, r.mem, path, nodeSetters, cols)
+}
+
+// Results reads a results.parquet file strictly.
+func (r *Reader) Results(ctx context.Context, path string, cols ...string) ([]ResultRow, error) {
+	return readFile(ctx, r.mem, path, resultSetters, cols)
+}
+
+// readFile reads the selected columns of one Parquet file into rows of T.
+// Columns missing from the file (an older schema) stay zero; a column of an
+// unexpected type is an error. Panics inside the decoder (seen on corrupt
+// pages) become errors.
+func readFile[T any](ctx context.Context, mem memory.Allocator, path string, setters []columnSetter[T], cols []string) (rows []T, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			rows, err = nil, fmt.Errorf("read %s: corrupt file: %v", filepath.Base(path), p)
+		}
+	}()
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", filepath.Base(path), err)
+	}
+	defer f.Close()
+	pf, err := file.NewParquetReader(f, file.WithReadProps(parquet.NewReaderProperties(mem)))
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", filepath.Base(path), err)
+	}
+	defer pf.Close()
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 64 * 1024}, mem)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", filepath.Base(path), err)
+	}
+	nrows := pf.NumRows()
+	if nrows == 0 {
+		return nil, nil
+	}
+
+	want := setters
+	if cols != nil {
+		want = make([]columnSetter[T], 0, len(cols))
+		for _, c := range cols {
+			s, ok := findSetter(setters, c)
+			if !ok {
+				return nil, fmt.Errorf("read %s: %w: %q", filepath.Base(path), ErrUnknownColumn, c)
+			}
+			want = append(want, s)
+		}
+	}
+	schema := pf.MetaData().Schema
+	var (
+		indices []int
+		use     []columnSetter[T]
+	)
+	for _, s := range want {
+		if i := schema.ColumnIndexByName(s.name); i >= 0 {
+			indices = append(indices, i)
+			use = append(use, s)
+		}
+	}
+	rows = make([]T, nrows)
+	if len(indices) == 0 {
+		return rows, nil
+	}
+	rr, err := fr.GetRecordReader(ctx, indices, nil)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", filepath.Base(path), err)
+	}
+	defer rr.Release()
+	at := 0
+	for rr.Next() {
+		rec := rr.Record()
+		n := int(rec.NumRows())
+		if at+n > len(rows) {
+			return nil, fmt.Errorf("read %s: more rows than the footer says", filepath.Base(path))
+		}
+		for c, s := range use {
+			if err := s.set(rows[at:at+n], rec.Column(c)); err != nil {
+				return nil, fmt.Errorf("read %s: column %s: %w", filepath.Base(path), s.name, err)
+			}
+		}
+		at += n
+	}
+	// The record reader reports a normal end as io.EOF.
+	if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read %s: %w", filepath.Base(path), err)
+	}
+	if at != len(rows) {
+		return nil, fmt.Errorf("read %s: %d of %d rows", filepath.Base(path), at, len(rows))
+	}
+	return rows, nil
+}
+
+// ErrUnknownColumn is returned when a caller asks for a column the schema
+// does not have.
+var ErrUnknownColumn = errors.New("results: unknown column")
+
+// columnSetter copies one Arrow column into a field of rows.
+type columnSetter[T any] struct {
+	name string
+	set  func(rows []T, arr arrow.Array) error
+}
+
+func checkColumns[T any](setters []columnSetter[T], cols []string) error {
+	for _, c := range cols {
+		if _, ok := findSetter(setters, c); !ok {
+			return fmt.Errorf("%w: %q", ErrUnknownColumn, c)
+		}
+	}
+	return nil
+}
+
+func findSetter[T any](setters []columnSetter[T], name string) (columnSetter[T], bool) {
+	for _, s := range setters {
+		if s.name == name {
+			return s, true
+		}
+	}
+	return columnSetter[T]{}, false
+}
+
+func columnNames[T any](setters []columnSetter[T]) []string {
+	names := make([]string, len(setters))
+	for i, s := range setters {
+		names[i] = s.name
+	}
+	return names
+}
+
+type typeError struct{ got arrow.DataType }
+
+func (e typeError) Error() string { return "unexpected Arrow type " + e.got.String() }
+
+func int64Col[T any](name string, field func(*T) *int64) columnSetter[T] {
+	return columnSetter[T]{name, func(rows []T, arr arrow.Array) error {
+		a, ok := arr.(*array.Int64)
+		if !ok {
+			return typeError{arr.DataType()}
+		}
+		vals := a.Int64Values()
+		for i := range rows {
+			*field(&rows[i]) = vals[i]
+		}
+		return nil
+	}}
+}
+
+func float64Col[T any](name string, field func(*T) *float64) columnSetter[T] {
+	return columnSetter[T]{name, func(rows []T, arr arrow.Array) error {
+		a, ok := arr.(*array.Float64)
+		if !ok {
+			return typeError{arr.DataType()}
+		}
+		vals := a.Float64Values()
+		for i := range rows {
+			*field(&rows[i]) = vals[i]
+		}
+		return nil
+	}}
+}
+
+func optFloat64Col[T any](name string, field func(*T) **float64) columnSetter[T] {
+	return columnSetter[T]{name, func(rows []T, arr arrow.Array) error {
+		a, ok := arr.(*array.Float64)
+		if !ok {
+			return typeError{arr.DataType()}
+		}
+		vals := a.Float64Values()
+		var backing []float64 // one allocation for the column's non-null values
+		for i := range rows {
+			if a.IsNull(i) {
+				*field(&rows[i]) = nil
+				continue
+			}
+			if backing == nil {
+				backing = make([]float64, 0, a.Len()-a.NullN())
+			}
+			backing = append(backing, vals[i])
+			*field(&rows[i]) = &backing[len(backing)-1]
+		}
+		return nil
+	}}
+}
+
+func boolCol[T any](name string, field func(*T) *bool) columnSetter[T] {
+	return columnSetter[T]{name, func(rows []T, arr arrow.Array) error {
+		a, ok := arr.(*array.Boolean)
+		if !ok {
+			return typeError{arr.DataType()}
+		}
+		for i := range rows {
+			*field(&rows[i]) = a.Value(i)
+		}
+		return nil
+	}}
+}
+
+func timeCol[T any](name string, field func(*T) *time.Time) columnSetter[T] {
+	return columnSetter[T]{name, func(rows []T, arr arrow.Array) error {
+		a, ok := arr.(*array.Timestamp)
+		if !ok {
+			return typeError{arr.DataType()}
+		}
+		unit := a.DataType().(*arrow.TimestampType).Unit
+		for i := range rows {
+			if a.IsNull(i) {
+				*field(&rows[i]) = time.Time{}
+				continue
+			}
+			*field(&rows[i]) = a.Value(i).ToTime(unit)
+		}
+		return nil
+	}}
+}
+
+// stringValues abstracts arrow's String and LargeString arrays.
+type stringValues interface {
+	arrow.Array
+	Value(int) string
+}
+
+// stringCol copies strings out of Arrow memory (which is released after the
+// read), reusing the previous copy for repeated values as in
+// dictionary-encoded columns.
+func stringCol[T any](name string, field func(*T) *string) columnSetter[T] {
+	return columnSetter[T]{name, func(rows []T, arr arrow.Array) error {
+		a, ok := arr.(stringValues)
+		if !ok {
+			return typeError{arr.DataType()}
+		}
+		var prev string
+		for i := range rows {
+			if a.IsNull(i) {
+				*field(&rows[i]) = ""
+				continue
+			}
+			v := a.Value(i)
+			if v != prev || i == 0 {
+				prev = strings.Clone(v)
+			}
+			*field(&rows[i]) = prev
+		}
+		return nil
+	}}
+}
+
+func optStringCol[T any](name string, field func(*T) **string) columnSetter[T] {
+	return columnSetter[T]{name, func(rows []T, arr arrow.Array) error {
+		a, ok := arr.(stringValues)
+		if !ok {
+			return typeError{arr.DataType()}
+		}
+		var prev *string
+		for i := range rows {
+			if a.IsNull(i) {
+				*field(&rows[i]) = nil
+				continue
+			}
+			v := a.Value(i)
+			if prev == nil || *prev != v {
+				s := strings.Clone(v)
+				prev = &s
+			}
+			*field(&rows[i]) = prev
+		}
+		return nil
+	}}
+}
+
+// nodeSetters maps every NodeRow column, in schema order.
+var nodeSetters = []columnSetter[NodeRow]{
+	stringCol("run_id", func(r *NodeRow) *string { return &r.RunID }),
+	int64Col("item", func(r *NodeRow) *int64 { return &r.Item }),
+	stringCol("task_id", func(r *NodeRow) *string { return &r.TaskID }),
+	int64Col("seed", func(r *NodeRow) *int64 { return &r.Seed }),
+	stringCol("params", func(r *NodeRow) *string { return &r.Params }),
+	stringCol("node_id", func(r *NodeRow) *string { return &r.NodeID }),
+	stringCol("parent_id", func(r *NodeRow) *string { return &r.ParentID }),
+	int64Col("step", func(r *NodeRow) *int64 { return &r.Step }),
+	stringCol("stage", func(r *NodeRow) *string { return &r.Stage }),
+	int64Col("worker", func(r *NodeRow) *int64 { return &r.Worker }),
+	timeCol("created_at", func(r *NodeRow) *time.Time { return &r.CreatedAt }),
+	timeCol("finished_at", func(r *NodeRow) *time.Time { return &r.FinishedAt }),
+	float64Col("llm_seconds", func(r *NodeRow) *float64 { return &r.LLMSeconds }),
+	float64Col("exec_seconds", func(r *NodeRow) *float64 { return &r.ExecSeconds }),
+	int64Col("prompt_tokens", func(r *NodeRow) *int64 { return &r.PromptTokens }),
+	int64Col("completion_tokens", func(r *NodeRow) *int64 { return &r.CompletionTokens }),
+	float64Col("cost_usd", func(r *NodeRow) *float64 { return &r.CostUSD }),
+	int64Col("exit_code", func(r *NodeRow) *int64 { return &r.ExitCode }),
+	boolCol("timed_out", func(r *NodeRow) *bool { return &r.TimedOut }),
+	boolCol("is_buggy", func(r *NodeRow) *bool { return &r.IsBuggy }),
+	boolCol("format_valid", func(r *NodeRow) *bool { return &r.FormatValid }),
+	optFloat64Col("metric", func(r *NodeRow) **float64 { return &r.Metric }),
+	boolCol("lower_is_better", func(r *NodeRow) *bool { return &r.LowerIsBetter }),
+	optFloat64Col("test_score", func(r *NodeRow) **float64 { return &r.TestScore }),
+	optStringCol("medal", func(r *NodeRow) **string { return &r.Medal }),
+	float64Col("uct_c", func(r *NodeRow) *float64 { return &r.UCTC }),
+	int64Col("visits", func(r *NodeRow) *int64 { return &r.Visits }),
+	float64Col("reward", func(r *NodeRow) *float64 { return &r.Reward }),
+	stringCol("plan", func(r *NodeRow) *string { return &r.Plan }),
+	stringCol("summary", func(r *NodeRow) *string { return &r.Summary }),
+	stringCol("code_sha256", func(r *NodeRow) *string { return &r.CodeSHA256 }),
+	stringCol("error", func(r *NodeRow) *string { return &r.Error }),
+}
+
+// resultSetters maps every ResultRow column, in schema order.
+var resultSetters = []columnSetter[ResultRow]{
+	stringCol("run_id", func(r *ResultRow) *string { return &r.RunID }),
+	int64Col("item", func(r *ResultRow) *int64 { return &r.Item }),
+	stringCol("task_id", func(r *ResultRow) *string { return &r.TaskID }),
+	stringCol("split", func(r *ResultRow) *string { return &r.Split }),
+	int64Col("seed", func(r *ResultRow) *int64 { return &r.Seed }),
+	stringCol("params", func(r *ResultRow) *string { return &r.Params }),
+	stringCol("status", func(r *ResultRow) *string { return &r.Status }),
+	int64Col("attempts", func(r *ResultRow) *int64 { return &r.Attempts }),
+	boolCol("graded", func(r *ResultRow) *bool { return &r.Graded }),
+	stringCol("best_node_id", func(r *ResultRow) *string { return &r.BestNodeID }),
+	stringCol("best_stage", func(r *ResultRow) *string { return &r.BestStage }),
+	boolCol("submission_exists", func(r *ResultRow) *bool { return &r.SubmissionExists }),
+	boolCol("valid_submission", func(r *ResultRow) *bool { return &r.ValidSubmission }),
+	optFloat64Col("score", func(r *ResultRow) **float64 { return &r.Score }),
+	boolCol("gold_medal", func(r *ResultRow) *bool { return &r.GoldMedal }),
+	boolCol("silver_medal", func(r *ResultRow) *bool { return &r.SilverMedal }),
+	boolCol("bronze_medal", func(r *ResultRow) *bool { return &r.BronzeMedal }),
+	boolCol("any_medal", func(r *ResultRow) *bool { return &r.AnyMedal }),
+	boolCol("above_median", func(r *ResultRow) *bool { return &r.AboveMedian }),
+	optFloat64Col("gold_threshold", func(r *ResultRow) **float64 { return &r.GoldThreshold }),
+	optFloat64Col("silver_threshold", func(r *ResultRow) **float64 { return &r.SilverThreshold }),
+	optFloat64Col("bronze_threshold", func(r *ResultRow) **float64 { return &r.BronzeThreshold }),
+	optFloat64Col("median_threshold", func(r *ResultRow) **float64 { return &r.MedianThreshold }),
+	boolCol("is_lower_better", func(r *ResultRow) *bool { return &r.IsLowerBetter }),
+	float64Col("wall_seconds", func(r *ResultRow) *float64 { return &r.WallSeconds }),
+	int64Col("nodes", func(r *ResultRow) *int64 { return &r.Nodes }),
+	int64Col("buggy_nodes", func(r *ResultRow) *int64 { return &r.BuggyNodes }),
+	int64Col("prompt_tokens", func(r *ResultRow) *int64 { return &r.PromptTokens }),
+	int64Col("completion_tokens", func(r *ResultRow) *int64 { return &r.CompletionTokens }),
+	float64Col("cost_usd", func(r *ResultRow) *float64 { return &r.CostUSD }),
+}
