@@ -162,10 +162,10 @@ func (c Config) Validate() error {
 	if !finite(c.UCTCMin) || c.UCTCMin < 0 || c.UCTCMin > c.UCTC {
 		return bad("uct_c_min", c.UCTCMin, "must be in [0, uct_c]")
 	}
-	if !finite(c.DecayAlpha) || c.DecayAlpha < 0 {
-		return bad("decay_alpha", c.DecayAlpha, "must be a finite number >= 0")
+	if !finite(c.DecayAlpha) || c.DecayAlpha < 0 || (c.Decay == DecayExponential && c.DecayAlpha >= 1) {
+		return bad("decay_alpha", c.DecayAlpha, "must be a finite number >= 0 (and < 1 for exponential decay)")
 	}
-	if c.Decay == DecayPiecewise || c.Decay == DecayLinear {
+	if c.Decay == DecayPiecewise || c.Decay == DecayDynamic {
 		if len(c.PhaseRatios) != 2 || !(0 <= c.PhaseRatios[0] && c.PhaseRatios[0] <= c.PhaseRatios[1] && c.PhaseRatios[1] <= 1) {
 			return bad("phase_ratios", c.PhaseRatios, "want two fractions 0 <= a <= b <= 1")
 		}
