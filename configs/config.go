@@ -170,6 +170,10 @@ type Slurm struct {
 type Data struct {
 	Dir          string `yaml:"dir"`
 	Leaderboards string `yaml:"leaderboards"`
+	// DemoDir holds the synthetic demo tasks (made on first use).
+	DemoDir string `yaml:"demo_dir"`
+	// DemoSeed seeds the demo task generator.
+	DemoSeed int64 `yaml:"demo_seed"`
 }
 
 // Results says where run directories are created.

@@ -38,6 +38,7 @@ func newApp() *cli.App {
 func commands() []*cli.Command {
 	return []*cli.Command{
 		configCommand,
+		tasksCommand,
 	}
 }
 
