@@ -138,7 +138,7 @@ func Distil(nodes []Node, opts DistilOptions) *Knowledge {
 	})
 	for _, n := range valid[:min(len(valid), opts.TopDesigns)] {
 		k.BestDesigns = append(k.BestDesigns, Design{
-			NodeID: n.ID, Stage: n.Stage, Design: strings.TrimSuffix(design(n), "."),
+			NodeID: n.ID, Stage: n.Stage, Design: lineage(n, byID),
 			Metric: *n.Metric, ModelFamilies: ModelFamilies(n.Code),
 		})
 	}
@@ -184,6 +184,27 @@ func Distil(nodes []Node, opts DistilOptions) *Knowledge {
 		k.NotHelpful = nil
 	}
 	return k
+}
+
+// lineage describes the design of n as the plan of its draft followed by
+// the improvements on the way to n (debug fixes are left out: they repair,
+// they do not design).
+func lineage(n Node, byID map[string]Node) string {
+	var steps []string
+	seen := map[string]bool{}
+	for cur, ok := n, true; ok && !seen[cur.ID]; cur, ok = byID[cur.ParentID] {
+		seen[cur.ID] = true
+		if cur.Stage != StageDebug {
+			steps = append(steps, strings.TrimSuffix(design(cur), "."))
+		}
+		if cur.ParentID == "" {
+			break
+		}
+	}
+	for i, j := 0, len(steps)-1; i < j; i, j = i+1, j-1 {
+		steps[i], steps[j] = steps[j], steps[i]
+	}
+	return shorten(strings.Join(steps, "; then: "), 600)
 }
 
 // Text is the knowledge as prompts receive it: the refined text when a
@@ -311,11 +332,11 @@ func LoadKnowledge(path string) (*Knowledge, error) {
 
 // SaveKnowledge writes k to path atomically (temporary file, fsync, rename).
 func SaveKnowledge(path string, k *Knowledge) error {
-	data, err := json.MarshalIndent(k, "", "  ")
+	data, err := marshalJSON(k, true)
 	if err != nil {
 		return fmt.Errorf("encode task knowledge: %w", err)
 	}
-	if err := writeFileAtomic(path, append(data, '\n'), 0o644); err != nil {
+	if err := writeFileAtomic(path, data, 0o644); err != nil {
 		return fmt.Errorf("save task knowledge: %w", err)
 	}
 	return nil
