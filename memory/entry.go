@@ -3,7 +3,6 @@ package memory
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -78,7 +77,7 @@ func (e *Entry) validate() error {
 func (e Entry) contentID() (string, error) {
 	e.ID = ""
 	e.CreatedAt = e.CreatedAt.UTC()
-	data, err := json.Marshal(e)
+	data, err := marshalJSON(e, false)
 	if err != nil {
 		return "", fmt.Errorf("encode wisdom entry: %w", err)
 	}

@@ -124,7 +124,7 @@ func (s *Store) put(e Entry) (Entry, bool, error) {
 		return Entry{}, false, err
 	}
 	e.ID = id
-	data, err := json.MarshalIndent(e, "", "  ")
+	data, err := marshalJSON(e, true)
 	if err != nil {
 		return Entry{}, false, fmt.Errorf("encode wisdom entry: %w", err)
 	}
@@ -135,7 +135,7 @@ func (s *Store) put(e Entry) (Entry, bool, error) {
 	if _, err := os.Stat(path); err == nil {
 		return e, false, nil
 	}
-	if err := writeFileAtomic(path, append(data, '\n'), 0o644); err != nil {
+	if err := writeFileAtomic(path, data, 0o644); err != nil {
 		return Entry{}, false, fmt.Errorf("put wisdom entry: %w", err)
 	}
 	return e, true, nil
@@ -453,6 +453,7 @@ func (s *Store) Export(w io.Writer) (int, error) {
 	}
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
 	for _, e := range entries {
 		if err := enc.Encode(e); err != nil {
 			return 0, fmt.Errorf("export wisdom: %w", err)
@@ -568,7 +569,11 @@ func FormatWisdom(hits []Hit) string {
 		return ""
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "What worked on %d similar earlier tasks, most similar first. Their data differ from this task's: adapt what fits, do not copy.\n", len(hits))
+	if len(hits) == 1 {
+		b.WriteString("What worked on a similar earlier task. Its data differ from this task's: adapt what fits, do not copy.\n")
+	} else {
+		fmt.Fprintf(&b, "What worked on %d similar earlier tasks, most similar first. Their data differ from this task's: adapt what fits, do not copy.\n", len(hits))
+	}
 	for i, h := range hits {
 		e := h.Entry
 		fmt.Fprintf(&b, "%d. %s", i+1, e.TaskID)
