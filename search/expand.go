@@ -33,8 +33,7 @@ func call(what string, f func() error) error {
 }
 
 // expand asks the Coder for the node, executes and reviews it.
-func (s *searcher) expand(ctx context.Context, j job) outcome {
-	var out outcome
+func (s *searcher) expand(ctx context.Context, j job) (out outcome) {
 	// classify turns a collaborator error into a lost node, a fatal stop or
 	// a failed node; it reports whether expansion should stop here.
 	classify := func(what string, err error) bool {
@@ -135,6 +134,8 @@ func (s *searcher) commit(w int, j job, out outcome) *emission {
 	n.status = StatusDone
 	parent.children = append(parent.children, n)
 	s.finished++
+	s.commits++
+	n.commit = s.commits
 	if sn.IsBuggy {
 		s.buggy++
 	}

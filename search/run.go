@@ -160,6 +160,7 @@ type searcher struct {
 	seq           int
 	inflight      int
 	finished      int
+	commits       int // commit ordinals handed out (== finished unless a resume state had gaps)
 	buggy         int
 	lost          int
 	best          *node

@@ -1,9 +1,11 @@
 package search
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -27,12 +29,15 @@ const (
 // statistics and bookkeeping needed to resume exactly.
 type NodeState struct {
 	NodeSnapshot
-	Status     NodeStatus `json:"status"`
-	CreatedAt  time.Time  `json:"created_at"`
-	FinishedAt time.Time  `json:"finished_at,omitzero"`
-	Usage      Usage      `json:"usage"`
-	CodeSHA256 string     `json:"code_sha256,omitempty"`
-	Visits     int        `json:"visits"`
+	Status NodeStatus `json:"status"`
+	// Commit is the node's place in the order nodes finished (1-based; 0
+	// while not done); children are restored in this order.
+	Commit     int       `json:"commit,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	FinishedAt time.Time `json:"finished_at,omitzero"`
+	Usage      Usage     `json:"usage"`
+	CodeSHA256 string    `json:"code_sha256,omitempty"`
+	Visits     int       `json:"visits"`
 	// Reward is the total reward backpropagated through the node.
 	Reward float64 `json:"reward"`
 	// OwnReward is the reward the node itself earned when it finished.
@@ -113,6 +118,7 @@ func (s *searcher) state() *State {
 		ns := NodeState{
 			NodeSnapshot:    n.snap,
 			Status:          n.status,
+			Commit:          n.commit,
 			CreatedAt:       n.createdAt,
 			FinishedAt:      n.finishedAt,
 			Usage:           n.usage,
@@ -188,6 +194,7 @@ func (s *searcher) restore(st *State) error {
 			snap:            ns.NodeSnapshot,
 			parent:          parent,
 			status:          ns.Status,
+			commit:          ns.Commit,
 			createdAt:       ns.CreatedAt,
 			finishedAt:      ns.FinishedAt,
 			usage:           ns.Usage,
@@ -210,6 +217,7 @@ func (s *searcher) restore(st *State) error {
 		case StatusDone:
 			parent.children = append(parent.children, n)
 			s.finished++
+			s.commits = max(s.commits, n.commit)
 			if n.snap.IsBuggy {
 				s.buggy++
 			}
@@ -227,6 +235,10 @@ func (s *searcher) restore(st *State) error {
 		if num := nodeNumber(ns.ID); num > s.seq {
 			s.seq = num
 		}
+	}
+	// Children in the order they finished, as in the run that saved st.
+	for _, n := range append([]*node{s.root}, s.all...) {
+		slices.SortStableFunc(n.children, func(a, b *node) int { return cmp.Compare(a.commit, b.commit) })
 	}
 	for n, id := range localBest {
 		if lb, ok := s.byID[id]; ok && lb.status == StatusDone {

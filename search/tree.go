@@ -13,6 +13,7 @@ type node struct {
 	children []*node
 	inflight int // children being expanded now
 	status   NodeStatus
+	commit   int // place in finishing order, 1-based
 
 	createdAt, finishedAt time.Time
 	usage                 Usage
