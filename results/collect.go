@@ -1,0 +1,257 @@
+package results
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"time"
+
+	"github.com/sourcegraph/conc/pool"
+)
+
+// Run is one run directory loaded for a report: its manifest, one result
+// row per manifest item, and what could not be read.
+type Run struct {
+	// Dir is the run directory; Label names the run in tables (the run id,
+	// or the directory name when the manifest has none).
+	Dir      string
+	Label    string
+	Manifest Manifest
+	// Rows has one row per manifest item, ordered by item index.
+	Rows []ResultRow
+	// Source says where Rows came from: ResultsFile, or "items" when they
+	// were recomputed from the item directories.
+	Source string
+	// Skipped lists files that could not be read (damaged trace parts,
+	// malformed status.json or grade.json); their items count as far as
+	// the rest allows.
+	Skipped []SkippedPart
+}
+
+// Counts tallies the run's items by state.
+func (r *Run) Counts() map[string]int {
+	c := map[string]int{}
+	for _, row := range r.Rows {
+		c[row.Status]++
+	}
+	return c
+}
+
+// CollectOptions tunes Collect and LoadRun.
+type CollectOptions struct {
+	// Reader reads trace parts; nil uses NewReader(nil).
+	Reader *Reader
+	// Workers is the number of items read at once (default GOMAXPROCS).
+	Workers int
+	// Recompute ignores results.parquet in LoadRun.
+	Recompute bool
+	// Now is the clock used for the wall time of running items
+	// (default time.Now).
+	Now func() time.Time
+}
+
+func (o CollectOptions) withDefaults() CollectOptions {
+	if o.Reader == nil {
+		o.Reader = NewReader(nil)
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// summaryColumns are the node columns Collect needs.
+var summaryColumns = []string{"node_id", "stage", "is_buggy", "prompt_tokens", "completion_tokens", "cost_usd", "created_at", "finished_at"}
+
+// Collect builds one ResultRow per manifest item of runDir from the item
+// directories:
+//
+//   - manifest.json gives task, split, seed and params;
+//   - items/<i>/status.json gives the state, attempts and wall time
+//     (finished_at - started_at; for a running item, the last node's end);
+//   - items/<i>/grade.json (an MLE-Bench CompetitionReport) gives the score,
+//     medal flags and thresholds; without it the item is not graded;
+//   - items/<i>/best/node_id names the graded node (its stage is BestStage);
+//   - the trace parts give nodes, buggy nodes, tokens and cost.
+//
+// Unreadable files are skipped and returned in Run.Skipped; only a missing
+// or malformed manifest, or a cancelled ctx, is an error.
+func Collect(ctx context.Context, runDir string, opts CollectOptions) (*Run, error) {
+	opts = opts.withDefaults()
+	m, err := ReadManifest(runDir)
+	if err != nil {
+		return nil, err
+	}
+	run := &Run{Dir: runDir, Label: runLabel(runDir, m), Manifest: m, Source: "items"}
+
+	// The reader records damaged parts; remember what it had so this run
+	// reports only its own.
+	before := len(opts.Reader.Skipped())
+	type out struct {
+		row     ResultRow
+		skipped []SkippedPart
+	}
+	p := pool.NewWithResults[out]().WithContext(ctx).WithMaxGoroutines(opts.Workers)
+	for _, it := range m.Items {
+		p.Go(func(ctx context.Context) (out, error) {
+			row, skipped, err := collectItem(ctx, runDir, m.RunID, it, opts)
+			return out{row, skipped}, err
+		})
+	}
+	outs, err := p.Wait()
+	if err != nil {
+		return nil, fmt.Errorf("collect %s: %w", runDir, err)
+	}
+	sort.Slice(outs, func(i, j int) bool { return outs[i].row.Item < outs[j].row.Item })
+	run.Rows = make([]ResultRow, len(outs))
+	for i, o := range outs {
+		run.Rows[i] = o.row
+		run.Skipped = append(run.Skipped, o.skipped...)
+	}
+	run.Skipped = append(run.Skipped, opts.Reader.Skipped()[before:]...)
+	sort.Slice(run.Skipped, func(i, j int) bool { return run.Skipped[i].Path < run.Skipped[j].Path })
+	return run, nil
+}
+
+// collectItem builds the result row of one item.
+func collectItem(ctx context.Context, runDir, runID string, it ManifestItem, opts CollectOptions) (ResultRow, []SkippedPart, error) {
+	dir := ItemDir(runDir, it.Index)
+	row := ResultRow{
+		RunID:  runID,
+		Item:   int64(it.Index),
+		TaskID: it.TaskID,
+		Split:  it.Split,
+		Seed:   int64(it.Seed),
+		Params: it.ParamsJSON(),
+	}
+	var skipped []SkippedPart
+	st, err := ReadItemStatus(dir)
+	if err != nil {
+		skipped = append(skipped, SkippedPart{filepath.Join(dir, StatusFile), err})
+		st = ItemStatus{State: StatePending}
+	}
+	row.Status, row.Attempts = st.State, int64(st.Attempts)
+
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return row, skipped, nil // never started
+	}
+
+	g, err := ReadGrade(dir)
+	switch {
+	case err == nil:
+		row.Graded = true
+		row.SubmissionExists, row.ValidSubmission = g.SubmissionExists, g.ValidSubmission
+		row.Score = g.Score
+		row.GoldMedal, row.SilverMedal, row.BronzeMedal = g.GoldMedal, g.SilverMedal, g.BronzeMedal
+		row.AnyMedal = g.AnyMedal || g.GoldMedal || g.SilverMedal || g.BronzeMedal
+		row.AboveMedian = g.AboveMedian
+		row.GoldThreshold, row.SilverThreshold = g.GoldThreshold, g.SilverThreshold
+		row.BronzeThreshold, row.MedianThreshold = g.BronzeThreshold, g.MedianThreshold
+		row.IsLowerBetter = g.IsLowerBetter
+	case errors.Is(err, os.ErrNotExist):
+	default:
+		skipped = append(skipped, SkippedPart{filepath.Join(dir, GradeFile), err})
+	}
+	if row.BestNodeID, err = ReadBestNodeID(dir); err != nil {
+		skipped = append(skipped, SkippedPart{filepath.Join(dir, BestDir, BestNodeIDFile), err})
+	}
+
+	nodes, err := opts.Reader.Nodes(ctx, dir, summaryColumns...)
+	if err != nil {
+		if ctx.Err() != nil {
+			return row, nil, ctx.Err()
+		}
+		skipped = append(skipped, SkippedPart{dir, err})
+	}
+	var first, last time.Time
+	for i := range nodes {
+		n := &nodes[i]
+		row.Nodes++
+		if n.IsBuggy {
+			row.BuggyNodes++
+		}
+		row.PromptTokens += n.PromptTokens
+		row.CompletionTokens += n.CompletionTokens
+		row.CostUSD += n.CostUSD
+		if n.NodeID == row.BestNodeID && row.BestNodeID != "" {
+			row.BestStage = n.Stage
+		}
+		if !n.CreatedAt.IsZero() && (first.IsZero() || n.CreatedAt.Before(first)) {
+			first = n.CreatedAt
+		}
+		if n.FinishedAt.After(last) {
+			last = n.FinishedAt
+		}
+	}
+	start, end := st.StartedAt, st.FinishedAt
+	if start.IsZero() {
+		start = first
+	}
+	if end.IsZero() {
+		if st.State == StateRunning {
+			end = opts.Now()
+		} else {
+			end = last
+		}
+	}
+	if !start.IsZero() && end.After(start) {
+		row.WallSeconds = end.Sub(start).Seconds()
+	}
+	return row, skipped, nil
+}
+
+// runLabel names a run in tables.
+func runLabel(dir string, m Manifest) string {
+	if m.RunID != "" {
+		return m.RunID
+	}
+	return filepath.Base(filepath.Clean(dir))
+}
+
+// LoadRun loads a run for a report: from results.parquet when it exists,
+// is readable, covers every manifest item and every row is final (done or
+// failed); otherwise by Collect. A results file written while the run was
+// still going is therefore never trusted over the live item directories.
+func LoadRun(ctx context.Context, runDir string, opts CollectOptions) (*Run, error) {
+	opts = opts.withDefaults()
+	if !opts.Recompute {
+		if run, ok := loadResultsFile(ctx, runDir, opts); ok {
+			return run, nil
+		}
+	}
+	return Collect(ctx, runDir, opts)
+}
+
+func loadResultsFile(ctx context.Context, runDir string, opts CollectOptions) (*Run, bool) {
+	path := filepath.Join(runDir, ResultsFile)
+	if _, err := os.Stat(path); err != nil {
+		return nil, false
+	}
+	m, err := ReadManifest(runDir)
+	if err != nil {
+		return nil, false
+	}
+	rows, err := opts.Reader.Results(ctx, path)
+	if err != nil || len(rows) != len(m.Items) {
+		return nil, false
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].Item < rows[j].Item })
+	indices := make([]int, len(m.Items))
+	for i, it := range m.Items {
+		indices[i] = it.Index
+	}
+	sort.Ints(indices)
+	for i, r := range rows {
+		if r.Item != int64(indices[i]) || (r.Status != StateDone && r.Status != StateFailed) {
+			return nil, false
+		}
+	}
+	return &Run{Dir: runDir, Label: runLabel(runDir, m), Manifest: m, Rows: rows, Source: ResultsFile}, true
+}
