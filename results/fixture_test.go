@@ -135,8 +135,8 @@ func fixtureNodes(runID string, index int, it fixtureItem, mi results.ManifestIt
 			RunID: runID, Item: int64(index), TaskID: it.task, Seed: int64(it.seed), Params: params,
 			NodeID: fmt.Sprintf("%d-%d", index, k), Step: int64(k + 1), Stage: stages[k%len(stages)],
 			Worker: int64(k % 2), CreatedAt: fixtureStart.Add(time.Duration(k) * every),
-			FinishedAt:  fixtureStart.Add(time.Duration(k+1) * every),
-			LLMSeconds:  30, ExecSeconds: 60, PromptTokens: 2000, CompletionTokens: 500, CostUSD: 0.01,
+			FinishedAt: fixtureStart.Add(time.Duration(k+1) * every),
+			LLMSeconds: 30, ExecSeconds: 60, PromptTokens: 2000, CompletionTokens: 500, CostUSD: 0.01,
 			FormatValid: true, UCTC: 1, Visits: 1, Plan: "plan", Summary: "summary", CodeSHA256: "sha",
 		}
 		if k > 0 {
