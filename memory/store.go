@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sourcegraph/conc/pool"
 )
 
 // racyWindow is how old the directory's modification time must be, when
@@ -183,26 +185,28 @@ func (s *Store) load(force bool) error {
 	}
 	report := LoadReport{}
 	seen := make(map[string]bool, len(names))
-	changed := false
+	var fresh []string
 	for _, name := range names {
 		switch {
 		case strings.HasPrefix(name, tempPrefix):
 			report.TempFiles++
-			continue
 		case strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".json"):
-			continue
-		}
-		if _, ok := s.docs[name]; ok {
+		default:
 			seen[name] = true
+			if _, ok := s.docs[name]; !ok {
+				fresh = append(fresh, name)
+			}
+		}
+	}
+	changed := false
+	for i, r := range s.readEntries(fresh) {
+		name := fresh[i]
+		if r.err != nil {
+			report.Skipped = append(report.Skipped, SkippedFile{Name: name, Reason: r.err.Error()})
+			delete(seen, name)
 			continue
 		}
-		e, err := readEntry(filepath.Join(s.dir, name))
-		if err != nil {
-			report.Skipped = append(report.Skipped, SkippedFile{Name: name, Reason: err.Error()})
-			continue
-		}
-		s.docs[name] = newDoc(name, e)
-		seen[name] = true
+		s.docs[name] = r.doc
 		changed = true
 	}
 	for name := range s.docs {
@@ -225,6 +229,42 @@ func (s *Store) load(force bool) error {
 	s.trusted = listedAt.Sub(mod) > racyWindow
 	s.listed = true
 	return nil
+}
+
+// readResult is the outcome of reading one entry file.
+type readResult struct {
+	doc *doc
+	err error
+}
+
+// readParallel is how many entry files a load reads at once: on a network
+// filesystem a cold load of thousands of files is bound by round trips.
+const readParallel = 16
+
+// readEntries reads and indexes the named entry files, in parallel when
+// there are many, returning results in the order of names.
+func (s *Store) readEntries(names []string) []readResult {
+	out := make([]readResult, len(names))
+	read := func(i int) {
+		e, err := readEntry(filepath.Join(s.dir, names[i]))
+		if err != nil {
+			out[i].err = err
+			return
+		}
+		out[i].doc = newDoc(names[i], e)
+	}
+	if len(names) < 2*readParallel {
+		for i := range names {
+			read(i)
+		}
+		return out
+	}
+	p := pool.New().WithMaxGoroutines(readParallel)
+	for i := range names {
+		p.Go(func() { read(i) })
+	}
+	p.Wait()
+	return out
 }
 
 func readDirNames(dir string) ([]string, error) {

@@ -1,0 +1,187 @@
+package memory_test
+
+import (
+	"fmt"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mlbench/mlbench/memory"
+)
+
+var (
+	benchOnce sync.Once
+	benchDir  string
+	benchErr  error
+)
+
+// cleanupBench removes the benchmark corpus; TestMain calls it.
+func cleanupBench() {
+	if benchDir != "" {
+		os.RemoveAll(filepath.Dir(benchDir))
+	}
+}
+
+// benchVocab is a synthetic vocabulary; words are drawn Zipf-distributed,
+// like words in competition descriptions.
+func benchVocab() []string {
+	syll := []string{"ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "ze", "po", "qu", "bi"}
+	var v []string
+	for _, a := range syll {
+		for _, b := range syll {
+			for _, c := range syll {
+				v = append(v, a+b+c)
+			}
+		}
+	}
+	return v // 1,728 words
+}
+
+var (
+	benchMetrics  = []string{"rmse", "mae", "accuracy", "roc_auc", "log_loss", "f1", "map_at_k", "quadratic_weighted_kappa", "dice", "iou", "spearman", "rmsle"}
+	benchModality = []string{"tabular", "image", "text", "audio", "time_series"}
+	benchColumns  = []string{"numeric", "categorical", "text", "image_path", "datetime", "boolean"}
+)
+
+func benchWords(rng *rand.Rand, z *rand.Zipf, vocab []string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = vocab[z.Uint64()]
+	}
+	return out
+}
+
+func benchEntry(rng *rand.Rand, z *rand.Zipf, vocab []string, i int) memory.Entry {
+	cols := []string{benchColumns[rng.Intn(len(benchColumns))], benchColumns[rng.Intn(len(benchColumns))]}
+	return memory.Entry{
+		TaskID:        fmt.Sprintf("task-%04d", i%2000),
+		DataModality:  benchModality[rng.Intn(len(benchModality))],
+		Metric:        benchMetrics[rng.Intn(len(benchMetrics))],
+		LowerIsBetter: rng.Intn(2) == 0,
+		Keywords:      benchWords(rng, z, vocab, 20),
+		ColumnTypes:   cols,
+		BestDesign:    strings.Join(benchWords(rng, z, vocab, 30), " "),
+		BestMetric:    metric(rng.Float64()),
+		Medal:         []string{"gold", "silver", "bronze", "none"}[rng.Intn(4)],
+		WhatFailed:    []string{strings.Join(benchWords(rng, z, vocab, 8), " ")},
+		ModelFamilies: []string{"lightgbm", "xgboost"},
+		RunID:         fmt.Sprintf("run-%d", i%50),
+		CreatedAt:     t0.Add(time.Duration(i) * time.Minute),
+	}
+}
+
+// benchStore writes 10,000 entries once per test binary run.
+func benchStore(b *testing.B) string {
+	benchOnce.Do(func() {
+		root, err := os.MkdirTemp("", "mlbench-wisdom-bench-")
+		if err != nil {
+			benchErr = err
+			return
+		}
+		benchDir = filepath.Join(root, "wisdom")
+		const n, workers = 10000, 8
+		var wg sync.WaitGroup
+		errs := make([]error, workers)
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				rng := rand.New(rand.NewSource(int64(w)))
+				vocab := benchVocab()
+				z := rand.NewZipf(rng, 1.1, 2, uint64(len(vocab)-1))
+				s := memory.Open(benchDir)
+				for i := w; i < n; i += workers {
+					if _, err := s.Put(benchEntry(rng, z, vocab, i)); err != nil {
+						errs[w] = err
+						return
+					}
+				}
+			}(w)
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				benchErr = err
+			}
+		}
+	})
+	if benchErr != nil {
+		b.Fatal(benchErr)
+	}
+	return benchDir
+}
+
+func benchQueries() []memory.Query {
+	rng := rand.New(rand.NewSource(99))
+	vocab := benchVocab()
+	z := rand.NewZipf(rng, 1.1, 2, uint64(len(vocab)-1))
+	qs := make([]memory.Query, 64)
+	for i := range qs {
+		qs[i] = memory.Query{
+			TaskID:       fmt.Sprintf("task-%04d", i),
+			Description:  strings.Join(benchWords(rng, z, vocab, 80), " "),
+			Metric:       benchMetrics[rng.Intn(len(benchMetrics))],
+			ColumnTypes:  []string{benchColumns[rng.Intn(len(benchColumns))], benchColumns[rng.Intn(len(benchColumns))]},
+			DataModality: benchModality[rng.Intn(len(benchModality))],
+			K:            3,
+		}
+	}
+	return qs
+}
+
+// BenchmarkSearch10k measures retrieval over 10,000 entries:
+//   - warm: the store's index is cached and the directory is unchanged;
+//   - relist: the directory changed recently, so every search lists it
+//     again (10,000 names), but nothing new needs parsing;
+//   - cold: a new Store each time: list, read and parse 10,000 files and
+//     build the index.
+func BenchmarkSearch10k(b *testing.B) {
+	dir := benchStore(b)
+	qs := benchQueries()
+	st, err := os.Stat(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	search := func(b *testing.B, s *memory.Store, i int) {
+		hits, err := s.Search(qs[i%len(qs)])
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(hits) != 3 {
+			b.Fatalf("%d hits", len(hits))
+		}
+	}
+	b.Run("warm", func(b *testing.B) {
+		s := memory.Open(dir)
+		if _, err := s.Refresh(); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			search(b, s, i)
+		}
+	})
+	b.Run("relist", func(b *testing.B) {
+		s := memory.Open(dir)
+		s.Now = func() time.Time { return st.ModTime() } // the listing never looks old enough to trust
+		if _, err := s.Refresh(); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			search(b, s, i)
+		}
+	})
+	b.Run("cold", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			search(b, memory.Open(dir), i)
+		}
+	})
+}
