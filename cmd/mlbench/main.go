@@ -38,7 +38,10 @@ func newApp() *cli.App {
 func commands() []*cli.Command {
 	return []*cli.Command{
 		configCommand,
+		resumeCommand,
+		runCommand,
 		tasksCommand,
+		workerCommand,
 	}
 }
 

@@ -500,3 +500,6 @@ func argmax(v []float64) int {
 	}
 	return best
 }
+
+// IsDemo reports whether id names a demo task.
+func IsDemo(id string) bool { return isDemoID(id) }

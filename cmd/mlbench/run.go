@@ -1,0 +1,269 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/mlbench/mlbench/configs"
+	"github.com/mlbench/mlbench/harness"
+	"github.com/mlbench/mlbench/harness/task"
+	"github.com/mlbench/mlbench/results"
+	"github.com/mlbench/mlbench/scheduler/local"
+)
+
+// runFlagKeys map the run flags onto config keys; set flags win over
+// everything else.
+var runFlagKeys = map[string]string{
+	"jobs":       "scheduler.jobs",
+	"steps":      "search.steps",
+	"time-limit": "search.time_limit",
+	"workers":    "search.workers",
+	"data-dir":   "data.dir",
+	"sandbox":    "exec.sandbox",
+	"coder":      "search.coder",
+	"results":    "results.dir",
+}
+
+func runFlags() []cli.Flag {
+	return append(globalFlags(),
+		&cli.StringSliceFlag{Name: "task", Aliases: []string{"t"}, Usage: "task `ID` (repeatable): an MLE-Bench id, a custom task id or folder, or a demo task"},
+		&cli.StringFlag{Name: "suite", Aliases: []string{"s"}, Usage: "suite: mle-bench-full, mle-bench-lite, medium, high, dev, demo or file:PATH"},
+		&cli.IntFlag{Name: "seeds", Value: 1, Usage: "seeds per task"},
+		&cli.StringSliceFlag{Name: "grid", Usage: "sweep a config key: key=v1,v2 (repeatable; the cartesian product)"},
+		&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "work items run at once (scheduler.jobs)"},
+		&cli.IntFlag{Name: "steps", Usage: "node budget per task (search.steps)"},
+		&cli.StringFlag{Name: "time-limit", Usage: "wall-clock budget per task, e.g. 30m or 12h (search.time_limit)"},
+		&cli.IntFlag{Name: "workers", Usage: "parallel search workers per task (search.workers)"},
+		&cli.StringFlag{Name: "sandbox", Usage: "auto, apptainer, bwrap or process (exec.sandbox)"},
+		&cli.StringFlag{Name: "coder", Usage: "auto, llm or baseline (search.coder)"},
+		&cli.StringFlag{Name: "results", Usage: "`DIR` for run directories (results.dir)"},
+		dataDirFlag,
+	)
+}
+
+var runCommand = &cli.Command{
+	Name:  "run",
+	Usage: "run the agent on tasks here and now (local scheduler), then print the medal table",
+	Description: `Plans a run (tasks x seeds x sweep points), executes every work item in its
+own worker process with the local scheduler, shows progress, and prints the
+MLE-Bench medal table. Ctrl-C stops cleanly (items are marked cancelled and
+keep their checkpoints; 'mlbench resume RUN' continues); a second Ctrl-C kills.
+
+Examples:
+  mlbench run --suite demo
+  mlbench run --task spaceship-titanic --steps 50 --time-limit 2h
+  mlbench run --suite mle-bench-lite --seeds 3 --jobs 4 --set search.coder=llm`,
+	Flags:  runFlags(),
+	Action: runAction,
+}
+
+func runAction(c *cli.Context) error {
+	cfg, err := loadConfig(c, runFlagKeys)
+	if err != nil {
+		return err
+	}
+	tasks, err := resolveTasks(c, cfg)
+	if err != nil {
+		return err
+	}
+	var grid []harness.Axis
+	for _, g := range c.StringSlice("grid") {
+		a, err := harness.ParseAxis(g)
+		if err != nil {
+			return cli.Exit(err.Error(), 2)
+		}
+		grid = append(grid, a)
+	}
+	run, err := harness.Plan(harness.PlanRequest{Tasks: tasks, Seeds: c.Int("seeds"), Grid: grid, Config: cfg})
+	if err != nil {
+		return cli.Exit(err.Error(), 2)
+	}
+	fmt.Fprintf(c.App.ErrWriter, "run %s: %d work items in %s\n", run.Manifest.RunID, len(run.Manifest.Items), run.Dir)
+	return executeRun(c, run, allItems(run))
+}
+
+// resolveTasks reads --task/--suite and checks that every task's data is
+// in place, so a run never starts half-prepared.
+func resolveTasks(c *cli.Context, cfg *configs.Config) ([]task.Task, error) {
+	reg := harness.RegistryFrom(cfg)
+	ids, suite := c.StringSlice("task"), c.String("suite")
+	var tasks []task.Task
+	switch {
+	case len(ids) > 0 && suite != "":
+		return nil, cli.Exit("give --task or --suite, not both", 2)
+	case suite != "":
+		ts, err := reg.Suite(suite)
+		if err != nil {
+			return nil, cli.Exit(err.Error(), 2)
+		}
+		tasks = ts
+	case len(ids) > 0:
+		for _, id := range ids {
+			t, err := reg.Task(id)
+			if err != nil {
+				return nil, cli.Exit(err.Error(), 2)
+			}
+			tasks = append(tasks, t)
+		}
+	default:
+		return nil, cli.Exit("say what to run: --suite demo, --suite mle-bench-lite, --task ID ...", 2)
+	}
+	var missing []string
+	for _, t := range tasks {
+		if !t.Prepared() {
+			missing = append(missing, t.ID)
+		}
+	}
+	switch {
+	case len(missing) == 1:
+		return nil, cli.Exit((&task.NotPreparedError{Task: tasks[indexOf(tasks, missing[0])]}).Error(), 2)
+	case len(missing) > 1:
+		return nil, cli.Exit(fmt.Sprintf("%d of %d tasks are not prepared in %s (first: %s); run `mlebench prepare` for them or point --data-dir / data.dir at your prepared data",
+			len(missing), len(tasks), reg.DataDir, strings.Join(missing[:min(3, len(missing))], ", ")), 2)
+	}
+	return tasks, nil
+}
+
+func indexOf(tasks []task.Task, id string) int {
+	for i, t := range tasks {
+		if t.ID == id {
+			return i
+		}
+	}
+	return 0
+}
+
+func allItems(run *harness.Run) []int {
+	items := make([]int, len(run.Manifest.Items))
+	for i := range items {
+		items[i] = i
+	}
+	return items
+}
+
+// executeRun runs items with the local scheduler, shows progress and
+// prints the medal table.
+func executeRun(c *cli.Context, run *harness.Run, items []int) error {
+	ctx := c.Context
+	sched := &local.Local{Jobs: run.Config.Scheduler.Jobs}
+	mon := newMonitor(c.App.ErrWriter, run, items)
+	sched.OnExit = mon.itemExited
+	mon.start(ctx)
+	err := sched.Submit(ctx, run.Dir, items)
+	mon.stop()
+	interrupted := errors.Is(err, context.Canceled) || ctx.Err() != nil
+	if err != nil && !interrupted {
+		return err
+	}
+	if perr := printRunReport(c.App.Writer, run.Dir); perr != nil {
+		fmt.Fprintf(c.App.ErrWriter, "mlbench: report: %v\n", perr)
+	}
+	if interrupted {
+		return cli.Exit(fmt.Sprintf("interrupted: items keep their checkpoints; continue with: mlbench resume %s", run.Dir), 130)
+	}
+	return summarizeFailures(c.App.ErrWriter, run, items)
+}
+
+// summarizeFailures names failed items with the last line of their error.
+func summarizeFailures(w io.Writer, run *harness.Run, items []int) error {
+	var failed []string
+	for _, i := range items {
+		st, err := results.ReadItemStatus(run.ItemDir(i))
+		if err != nil || st.State == results.StateDone {
+			continue
+		}
+		msg := st.Error
+		if msg == "" {
+			msg = "worker exited without finishing; see " + filepath.Join(run.ItemDir(i), local.LogFile)
+		}
+		failed = append(failed, fmt.Sprintf("item %d (%s): %s: %s", i, run.Manifest.Items[i].TaskID, st.State, msg))
+	}
+	if len(failed) == 0 {
+		fmt.Fprintf(w, "\nrun directory: %s\n", run.Dir)
+		return nil
+	}
+	for _, f := range failed {
+		fmt.Fprintln(w, "mlbench:", f)
+	}
+	return cli.Exit(fmt.Sprintf("%d of %d items did not finish; fix the cause and continue with: mlbench resume %s", len(failed), len(items), run.Dir), 1)
+}
+
+func printRunReport(w io.Writer, dir string) error {
+	r, err := results.Collect(context.Background(), dir, results.CollectOptions{})
+	if err != nil {
+		return err
+	}
+	rep, err := results.BuildReport([]*results.Run{r}, results.ReportOptions{Tasks: true})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	return rep.Render(w, "table")
+}
+
+var resumeCommand = &cli.Command{
+	Name:      "resume",
+	Usage:     "continue an interrupted or failed run here (local scheduler)",
+	ArgsUsage: "RUN",
+	Flags: append(globalFlags(),
+		&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "work items run at once (default: the run's scheduler.jobs)"},
+		&cli.BoolFlag{Name: "failed-only", Usage: "rerun only failed items (not cancelled or pending ones)"}),
+	Action: func(c *cli.Context) error {
+		if c.NArg() != 1 {
+			return cli.Exit("usage: mlbench resume RUN (a run directory or id)", 2)
+		}
+		cfg, err := loadConfig(c, nil)
+		if err != nil {
+			return err
+		}
+		run, err := harness.Open(c.Args().First(), cfg.Results.Dir)
+		if err != nil {
+			return cli.Exit(err.Error(), 2)
+		}
+		if c.IsSet("jobs") {
+			run.Config.Scheduler.Jobs = max(1, c.Int("jobs"))
+		}
+		sts, err := run.Statuses()
+		if err != nil {
+			return err
+		}
+		var items []int
+		for i, st := range sts {
+			if st.State == results.StateDone || (c.Bool("failed-only") && st.State != results.StateFailed) {
+				continue
+			}
+			items = append(items, i)
+		}
+		if len(items) == 0 {
+			fmt.Fprintf(c.App.ErrWriter, "run %s: every item is done\n", run.Manifest.RunID)
+			return printRunReport(c.App.Writer, run.Dir)
+		}
+		fmt.Fprintf(c.App.ErrWriter, "run %s: resuming %d of %d items\n", run.Manifest.RunID, len(items), len(sts))
+		return executeRun(c, run, items)
+	},
+}
+
+var workerCommand = &cli.Command{
+	Name:  "worker",
+	Usage: "run one work item of a run (what schedulers and Slurm array elements call)",
+	Flags: append(globalFlags(),
+		&cli.StringFlag{Name: "run", Required: true, Usage: "run `DIR`"},
+		&cli.IntFlag{Name: "index", Required: true, Usage: "work item `N`"}),
+	Action: func(c *cli.Context) error {
+		run, err := harness.Open(c.String("run"), "")
+		if err != nil {
+			return err
+		}
+		_, err = harness.RunItem(c.Context, run, c.Int("index"), harness.ItemOptions{Agent: harness.DefaultAgent, Log: c.App.ErrWriter})
+		if errors.Is(err, harness.ErrCancelled) {
+			return cli.Exit("item cancelled; its checkpoint is kept", 130)
+		}
+		return err
+	},
+}
