@@ -112,6 +112,8 @@ type Exec struct {
 	Network   bool          `yaml:"network"`
 	EnvAllow  []string      `yaml:"env_allow"`
 	OutputMax int           `yaml:"output_max"`
+	KillGrace time.Duration `yaml:"kill_grace"`
+	Binds     []string      `yaml:"binds"`
 	Apptainer Apptainer     `yaml:"apptainer"`
 }
 
