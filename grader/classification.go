@@ -1,0 +1,443 @@
+package grader
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Classification competitions: accuracy, macro/micro F1 on single labels,
+// quadratic weighted kappa, Matthews correlation.
+
+func init() {
+	for id, cols := range map[string][2]string{
+		"cassava-leaf-disease-classification":          {"image_id", "label"},
+		"cdiscount-image-classification-challenge":     {"_id", "category_id"},
+		"iwildcam-2020-fgvc7":                          {"Id", "Category"},
+		"tabular-playground-series-dec-2021":           {"Id", "Cover_Type"},
+		"tensorflow-speech-recognition-challenge":      {"fname", "label"},
+		"ml2021spring-hw2":                             {"Id", "ClassId"},
+		"movie-review-sentiment-analysis-kernels-only": {"PhraseId", "Sentiment"},
+		"spaceship-titanic":                            {"PassengerId", "Transported"},
+	} {
+		register(id, accuracyGrader{id: cols[0], target: cols[1]})
+	}
+	register("text-normalization-challenge-english-language", textAccuracyGrader{id: "id", target: "after"})
+	register("text-normalization-challenge-russian-language", textAccuracyGrader{id: "id", target: "after"})
+	register("inaturalist-2019-fgvc6", GraderFunc(gradeINaturalist))
+	register("paddy-disease-classification", GraderFunc(gradePaddy))
+	register("plant-seedlings-classification", GraderFunc(gradePlantSeedlings))
+	for id, cols := range map[string][2]string{
+		"herbarium-2020-fgvc7": {"Id", "Predicted"},
+		"herbarium-2021-fgvc8": {"Id", "Predicted"},
+		"herbarium-2022-fgvc9": {"Id", "Predicted"},
+		"iwildcam-2019-fgvc6":  {"Id", "Category"},
+	} {
+		register(id, macroF1Grader{id: cols[0], target: cols[1]})
+	}
+	register("aptos2019-blindness-detection", GraderFunc(gradeAptos))
+	register("learning-agency-lab-automated-essay-scoring-2", GraderFunc(gradeEssayScoring))
+	register("nfl-player-contact-detection", GraderFunc(gradeNFLContact))
+}
+
+// classKeys returns a column's labels as sklearn's classification metrics
+// see them (see labelKeys), refusing what sklearn refuses: missing values
+// and non-integer numbers (a "continuous" target).
+func classKeys(c Column) ([]string, error) {
+	keys := labelKeys(c)
+	for i, k := range keys {
+		if k == naKey {
+			return nil, &InvalidSubmission{Row: i + 1, Column: c.Name, Reason: "label is missing"}
+		}
+		if k[0] == 'n' {
+			v, _ := strconv.ParseFloat(k[2:], 64)
+			if v != math.Trunc(v) || math.IsInf(v, 0) {
+				return nil, &InvalidSubmission{Row: i + 1, Column: c.Name, Reason: fmt.Sprintf("label %s is not a class: non-integer numbers make the column continuous, which classification metrics refuse", k[2:])}
+			}
+		}
+	}
+	return keys, nil
+}
+
+// alignedClasses returns the class labels of answers and submission (in
+// answer order), with sklearn's target checks.
+func alignedClasses(sub, ans *Table, perm []int, col string) (y, p []string, err error) {
+	ac, err := ans.Column(col)
+	if err != nil {
+		return nil, nil, fmt.Errorf("answers: %w", err)
+	}
+	if y, err = classKeys(ac); err != nil {
+		return nil, nil, fmt.Errorf("answers: %w", err)
+	}
+	sc, err := sub.Column(col)
+	if err != nil {
+		return nil, nil, err
+	}
+	raw, err := classKeys(sc)
+	if err != nil {
+		return nil, nil, err
+	}
+	p = gather(raw, perm)
+	if err := checkLabelTypes(y, p); err != nil {
+		return nil, nil, err
+	}
+	return y, p, nil
+}
+
+// accuracyGrader is prepare_for_accuracy_metric + accuracy_score: equal row
+// count, target and id columns, the same ids.
+type accuracyGrader struct{ id, target string }
+
+func (g accuracyGrader) Grade(sub, ans *Table) (float64, error) {
+	if err := requireRows(sub, ans.Len()); err != nil {
+		return 0, err
+	}
+	if err := requireColumns(sub, g.target, g.id); err != nil {
+		return 0, err
+	}
+	perm, err := alignByID(sub, ans, g.id)
+	if err != nil {
+		return 0, err
+	}
+	y, p, err := alignedClasses(sub, ans, perm, g.target)
+	if err != nil {
+		return 0, err
+	}
+	return accuracy(y, p), nil
+}
+
+// textAccuracyGrader compares the target as strings (pandas astype(str):
+// a missing cell is the text "nan").
+type textAccuracyGrader struct{ id, target string }
+
+func (g textAccuracyGrader) Grade(sub, ans *Table) (float64, error) {
+	if err := requireRows(sub, ans.Len()); err != nil {
+		return 0, err
+	}
+	if err := requireColumns(sub, g.target, g.id); err != nil {
+		return 0, err
+	}
+	perm, err := alignByID(sub, ans, g.id)
+	if err != nil {
+		return 0, err
+	}
+	sc, _ := sub.Column(g.target)
+	ac, err := ans.Column(g.target)
+	if err != nil {
+		return 0, fmt.Errorf("answers: %w", err)
+	}
+	hit := 0
+	for i, j := range perm {
+		if sc.Text(j) == ac.Text(i) {
+			hit++
+		}
+	}
+	return float64(hit) / float64(len(perm)), nil
+}
+
+// pythonInts converts a column the way `int(y) for y in column` does in
+// the reference: an integer column as is, a float column truncated toward
+// zero (NaN and infinity fail), a text column parsed with Python's int()
+// (surrounding spaces allowed; "3.0" and missing cells fail). first, when
+// set, applies to text cells: only the first whitespace-separated token is
+// parsed.
+func pythonInts(c Column, first bool) ([]int64, error) {
+	out := make([]int64, c.Len())
+	allInt := true
+	for i := range out {
+		v, err := strconv.ParseInt(strings.TrimSpace(c.String(i)), 10, 64)
+		if err != nil {
+			allInt = false
+			break
+		}
+		out[i] = v
+	}
+	if allInt {
+		return out, nil
+	}
+	if c.IsNumeric() {
+		if first {
+			// The reference calls .split() on the float: AttributeError.
+			return nil, &InvalidSubmission{Column: c.Name, Reason: fmt.Sprintf("column '%s' holds non-integer numbers (or missing cells); predictions must be integer class ids", c.Name)}
+		}
+		v, err := c.Floats()
+		if err != nil {
+			return nil, err
+		}
+		for i, x := range v {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return nil, &InvalidSubmission{Row: i + 1, Column: c.Name, Reason: fmt.Sprintf("%s is not an integer", quoteCell(c.String(i)))}
+			}
+			out[i] = int64(math.Trunc(x))
+		}
+		return out, nil
+	}
+	for i := range out {
+		s := c.String(i)
+		tok := s
+		if first {
+			f := strings.Fields(s)
+			if len(f) == 0 {
+				tok = ""
+			} else {
+				tok = f[0]
+			}
+		}
+		v, ok := pythonInt(tok)
+		if !ok || isNA(s) {
+			return nil, &InvalidSubmission{Row: i + 1, Column: c.Name, Reason: fmt.Sprintf("%s is not an integer", quoteCell(s))}
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// pythonInt parses like Python's int(str): optional spaces and sign,
+// decimal digits with single underscores between them.
+func pythonInt(s string) (int64, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.HasPrefix(s, "_") || strings.HasSuffix(s, "_") || strings.Contains(s, "__") {
+		return 0, false
+	}
+	body := strings.TrimLeft(s, "+-")
+	if len(s)-len(body) > 1 || strings.HasPrefix(body, "_") {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(strings.ReplaceAll(s, "_", ""), 10, 64)
+	return v, err == nil
+}
+
+func intKeys(v []int64) []string {
+	out := make([]string, len(v))
+	for i, x := range v {
+		out[i] = "n:" + strconv.FormatInt(x, 10)
+	}
+	return out
+}
+
+// gradeINaturalist is the top-1 error: 1 - accuracy of the first predicted
+// class.
+func gradeINaturalist(sub, ans *Table) (float64, error) {
+	if err := requireRows(sub, ans.Len()); err != nil {
+		return 0, err
+	}
+	if err := requireColumns(sub, "id", "predicted"); err != nil {
+		return 0, err
+	}
+	perm, err := alignByID(sub, ans, "id")
+	if err != nil {
+		return 0, err
+	}
+	ac, err := ans.Column("predicted")
+	if err != nil {
+		return 0, fmt.Errorf("answers: %w", err)
+	}
+	y, err := pythonInts(ac, false)
+	if err != nil {
+		return 0, fmt.Errorf("answers: %w", err)
+	}
+	sc, _ := sub.Column("predicted")
+	p, err := pythonInts(sc, true)
+	if err != nil {
+		return 0, err
+	}
+	return 1 - accuracy(intKeys(y), gather(intKeys(p), perm)), nil
+}
+
+// gradePaddy is accuracy with missing predictions read as "".
+func gradePaddy(sub, ans *Table) (float64, error) {
+	for _, c := range []string{"image_id", "label"} {
+		if !sub.Has(c) {
+			return 0, invalidf("expected columns image_id and label; columns are: %s", sub.columnList())
+		}
+	}
+	if err := requireRows(sub, ans.Len()); err != nil {
+		return 0, err
+	}
+	perm, err := alignByID(sub, ans, "image_id")
+	if err != nil {
+		return 0, err
+	}
+	ac, err := ans.Column("label")
+	if err != nil {
+		return 0, fmt.Errorf("answers: %w", err)
+	}
+	y, err := classKeys(ac)
+	if err != nil {
+		return 0, fmt.Errorf("answers: %w", err)
+	}
+	sc, _ := sub.Column("label")
+	raw := labelKeys(sc)
+	for i, k := range raw {
+		if k == naKey {
+			raw[i] = "s:"
+		}
+	}
+	p := gather(raw, perm)
+	for i, k := range p {
+		if k[0] == 'n' {
+			v, _ := strconv.ParseFloat(k[2:], 64)
+			if v != math.Trunc(v) {
+				return 0, &InvalidSubmission{Row: perm[i] + 1, Column: "label", Reason: fmt.Sprintf("label %s is not a class", k[2:])}
+			}
+		}
+	}
+	if err := checkLabelTypes(y, p); err != nil {
+		return 0, err
+	}
+	return accuracy(y, p), nil
+}
+
+// gradePlantSeedlings is micro-F1 of single labels, which equals accuracy.
+func gradePlantSeedlings(sub, ans *Table) (float64, error) {
+	if err := requireColumns(sub, "file", "species"); err != nil {
+		return 0, err
+	}
+	if err := requireRows(sub, ans.Len()); err != nil {
+		return 0, err
+	}
+	perm, err := alignByID(sub, ans, "file")
+	if err != nil {
+		return 0, err
+	}
+	y, p, err := alignedClasses(sub, ans, perm, "species")
+	if err != nil {
+		return 0, err
+	}
+	return accuracy(y, p), nil
+}
+
+// macroF1Grader is macro-F1 over int() of the target.
+type macroF1Grader struct{ id, target string }
+
+func (g macroF1Grader) Grade(sub, ans *Table) (float64, error) {
+	if err := requireRows(sub, ans.Len()); err != nil {
+		return 0, err
+	}
+	if err := requireColumns(sub, g.id, g.target); err != nil {
+		return 0, err
+	}
+	perm, err := alignByID(sub, ans, g.id)
+	if err != nil {
+		return 0, err
+	}
+	ac, err := ans.Column(g.target)
+	if err != nil {
+		return 0, fmt.Errorf("answers: %w", err)
+	}
+	y, err := pythonInts(ac, false)
+	if err != nil {
+		return 0, fmt.Errorf("answers: %w", err)
+	}
+	sc, _ := sub.Column(g.target)
+	p, err := pythonInts(sc, false)
+	if err != nil {
+		return 0, err
+	}
+	return f1Macro(intKeys(y), gather(intKeys(p), perm))
+}
+
+// gradeAptos is QWK on diagnosis; the ids must be the same set.
+func gradeAptos(sub, ans *Table) (float64, error) {
+	if err := requireColumns(sub, "diagnosis"); err != nil {
+		return 0, err
+	}
+	if sub.Len() == 0 {
+		return 0, invalidf("submission has no rows")
+	}
+	if err := requireColumns(sub, "id_code"); err != nil {
+		return 0, err
+	}
+	if err := requireRows(sub, ans.Len()); err != nil {
+		return 0, err
+	}
+	perm, err := alignByID(sub, ans, "id_code")
+	if err != nil {
+		return 0, err
+	}
+	y, p, err := alignedClasses(sub, ans, perm, "diagnosis")
+	if err != nil {
+		return 0, err
+	}
+	return quadraticKappa(y, p)
+}
+
+// gradeEssayScoring is QWK on score.
+func gradeEssayScoring(sub, ans *Table) (float64, error) {
+	if err := requireColumns(sub, "score", "essay_id"); err != nil {
+		return 0, err
+	}
+	if sub.Len() == 0 {
+		return 0, invalidf("submission has no rows")
+	}
+	if err := requireRows(sub, ans.Len()); err != nil {
+		return 0, err
+	}
+	perm, err := alignByID(sub, ans, "essay_id")
+	if err != nil {
+		return 0, err
+	}
+	y, p, err := alignedClasses(sub, ans, perm, "score")
+	if err != nil {
+		return 0, err
+	}
+	return quadraticKappa(y, p)
+}
+
+// gradeNFLContact is the Matthews correlation on contact.
+func gradeNFLContact(sub, ans *Table) (float64, error) {
+	if err := requireColumns(sub, "contact_id", "contact"); err != nil {
+		return 0, err
+	}
+	if err := requireRows(sub, ans.Len()); err != nil {
+		return 0, err
+	}
+	perm, err := alignByID(sub, ans, "contact_id")
+	if err != nil {
+		return 0, err
+	}
+	y, p, err := alignedClasses(sub, ans, perm, "contact")
+	if err != nil {
+		return 0, err
+	}
+	return matthews(y, p), nil
+}
+
+// matthews is sklearn's multiclass matthews_corrcoef (0 when undefined).
+func matthews(y, p []string) float64 {
+	idx := map[string]int{}
+	for _, s := range [][]string{y, p} {
+		for _, k := range s {
+			if _, ok := idx[k]; !ok {
+				idx[k] = len(idx)
+			}
+		}
+	}
+	n := len(idx)
+	t := make([]float64, n)
+	q := make([]float64, n)
+	var c, s float64
+	for i := range y {
+		a, b := idx[y[i]], idx[p[i]]
+		t[a]++
+		q[b]++
+		if a == b {
+			c++
+		}
+		s++
+	}
+	var tq, qq, tt float64
+	for k := range n {
+		tq += t[k] * q[k]
+		qq += q[k] * q[k]
+		tt += t[k] * t[k]
+	}
+	covYP := c*s - tq
+	covPP := s*s - qq
+	covYY := s*s - tt
+	if covPP*covYY == 0 {
+		return 0
+	}
+	return covYP / math.Sqrt(covYY*covPP)
+}
