@@ -289,6 +289,8 @@ func (w *wire) Do(req *http.Request) (*http.Response, error) {
 	ex.header = resp.Header.Clone()
 	b, rerr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	resp.Body.Close()
+	// Nothing a reply says may carry the key on into plans, code or traces.
+	b = c.red.scrubBytes(b)
 	ex.respBody = b
 	var rest io.Reader = bytes.NewReader(b)
 	if rerr != nil {
