@@ -25,7 +25,7 @@ func TestKeyNeverReachesTranscriptsOrErrors(t *testing.T) {
 	srv := newServer(t,
 		echoKey(http.StatusInternalServerError), // retried
 		func(w http.ResponseWriter, r *http.Request) {
-			reply("Plan mentioning " + r.Header.Get("Authorization") + "\n```python\nprint(1)\n```")(w, r)
+			reply("Plan mentioning "+r.Header.Get("Authorization")+"\n```python\nprint(1)\n```")(w, r)
 		},
 		echoKey(http.StatusBadRequest), // the reviewer falls back to JSON
 		echoKey(http.StatusUnauthorized))
