@@ -445,7 +445,13 @@ func (s *Store) Prune(cutoff time.Time, dryRun bool) (PruneResult, error) {
 			res.Entries = append(res.Entries, d.entry)
 		}
 	}
-	sort.Slice(res.Entries, func(i, j int) bool { return res.Entries[i].ID < res.Entries[j].ID })
+	sort.Slice(res.Entries, func(i, j int) bool {
+		a, b := res.Entries[i], res.Entries[j]
+		if !a.CreatedAt.Equal(b.CreatedAt) {
+			return a.CreatedAt.Before(b.CreatedAt)
+		}
+		return a.ID < b.ID
+	})
 	names, err := readDirNames(s.dir)
 	if err != nil {
 		return res, err

@@ -38,9 +38,12 @@ func newApp() *cli.App {
 func commands() []*cli.Command {
 	return []*cli.Command{
 		configCommand,
+		gradeCommand,
+		graderCommand,
 		resumeCommand,
 		runCommand,
 		tasksCommand,
+		wisdomCommand,
 		workerCommand,
 	}
 }
