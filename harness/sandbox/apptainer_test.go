@@ -63,7 +63,9 @@ func TestApptainerCommand(t *testing.T) {
 			}
 			o := testOptions()
 			o.Python = "python3"
-			o.Environ = func() []string { return []string{"LANG=C.UTF-8", "OPENAI_API_KEY=sk-x", "PATH=/host/bin", "HOME=/root"} }
+			o.Environ = func() []string {
+				return []string{"LANG=C.UTF-8", "OPENAI_API_KEY=sk-x", "PATH=/host/bin", "HOME=/root"}
+			}
 			if c.opts != nil {
 				c.opts(&o)
 			}
