@@ -95,3 +95,65 @@ func (e *Entry) searchText() string {
 
 // fileName is the name of the entry's file in the store directory.
 func fileName(id string) string { return id + ".json" }
+
+// TaskInfo describes a task the way the wisdom store needs it: to retrieve
+// lessons for it at its start and to record them at its end.
+type TaskInfo struct {
+	TaskID        string
+	Description   string
+	DataModality  string
+	Metric        string
+	LowerIsBetter bool
+	ColumnTypes   []string
+}
+
+// keywordsPerEntry is how many description keywords an entry keeps.
+const keywordsPerEntry = 24
+
+// Query is the retrieval query for this task (memory.wisdom.top_k and
+// memory.wisdom.include_same_task).
+func (t TaskInfo) Query(k int, includeSameTask bool) Query {
+	return Query{TaskID: t.TaskID, IncludeSameTask: includeSameTask, Description: t.Description,
+		Metric: t.Metric, ColumnTypes: t.ColumnTypes, DataModality: t.DataModality, K: k}
+}
+
+// NewEntry makes the wisdom entry of a finished work item from its task and
+// its final task knowledge: the best design and metric, what failed
+// (recurring errors, then changes that did not help) and the model
+// families of the best designs. medal is "gold", "silver", "bronze",
+// "none", or "" when ungraded. CreatedAt is left for [Store.Put] to stamp.
+func NewEntry(t TaskInfo, k *Knowledge, medal, runID string) Entry {
+	e := Entry{
+		TaskID: t.TaskID, DataModality: t.DataModality, Metric: t.Metric, LowerIsBetter: t.LowerIsBetter,
+		Keywords: Keywords(t.Description, keywordsPerEntry), ColumnTypes: t.ColumnTypes,
+		Medal: medal, RunID: runID,
+	}
+	if k == nil {
+		return e
+	}
+	if len(k.BestDesigns) > 0 {
+		best := k.BestDesigns[0]
+		m := best.Metric
+		e.BestDesign, e.BestMetric = best.Design, &m
+	}
+	seen := map[string]bool{}
+	for _, d := range k.BestDesigns {
+		for _, f := range d.ModelFamilies {
+			if !seen[f] {
+				seen[f] = true
+				e.ModelFamilies = append(e.ModelFamilies, f)
+			}
+		}
+	}
+	for _, r := range k.RecurringErrors {
+		e.WhatFailed = append(e.WhatFailed, fmt.Sprintf("%s (%dx)", r.Signature, r.Count))
+	}
+	for _, c := range k.NotHelpful {
+		if c.Metric != nil {
+			e.WhatFailed = append(e.WhatFailed, fmt.Sprintf("%s (%s -> %s)", c.Change, formatMetric(c.ParentMetric), formatMetric(*c.Metric)))
+		} else {
+			e.WhatFailed = append(e.WhatFailed, fmt.Sprintf("%s (broke it: %s)", c.Change, c.Error))
+		}
+	}
+	return e
+}

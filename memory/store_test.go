@@ -426,3 +426,28 @@ func ExampleFormatWisdom() {
 	// What worked on a similar earlier task. Its data differ from this task's: adapt what fits, do not copy.
 	// 1. house-prices (tabular; metric rmse, lower is better): best design: LightGBM on log price (metric 0.12, medal silver). Models: lightgbm.
 }
+
+// TestNewEntryRoundTrip records a finished task-run as wisdom and retrieves
+// it for a similar new task.
+func TestNewEntryRoundTrip(t *testing.T) {
+	k := memory.Distil(allNodes(), memory.DistilOptions{LowerIsBetter: true})
+	done := memory.TaskInfo{TaskID: "demo-regression", Description: "Predict the house price from numeric features of each house.",
+		DataModality: "tabular", Metric: "rmse", LowerIsBetter: true, ColumnTypes: []string{"numeric"}}
+	s := newStore(t, nil)
+	e, err := s.Put(memory.NewEntry(done, k, "silver", "run-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *e.BestMetric != 0.4 || !strings.HasPrefix(e.BestDesign, "Gradient-boosted trees") || len(e.WhatFailed) != 3 ||
+		strings.Join(e.ModelFamilies, ",") != "lightgbm" || e.Keywords[0] != "house" {
+		t.Errorf("entry = %+v", e)
+	}
+	next := memory.TaskInfo{TaskID: "car-prices", Description: "Predict the price of a used car.", DataModality: "tabular", Metric: "rmse"}
+	hits, err := s.Search(next.Query(3, false))
+	if err != nil || len(hits) != 1 || hits[0].Entry.ID != e.ID {
+		t.Fatalf("hits = %+v, %v", hits, err)
+	}
+	if hits, _ := s.Search(done.Query(3, false)); len(hits) != 0 {
+		t.Errorf("the same task retrieved its own entry: %+v", hits)
+	}
+}
