@@ -92,8 +92,8 @@ func (b *builder) cut(phase int, pre, body, post, omit string, headShare float64
 // Context assembles the memory context for one expansion, at most
 // req.Budget bytes long.
 //
-// Draft: one line per existing draft (design, then its validation metric or
-// bug) and the instruction to write a draft that differs from all of them.
+// Draft: one line per existing draft (its validation metric or bug, then its
+// design) and the instruction to write a draft that differs from all of them.
 // Improve: the parent's plan, code and output, then each earlier improvement
 // attempt on it (plan, code, output, and whether it beat the parent). Debug:
 // the buggy code, its output and the review, then every earlier attempt of

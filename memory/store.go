@@ -25,6 +25,9 @@ import (
 // move it). Younger listings are repeated on the next read.
 const racyWindow = 2 * time.Second
 
+// maxEntrySize bounds an entry file; larger files are not entries.
+const maxEntrySize = 1 << 20
+
 // Store is the cross-task wisdom store: a directory of JSON files, one per
 // [Entry], named <id>.json after the entry's content address.
 //
@@ -38,9 +41,12 @@ const racyWindow = 2 * time.Second
 //
 // A Store caches parsed entries by file name (a name's content never
 // changes) and a BM25 index over them. Each read checks the directory's
-// modification time and, when it changed, lists the directory again,
-// parses only new names and rebuilds the index. On NFS, attribute caching
-// can delay the sight of other hosts' entries by up to the mount's acdirmax.
+// modification time and, when it changed (or changed too recently to be
+// sure), lists the directory again, parses only new names and rebuilds the
+// index. On NFS, attribute caching can delay the sight of other hosts'
+// entries by up to the mount's acdirmax, and a server clock behind the
+// local one by more than two seconds can delay it until the next change;
+// Refresh always lists.
 //
 // A Store is safe for concurrent use.
 type Store struct {
@@ -129,6 +135,9 @@ func (s *Store) put(e Entry) (Entry, bool, error) {
 	data, err := marshalJSON(e, true)
 	if err != nil {
 		return Entry{}, false, fmt.Errorf("encode wisdom entry: %w", err)
+	}
+	if len(data) > maxEntrySize {
+		return Entry{}, false, fmt.Errorf("%w: %d bytes encoded, at most %d", ErrInvalidEntry, len(data), maxEntrySize)
 	}
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
 		return Entry{}, false, fmt.Errorf("create wisdom dir: %w", err)
@@ -282,9 +291,17 @@ func readDirNames(dir string) ([]string, error) {
 
 // readEntry parses one entry file and checks that it is named after its ID.
 func readEntry(path string) (Entry, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return Entry{}, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxEntrySize+1))
+	if err != nil {
+		return Entry{}, err
+	}
+	if len(data) > maxEntrySize {
+		return Entry{}, fmt.Errorf("larger than %d bytes", maxEntrySize)
 	}
 	var e Entry
 	if err := json.Unmarshal(data, &e); err != nil {

@@ -451,3 +451,22 @@ func TestNewEntryRoundTrip(t *testing.T) {
 		t.Errorf("the same task retrieved its own entry: %+v", hits)
 	}
 }
+
+func TestStoreEntrySizeLimit(t *testing.T) {
+	s := newStore(t, nil)
+	big := memory.Entry{TaskID: "big", CreatedAt: t0, BestDesign: strings.Repeat("x", 1<<20)}
+	if _, err := s.Put(big); !errors.Is(err, memory.ErrInvalidEntry) {
+		t.Fatalf("Put of a 1 MiB design: %v, want ErrInvalidEntry", err)
+	}
+	name := filepath.Join(s.Dir(), "00000000000000000000000000000000.json")
+	if err := os.MkdirAll(s.Dir(), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(name, bytes.Repeat([]byte(" "), 2<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, report, err := s.Entries()
+	if err != nil || len(report.Skipped) != 1 || !strings.Contains(report.Skipped[0].Reason, "larger than") {
+		t.Fatalf("oversized file: %+v, %v", report, err)
+	}
+}
