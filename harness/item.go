@@ -152,6 +152,9 @@ func RunItem(ctx context.Context, run *Run, index int, opts ItemOptions) (*Outco
 	}
 	sb, err := newSandbox(cfg.Exec, log)
 	if err != nil {
+		if strings.Contains(err.Error(), "python") {
+			err = fmt.Errorf("%w; install python3 with python3-numpy, python3-pandas and python3-sklearn, or set exec.python to an interpreter that has them", err)
+		}
 		return fail(fmt.Errorf("set up sandbox: %w", err))
 	}
 	defer sb.Close()
