@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/mlbench/mlbench/memory"
@@ -238,5 +239,36 @@ func TestModelFamilies(t *testing.T) {
 				t.Errorf("got %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestTaskKnowledgeConcurrent updates from many workers at once, each with
+// the nodes it had seen: the knowledge ends at the largest set.
+func TestTaskKnowledgeConcurrent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "knowledge.json")
+	tk, err := memory.OpenTaskKnowledge(path, memory.KnowledgeOptions{Distil: memory.DistilOptions{LowerIsBetter: true}, Every: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := allNodes()
+	var wg sync.WaitGroup
+	for i := 1; i <= len(nodes); i++ {
+		wg.Add(1)
+		go func(n int) {
+			defer wg.Done()
+			if _, err := tk.Update(context.Background(), nodes[:n]); err != nil {
+				t.Error(err)
+			}
+			_ = tk.Text()
+			_ = tk.Due(n)
+		}(i)
+	}
+	wg.Wait()
+	if k := tk.Knowledge(); k.Nodes != len(nodes) {
+		t.Errorf("knowledge covers %d nodes, want %d", k.Nodes, len(nodes))
+	}
+	saved, err := memory.LoadKnowledge(path)
+	if err != nil || saved.Nodes != len(nodes) {
+		t.Errorf("saved knowledge covers %d nodes (%v), want %d", saved.Nodes, err, len(nodes))
 	}
 }

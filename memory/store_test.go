@@ -190,11 +190,18 @@ func TestStoreReload(t *testing.T) {
 	other := memory.Open(s.Dir())
 	count := func() int {
 		t.Helper()
-		hits, err := s.Search(memory.Query{Description: "predict transported passengers sale price houses", K: 10})
+		entries, _, err := s.Entries()
 		if err != nil {
 			t.Fatal(err)
 		}
-		return len(hits)
+		hits, err := s.Search(memory.Query{Description: "predict transported passengers sale price houses wikipedia comments dogs breed", K: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hits) != len(entries) {
+			t.Fatalf("search found %d of %d entries", len(hits), len(entries))
+		}
+		return len(entries)
 	}
 	if n := count(); n != 1 {
 		t.Fatalf("hits = %d, want 1", n)
@@ -228,13 +235,31 @@ func TestStoreReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	if n := count(); n != 1 {
-		t.Fatalf("unchanged mtime: hits = %d, want the cached 1", n)
+		t.Fatalf("unchanged mtime: %d entries, want the cached 1", n)
 	}
 	if _, err := s.Refresh(); err != nil {
 		t.Fatal(err)
 	}
-	if entries, _, _ := s.Entries(); len(entries) != 2 {
-		t.Fatalf("after Refresh: %d entries, want 2", len(entries))
+	if n := count(); n != 2 {
+		t.Fatalf("after Refresh: %d entries, want 2", n)
+	}
+
+	// A listing taken while the mtime was recent is not trusted: on a
+	// filesystem with coarse timestamps a second write may leave the
+	// mtime as it was, and must still be seen.
+	recent := time.Now()
+	if err := os.Chtimes(s.Dir(), recent, recent); err != nil {
+		t.Fatal(err)
+	}
+	count()
+	if _, err := other.Put(corpus()[3]); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(s.Dir(), recent, recent); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 3 {
+		t.Fatalf("write within the mtime granularity: %d entries, want 3", n)
 	}
 }
 
