@@ -25,7 +25,8 @@ type Request struct {
 	// Target: the original buggy node and the fixes that did not work
 	// (StageDebug). ML-Master omits them and models repeat failed fixes.
 	Attempts []Node
-	// Review is the reviewer's account of Target's bug (StageDebug).
+	// Review is the reviewer's account of Target (its bug, for StageDebug);
+	// empty means Target.Summary.
 	Review string
 	// Knowledge is the task-knowledge text (see [Knowledge.Text]); empty
 	// when the tier is disabled.
@@ -94,7 +95,7 @@ func (b *builder) cut(phase int, pre, body, post, omit string, headShare float64
 //
 // Draft: one line per existing draft (its validation metric or bug, then its
 // design) and the instruction to write a draft that differs from all of them.
-// Improve: the parent's plan, code and output, then each earlier improvement
+// Improve: the parent's plan, code, output and review, then each earlier improvement
 // attempt on it (plan, code, output, and whether it beat the parent). Debug:
 // the buggy code, its output and the review, then every earlier attempt of
 // the same debug chain with its outcome, so the model does not repeat a fix
@@ -169,6 +170,7 @@ func improveContext(b *builder, req Request) {
 	b.fixed("Improve the solution below with one focused change. Its earlier improvement attempts follow it; do not repeat a change that was already tried, and build on what helped.\n")
 	b.fixed("\n### Solution to improve (node %s, %s)\n", t.ID, outcome(t, nil, req.LowerIsBetter))
 	targetBody(b, t)
+	review(b, req)
 	if len(req.Siblings) == 0 {
 		b.fixed("\n### Earlier improvement attempts of node %s\nNone yet.\n", t.ID)
 		return
@@ -185,10 +187,7 @@ func debugContext(b *builder, req Request) {
 	b.fixed("Fix the bug in the code below. The earlier attempts of this debug chain follow it and did not work; do not repeat their fixes, try a different one.\n")
 	b.fixed("\n### Buggy code (node %s, %s)\n", t.ID, outcome(t, nil, req.LowerIsBetter))
 	targetBody(b, t)
-	if req.Review != "" {
-		b.fixed("Review:\n")
-		b.cut(phaseReview, "", ensureNL(req.Review), "", "(review omitted for length)\n", 1)
-	}
+	review(b, req)
 	if len(req.Attempts) == 0 {
 		b.fixed("\n### Earlier attempts in this debug chain\nNone: this is the first fix.\n")
 		return
@@ -208,6 +207,19 @@ func targetBody(b *builder, t Node) {
 	if t.Output != "" {
 		b.cut(phaseTargetOutput, "Output:\n```\n", ensureNL(t.Output), "```\n", "Output: (omitted for length)\n", 1.0/3)
 	}
+}
+
+// review writes the reviewer's account of the target, if there is one.
+func review(b *builder, req Request) {
+	text := req.Review
+	if text == "" {
+		text = req.Target.Summary
+	}
+	if strings.TrimSpace(text) == "" {
+		return
+	}
+	b.fixed("Review:\n")
+	b.cut(phaseReview, "", ensureNL(text), "", "(review omitted for length)\n", 1)
 }
 
 // history writes one earlier attempt: its outcome line, then plan, code and
