@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -120,7 +121,14 @@ func walkTree(b *strings.Builder, root, rel string, depth int, tables *[]string)
 		fmt.Fprintf(b, "%s%s (%s)\n", indent, e.Name(), humanSize(info.Size()))
 	}
 	if hiddenFiles+hiddenDirs > 0 {
-		fmt.Fprintf(b, "%s... and %d more files, %d more directories (%s)\n", indent, hiddenFiles, hiddenDirs, humanSize(hiddenBytes))
+		var more []string
+		if hiddenFiles > 0 {
+			more = append(more, fmt.Sprintf("%d more files", hiddenFiles))
+		}
+		if hiddenDirs > 0 {
+			more = append(more, fmt.Sprintf("%d more directories", hiddenDirs))
+		}
+		fmt.Fprintf(b, "%s... and %s (%s)\n", indent, strings.Join(more, " and "), humanSize(hiddenBytes))
 	}
 	return nil
 }
@@ -203,14 +211,18 @@ func describeTable(path, rel string) string {
 		return fmt.Sprintf("-> %s: not a readable table: %v\n", rel, err)
 	}
 	var rows [][]string
-	for len(rows) < previewSampleRows {
+	records := 0
+	for {
 		rec, err := cr.Read()
 		if err != nil {
 			break
 		}
-		rows = append(rows, rec)
+		records++
+		if len(rows) < previewSampleRows {
+			rows = append(rows, rec)
+		}
 	}
-	fmt.Fprintf(&b, "-> %s: %s, %d columns\n", rel, rowCount(path, gz, truncated, len(rows)), len(header))
+	fmt.Fprintf(&b, "-> %s: %s, %d columns\n", rel, rowCount(path, gz, truncated, records), len(header))
 	for i, name := range header {
 		if i == previewColumns {
 			rest := header[i:]
@@ -222,7 +234,7 @@ func describeTable(path, rel string) string {
 			break
 		}
 		b.WriteString("   ")
-		b.WriteString(describeColumn(name, i, rows))
+		b.WriteString(describeColumn(name, i, rows, truncated || records > len(rows)))
 		b.WriteString("\n")
 	}
 	return b.String()
@@ -267,7 +279,8 @@ func rowCount(path string, gz, truncated bool, sampled int) string {
 }
 
 // describeColumn infers one column's type from the sample.
-func describeColumn(name string, col int, rows [][]string) string {
+// partial says the rows are only the first ones of the table.
+func describeColumn(name string, col int, rows [][]string, partial bool) string {
 	kinds := map[string]int{}
 	var empty, seen int
 	var examples []string
@@ -318,11 +331,17 @@ func describeColumn(name string, col int, rows [][]string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s (%s", name, kind)
 	if empty > 0 {
-		fmt.Fprintf(&b, ", %d of %d sampled empty", empty, seen)
+		fmt.Fprintf(&b, ", %d of %d empty", empty, seen)
+		if partial {
+			b.WriteString(" in the first rows")
+		}
 	}
 	b.WriteString(")")
 	if haveRange && (kind == "int" || kind == "float") {
 		fmt.Fprintf(&b, " range %s..%s", strconv.FormatFloat(lo, 'g', 6, 64), strconv.FormatFloat(hi, 'g', 6, 64))
+		if partial {
+			fmt.Fprintf(&b, " in the first %d rows", len(rows))
+		}
 	}
 	if kind == "text" && len(distinct) <= 10 && seen-empty >= 20 {
 		fmt.Fprintf(&b, ", %d distinct", len(distinct))
@@ -334,23 +353,27 @@ func describeColumn(name string, col int, rows [][]string) string {
 	return b.String()
 }
 
+// decimalRe is a plain decimal number (no underscores, hex, inf or nan,
+// which strconv would also accept).
+var decimalRe = regexp.MustCompile(`^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$`)
+
 func valueKind(v string) string {
+	if !decimalRe.MatchString(v) {
+		switch strings.ToLower(v) {
+		case "true", "false":
+			return "bool"
+		}
+		if len(v) >= 10 && v[4] == '-' && v[7] == '-' {
+			if _, err := strconv.Atoi(v[:4]); err == nil {
+				return "date"
+			}
+		}
+		return "text"
+	}
 	if _, err := strconv.ParseInt(v, 10, 64); err == nil {
 		return "int"
 	}
-	if _, err := strconv.ParseFloat(v, 64); err == nil {
-		return "float"
-	}
-	switch strings.ToLower(v) {
-	case "true", "false":
-		return "bool"
-	}
-	if len(v) >= 10 && v[4] == '-' && v[7] == '-' {
-		if _, err := strconv.Atoi(v[:4]); err == nil {
-			return "date"
-		}
-	}
-	return "text"
+	return "float"
 }
 
 // cutLines cuts s to at most n bytes at a line boundary, saying so.
