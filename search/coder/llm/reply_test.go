@@ -54,7 +54,7 @@ func TestParseReply(t *testing.T) {
 			reply: "<think>draft:\n```python\nprint('draft')\n```\nbetter idea</think>\nFinal plan.\n```python\nprint('final')\n```",
 			code:  "print('final')", plan: "Final plan.", complete: true, reasoning: "draft:\n```python\nprint('draft')\n```\nbetter idea"},
 		{name: "only thinking, never closed",
-			reply: "<think>I should use ```python\nprint(1)\n```",
+			reply:     "<think>I should use ```python\nprint(1)\n```",
 			reasoning: "I should use ```python\nprint(1)\n```"},
 		{name: "CRLF line endings",
 			reply: "Plan.\r\n```python\r\nprint(1)\r\nprint(2)\r\n```\r\n",
