@@ -182,8 +182,11 @@ type NodeRecord struct {
 	LowerIsBetter    *bool     `json:"lower_is_better,omitempty"`
 	// UCTC is the exploration constant in force when the node was selected.
 	UCTC float64 `json:"uct_c"`
-	// Visits and Reward are the node's statistics when it was recorded.
-	Visits     int     `json:"visits"`
+	// Visits is the node's visit count when it was recorded.
+	Visits int `json:"visits"`
+	// Reward is what the node earned (-1 buggy, +1 working, +1 more for a
+	// new best under the intended rule), the value it backpropagates when it
+	// ends a trajectory.
 	Reward     float64 `json:"reward"`
 	DebugDepth int     `json:"debug_depth"`
 	IsBest     bool    `json:"is_best"` // a new global best when recorded
