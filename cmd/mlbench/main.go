@@ -40,6 +40,7 @@ func commands() []*cli.Command {
 		configCommand,
 		gradeCommand,
 		graderCommand,
+		llmCommand,
 		resumeCommand,
 		runCommand,
 		tasksCommand,
