@@ -104,7 +104,7 @@ func (c *Coder) Draft(ctx context.Context, req search.Request) (search.Proposal,
 	}
 	plan := fmt.Sprintf("Draft: %s, %s. Pipeline: %s. %s", familyName(s.Family, c.profile.Classification()), why,
 		describe(s, c.profile.Classification()), c.validationText())
-	return search.Proposal{Plan: plan, Code: c.render(s, req)}, nil
+	return search.Proposal{Plan: plan, Code: c.Render(s, req)}, nil
 }
 
 // validationText says how the code validates, for plans.

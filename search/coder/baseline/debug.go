@@ -143,7 +143,7 @@ func (c *Coder) Debug(ctx context.Context, req search.Request) (search.Proposal,
 	spec.History = append(spec.History, "debug")
 	plan := fmt.Sprintf("Debug node %s, which failed: %s. Fix: %s. Pipeline: %s. %s", par.ID, oneLine(symptom),
 		strings.Join(fixes, "; "), describe(spec, cls), c.validationText())
-	return search.Proposal{Plan: plan, Code: c.render(spec, req)}, nil
+	return search.Proposal{Plan: plan, Code: c.Render(spec, req)}, nil
 }
 
 // repair applies the targeted fixes of a diagnosis and describes them.

@@ -79,8 +79,8 @@ id,age,city
 		{
 			name: "class probability columns matched by suffix",
 			files: map[string]string{
-				"train.csv": "id,f1,f2,target\n1,0.1,a,Class_1\n2,0.3,b,Class_2\n3,0.2,a,Class_3\n4,0.9,c,Class_10\n",
-				"test.csv":  "id,f1,f2\n7,0.5,a\n8,0.1,b\n",
+				"train.csv":             "id,f1,f2,target\n1,0.1,a,Class_1\n2,0.3,b,Class_2\n3,0.2,a,Class_3\n4,0.9,c,Class_10\n",
+				"test.csv":              "id,f1,f2\n7,0.5,a\n8,0.1,b\n",
 				"sample_submission.csv": "id,Class_1,Class_2,Class_3,Class_10\n7,0.25,0.25,0.25,0.25\n8,0.25,0.25,0.25,0.25\n"},
 			want: baseline.Profile{IDColumn: "id", LabelColumn: "target", Problem: baseline.ProblemMulticlass,
 				Output: baseline.OutputClassProba, Metric: baseline.MetricLogLoss, LowerIsBetter: true,
@@ -90,8 +90,8 @@ id,age,city
 		{
 			name: "class columns named by the label's suffix",
 			files: map[string]string{
-				"train.csv": "PassengerId,f,Species\n1,0.1,3\n2,0.3,1\n3,0.2,2\n4,0.7,1\n",
-				"test.csv":  "PassengerId,f\n7,0.5\n8,0.1\n",
+				"train.csv":             "PassengerId,f,Species\n1,0.1,3\n2,0.3,1\n3,0.2,2\n4,0.7,1\n",
+				"test.csv":              "PassengerId,f\n7,0.5\n8,0.1\n",
 				"sample_submission.csv": "PassengerId,proba_1,proba_2,proba_3\n7,0.3,0.3,0.4\n8,0.3,0.3,0.4\n"},
 			want: baseline.Profile{IDColumn: "PassengerId", LabelColumn: "Species", Problem: baseline.ProblemMulticlass,
 				Classes: []baseline.ClassColumn{{Column: "proba_1", Label: "1"}, {Column: "proba_2", Label: "2"}, {Column: "proba_3", Label: "3"}}},

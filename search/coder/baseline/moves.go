@@ -376,7 +376,7 @@ func (c *Coder) Improve(ctx context.Context, req search.Request) (search.Proposa
 		plan += " Moves already tried by siblings: " + strings.Join(triedList, ", ") + "."
 	}
 	plan += fmt.Sprintf(" Pipeline: %s. %s", describe(pick.spec, cls), c.validationText())
-	return search.Proposal{Plan: plan, Code: c.render(pick.spec, req)}, nil
+	return search.Proposal{Plan: plan, Code: c.Render(pick.spec, req)}, nil
 }
 
 func metricText(n *search.NodeSnapshot) string {

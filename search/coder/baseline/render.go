@@ -40,9 +40,9 @@ func (c *Coder) taskConfig() taskConfig {
 		Output: p.Output, Metric: p.Metric, LowerIsBetter: p.LowerIsBetter, Classes: p.Classes, Positive: p.Positive}
 }
 
-// render writes the solution for a spec: a header with the spec line, the
+// Render writes the solution for a spec: a header with the spec line, the
 // task and spec as JSON constants, the paths, then the fixed pipeline.
-func (c *Coder) render(s Spec, req search.Request) string {
+func (c *Coder) Render(s Spec, req search.Request) string {
 	tc, err := json.Marshal(c.taskConfig())
 	if err != nil {
 		panic(fmt.Sprintf("baseline: marshal task config: %v", err)) // plain strings and numbers only
