@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -105,7 +104,9 @@ func checkRole(ctx context.Context, cl *client, cfg configs.LLM, res *CheckResul
 	res.Usage = res.Usage.Add(u)
 	var ce *CallError
 	switch {
-	case err != nil && errors.As(err, &ce) && (ce.Status == http.StatusBadRequest || ce.Status == http.StatusUnprocessableEntity):
+	case toolsRefused(err) && errors.As(err, &ce) && ce.Local:
+		res.Tools = "no (the client library refuses tool calls for this model; the reviewer will ask for JSON)"
+	case toolsRefused(err) && errors.As(err, &ce):
 		res.Tools = fmt.Sprintf("no (server refused forced tool calls, status %d; the reviewer will ask for JSON)", ce.Status)
 	case err != nil:
 		res.Tools = "no (" + oneLine(err.Error(), 200) + ")"

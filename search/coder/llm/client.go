@@ -37,7 +37,10 @@ type CallError struct {
 	Call     string // draft, improve, debug, review, check
 	Status   int    // HTTP status of the last attempt; 0 when none came
 	Attempts int
-	Err      error
+	// Local is set when the client library refused the request before
+	// sending it (a parameter the model does not take).
+	Local bool
+	Err   error
 }
 
 func (e *CallError) Error() string {
@@ -224,12 +227,12 @@ func reasoningFamily(model string) bool {
 	if i := strings.LastIndexByte(m, '/'); i >= 0 {
 		m = m[i+1:]
 	}
-	for _, p := range []string{"o1", "o3", "o4", "gpt-5"} {
+	for _, p := range []string{"o1", "o3", "o4"} {
 		if m == p || strings.HasPrefix(m, p+"-") {
 			return true
 		}
 	}
-	return false
+	return strings.HasPrefix(m, "gpt-5") || strings.HasPrefix(m, "gpt-6")
 }
 
 func (c *client) timeout() time.Duration {
@@ -452,7 +455,7 @@ func (c *client) roundTrip(ctx context.Context, info callInfo, send sendFunc) (s
 		}
 		f := classify(ex, err)
 		msg := c.red.scrub(err.Error())
-		ce := &CallError{Role: c.role, Model: c.cfg.Model, Call: info.call, Status: ex.status, Attempts: attempt + 1}
+		ce := &CallError{Role: c.role, Model: c.cfg.Model, Call: info.call, Status: ex.status, Attempts: attempt + 1, Local: !ex.sent}
 		switch {
 		case f.fatal:
 			ce.Err = fmt.Errorf("%w: credentials rejected (check %s): %s", search.ErrFatal, c.keyName(), msg)

@@ -27,7 +27,8 @@ var ErrNoReview = errors.New("llm: reply has no review")
 //
 // It forces a call of the function submit_review {is_bug,
 // has_csv_submission, summary, metric, lower_is_better}. When the server
-// rejects forced tool calls (HTTP 400 or 422) it asks, from then on, for a
+// rejects forced tool calls (HTTP 400 or 422, or the client library refuses
+// them for the model) it asks, from then on, for a
 // JSON object in a ```json block instead; a reply that carries the object
 // in its text instead of a tool call is accepted too.
 type Reviewer struct {
@@ -108,8 +109,7 @@ func (r *Reviewer) ask(ctx context.Context, info callInfo, chat []turn) (v *verd
 	useTools := r.cl.replay != nil || !r.noTools.Load()
 	if useTools {
 		v, answer, u, err := r.chat(ctx, info, chat, true)
-		var ce *CallError
-		if err == nil || !errors.As(err, &ce) || (ce.Status != http.StatusBadRequest && ce.Status != http.StatusUnprocessableEntity) {
+		if !toolsRefused(err) {
 			return v, answer, u, err
 		}
 		// The server refuses forced tool calls: ask for JSON from now on.
@@ -159,6 +159,16 @@ func (r *Reviewer) chat(ctx context.Context, info callInfo, chat []turn, tools b
 	})
 	_ = res
 	return v, answer, u, err
+}
+
+// toolsRefused reports an error that means the endpoint (or the client
+// library, for the model) does not take a forced tool call.
+func toolsRefused(err error) bool {
+	var ce *CallError
+	if err == nil || !errors.As(err, &ce) || errors.Is(err, search.ErrFatal) {
+		return false
+	}
+	return ce.Local || ce.Status == http.StatusBadRequest || ce.Status == http.StatusUnprocessableEntity
 }
 
 // withJSONAsk adds the request for a JSON block to the first user message.
@@ -226,7 +236,7 @@ func reviewPrompt(t Task, node search.NodeSnapshot, res search.ExecResult) strin
 		b.WriteString("- the submission file was NOT written\n")
 	}
 	fmt.Fprintf(&b, "\n# Output\n```\n%s\n```\n", tail(res.Output, 16000))
-	b.WriteString("\nCall submit_review with your review. A run is a bug if it failed, raised an error, did not finish, wrote no submission, or printed no credible validation metric. Report the metric exactly as printed (null if there is none).\n")
+	b.WriteString("\nReview this run. It is a bug if it failed, raised an error, did not finish, wrote no submission, or printed no credible validation metric. Report the metric exactly as printed (null if there is none).\n")
 	return b.String()
 }
 

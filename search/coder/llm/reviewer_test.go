@@ -213,3 +213,26 @@ func show(f *float64) any {
 	}
 	return *f
 }
+
+func TestReviewFallsBackWhenTheClientRefusesTools(t *testing.T) {
+	// go-openai refuses chat tool calls for this reasoning model before
+	// sending anything; the reviewer must ask for JSON instead.
+	srv := newServer(t, reply("```json\n{\"is_bug\": false, \"has_csv_submission\": true, \"summary\": \"ok\", \"metric\": 0.4, \"lower_is_better\": false}\n```"))
+	e := newEnv(t, srv.url())
+	e.cfg.Feedback.Model = "gpt-6-sol"
+	_, r := e.build(t)
+	rev, err := r.Review(context.Background(), reviewNode, okRun())
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := srv.requests()
+	if !eqFloat(rev.Metric, ptr(0.4)) || len(reqs) != 1 {
+		t.Fatalf("review %+v after %d requests", rev, len(reqs))
+	}
+	if _, ok := reqs[0].Body["tools"]; ok {
+		t.Error("tools sent")
+	}
+	if _, ok := reqs[0].Body["temperature"]; ok {
+		t.Error("temperature sent to a reasoning model")
+	}
+}
