@@ -51,7 +51,7 @@ func NewApptainer(o Options, a ApptainerOptions) (*Apptainer, error) {
 	}
 	a.Binary = cmp(a.Binary, "apptainer")
 	a.ExtraArgs = slices.Clone(a.ExtraArgs)
-	p := &Apptainer{opts: o, app: a, cg: detectCgroups("pids", "memory")}
+	p := &Apptainer{opts: o, app: a, cg: runCgroups()}
 	p.info = Info{
 		Backend:    "apptainer",
 		Binary:     a.Binary,

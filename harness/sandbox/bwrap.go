@@ -67,7 +67,7 @@ func NewBwrap(o Options, binary string) (*Bwrap, error) {
 	if err := b.probe(); err != nil {
 		return nil, err
 	}
-	b.cg = detectCgroups("pids", "memory")
+	b.cg = runCgroups()
 	b.info = Info{
 		Backend:    "bwrap",
 		Binary:     path,

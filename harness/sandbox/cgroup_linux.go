@@ -27,6 +27,17 @@ type cgroups struct {
 	once    sync.Once
 }
 
+// runCgroups returns the per-run cgroup parent the backends use: the pids
+// controller, and only where RLIMIT_NPROC does not bind (root). Moving a
+// process into a v1 cgroup waits for an RCU grace period (milliseconds), so
+// runs pay it only where it buys what rlimits cannot.
+func runCgroups() *cgroups {
+	if nprocEnforced() {
+		return nil
+	}
+	return detectCgroups("pids")
+}
+
 // detectCgroups returns a usable cgroup parent for the wanted controllers
 // that this process may write, or nil. It never fails the executor: cgroups
 // are a second line behind rlimits.
@@ -200,8 +211,9 @@ type runCgroup struct {
 	dirs map[string]string // controller -> dir; "" on v2
 }
 
-// create makes the cgroup of one run with the given limits (<= 0: none).
-func (c *cgroups) create(memory int64, procs int) (*runCgroup, error) {
+// create makes the cgroup of one run with the given process limit (<= 0:
+// none).
+func (c *cgroups) create(procs int) (*runCgroup, error) {
 	if c == nil {
 		return nil, nil
 	}
@@ -228,16 +240,6 @@ func (c *cgroups) create(memory int64, procs int) (*runCgroup, error) {
 	var err error
 	if procs > 0 && c.has("pids") {
 		err = errors.Join(err, write("pids", "pids.max", strconv.Itoa(procs)))
-	}
-	if memory > 0 && c.has("memory") {
-		if c.v2 {
-			err = errors.Join(err, write("memory", "memory.max", strconv.FormatInt(memory, 10)))
-			// Swap would let a run exceed its limit silently; not every
-			// kernel has the file.
-			_ = write("memory", "memory.swap.max", "0")
-		} else {
-			err = errors.Join(err, write("memory", "memory.limit_in_bytes", strconv.FormatInt(memory, 10)))
-		}
 	}
 	if err != nil {
 		r.remove()
@@ -277,33 +279,6 @@ func (r *runCgroup) pids() []int {
 		}
 	}
 	return out
-}
-
-// oomKilled reports whether the kernel killed a process of the run for
-// exceeding the cgroup's memory limit.
-func (r *runCgroup) oomKilled() bool {
-	if r == nil {
-		return false
-	}
-	file, key := "memory.oom_control", "memory"
-	if r.v2 {
-		file, key = "memory.events", ""
-	}
-	dir, ok := r.dirs[key]
-	if !ok {
-		return false
-	}
-	b, err := os.ReadFile(filepath.Join(dir, file))
-	if err != nil {
-		return false
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "oom_kill "); ok {
-			n, _ := strconv.Atoi(strings.TrimSpace(v))
-			return n > 0
-		}
-	}
-	return false
 }
 
 // signal sends sig to every process in the run's cgroups.

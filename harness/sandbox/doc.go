@@ -33,10 +33,14 @@
 // reserves huge address ranges), processes (RLIMIT_NPROC, counted per user
 // namespace under bwrap) and CPU affinity are applied to the sandbox's first
 // process while it is held before exec, so no user code ever runs
-// unlimited. Where the pids and memory cgroup controllers are writable
-// (root, or a delegated cgroup v2 subtree) each run also gets its own
-// cgroup: that is what bounds processes when running as root, whom the
-// kernel exempts from RLIMIT_NPROC. At the wall timeout every process of the
-// run gets SIGTERM, then SIGKILL after the grace period; under bwrap killing
-// the pid namespace's init takes every process of the run with it.
+// unlimited. When running as root, whom the kernel exempts from
+// RLIMIT_NPROC, each run also gets its own pids cgroup where one can be
+// created (cgroup v1, or a v2 subtree with the pids controller enabled):
+// that is what bounds processes for root.
+//
+// At the wall timeout every process of the run gets SIGTERM, then SIGKILL
+// after the grace period; under bwrap killing the pid namespace's init
+// takes every process of the run with it. Memory exhaustion is reported
+// (Result.OOM, "killed: out of memory") from the allocation error the
+// interpreter prints or from a SIGKILL nobody asked for (the OOM killer).
 package sandbox

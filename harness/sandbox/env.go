@@ -67,11 +67,13 @@ func buildEnv(host []string, allow []string, own map[string]string, extra map[st
 // ownEnv is what every backend sets, with p the paths as the code sees them.
 func ownEnv(p Paths, home, tmp string, lim Limits) map[string]string {
 	env := map[string]string{
-		EnvDataDir:         p.Data,
 		EnvWorkDir:         p.Work,
 		EnvSubmissionDir:   p.Submission,
 		"PYTHONUNBUFFERED": "1", // keep output written before a kill
 		"MPLBACKEND":       "Agg",
+	}
+	if p.Data != "" {
+		env[EnvDataDir] = p.Data
 	}
 	if home != "" {
 		env["HOME"] = home

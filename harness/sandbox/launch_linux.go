@@ -14,46 +14,6 @@ import (
 	"time"
 )
 
-// holdMode is how the first process of a run waits, before exec, for its
-// limits to be applied.
-type holdMode int
-
-const (
-	// holdBwrap: bwrap --json-status-fd 3 --block-fd 4. The limits go to
-	// the pid namespace's init, which forks the script.
-	holdBwrap holdMode = iota
-	// holdShell: argv starts with shellHold; the shell reads a line from
-	// fd 3, then execs the rest of argv.
-	holdShell
-)
-
-// shellHold is the argv prefix of holdShell; the command follows it.
-var shellHold = []string{"/bin/sh", "-c", `read -r _ <&3 || exit 125; exec 3<&-; exec "$@"`, "mlbench-sandbox"}
-
-// drainWait bounds how long Run waits for output pipes after the run's
-// processes are gone (a process that escaped the process backend's group may
-// hold them open).
-const drainWait = 2 * time.Second
-
-// launch is one start of a sandboxed command, shared by the backends.
-type launch struct {
-	backend string
-	argv    []string
-	env     []string
-	dir     string
-	mode    holdMode
-
-	memory    int64
-	dataLimit bool
-	procs     int
-	cpus      []int
-	cg        *cgroups
-
-	timeout   time.Duration
-	grace     time.Duration
-	outputMax int
-}
-
 // bwrapStatus is one JSON object bwrap writes to --json-status-fd.
 type bwrapStatus struct {
 	ChildPid int  `json:"child-pid"`
@@ -67,12 +27,13 @@ var oomPattern = regexp.MustCompile(`MemoryError|Unable to allocate|std::bad_all
 // timeout and collects the result.
 func (l *launch) run(ctx context.Context) (*Result, error) {
 	res := &Result{Backend: l.backend}
+
 	if err := ctx.Err(); err != nil {
 		res.Canceled = true
 		return res, err
 	}
 
-	runCg, err := l.cg.create(l.memory, l.procs)
+	runCg, err := l.cg.create(l.procs)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +200,7 @@ func (l *launch) run(ctx context.Context) (*Result, error) {
 		// Nothing but the kernel's OOM killer sends SIGKILL unasked.
 		res.OOM = true
 	}
-	if runCg.oomKilled() || (res.ExitCode != 0 && oomPattern.MatchString(res.Stderr)) {
+	if res.ExitCode != 0 && oomPattern.MatchString(res.Stderr) {
 		res.OOM = true
 	}
 	if res.Canceled {

@@ -339,7 +339,7 @@ func within(path, dir string) bool {
 // listFiles lists the files under dir (relative, slash-separated), marking
 // symbolic links without following them.
 func listFiles(dir string) []File {
-	var out []File
+	out := []File{}
 	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err != nil || p == dir {
 			return nil

@@ -34,7 +34,7 @@ func NewProcess(o Options) (*Process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("find python %q: %w", o.Python, err)
 	}
-	p := &Process{opts: o, python: py, cg: detectCgroups("pids", "memory")}
+	p := &Process{opts: o, python: py, cg: runCgroups()}
 	p.info = Info{
 		Backend:  "process",
 		Network:  true,

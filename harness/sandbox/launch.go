@@ -1,0 +1,43 @@
+package sandbox
+
+import "time"
+
+// holdMode is how the first process of a run waits, before exec, for its
+// limits to be applied.
+type holdMode int
+
+const (
+	// holdBwrap: bwrap --json-status-fd 3 --block-fd 4. The limits go to
+	// the pid namespace's init, which forks the script.
+	holdBwrap holdMode = iota
+	// holdShell: argv starts with shellHold; the shell reads a line from
+	// fd 3, then execs the rest of argv.
+	holdShell
+)
+
+// shellHold is the argv prefix of holdShell; the command follows it.
+var shellHold = []string{"/bin/sh", "-c", `read -r _ <&3 || exit 125; exec 3<&-; exec "$@"`, "mlbench-sandbox"}
+
+// drainWait bounds how long Run waits for output pipes after the run's
+// processes are gone (a process that escaped the process backend's group may
+// hold them open).
+const drainWait = 2 * time.Second
+
+// launch is one start of a sandboxed command, shared by the backends.
+type launch struct {
+	backend string
+	argv    []string
+	env     []string
+	dir     string
+	mode    holdMode
+
+	memory    int64
+	dataLimit bool
+	procs     int
+	cpus      []int
+	cg        *cgroups
+
+	timeout   time.Duration
+	grace     time.Duration
+	outputMax int
+}
