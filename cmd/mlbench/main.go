@@ -43,6 +43,7 @@ func commands() []*cli.Command {
 		llmCommand,
 		resumeCommand,
 		runCommand,
+		sandboxCommand,
 		tasksCommand,
 		wisdomCommand,
 		workerCommand,
