@@ -61,7 +61,7 @@ func (f *replyFault) Error() string { return f.msg }
 
 // Backoff is the retry delay schedule: attempt n waits a random duration in
 // [d/2, d] with d = min(Base*2^n, Max), or the server's Retry-After when
-// that is longer.
+// that is longer (up to ten minutes).
 type Backoff struct {
 	Base time.Duration
 	Max  time.Duration
@@ -407,6 +407,10 @@ func classify(ex *exchange, err error) fault {
 	return fault{retryable: true}
 }
 
+// maxRetryAfter bounds the wait a server's Retry-After can impose, so one
+// odd header cannot stall a node for hours.
+const maxRetryAfter = 10 * time.Minute
+
 // retryAfter parses a Retry-After header (seconds or an HTTP date).
 func retryAfter(h http.Header) time.Duration {
 	v := strings.TrimSpace(h.Get("Retry-After"))
@@ -469,7 +473,7 @@ func (c *client) roundTrip(ctx context.Context, info callInfo, send sendFunc) (s
 		}
 		wait := c.back.delay(attempt)
 		if f.retryAfter > wait {
-			wait = f.retryAfter
+			wait = min(f.retryAfter, maxRetryAfter)
 		}
 		if err := c.sleep(ctx, wait); err != nil {
 			return total, fmt.Errorf("llm %s %s: %w", c.role, info.call, err)

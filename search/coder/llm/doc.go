@@ -25,7 +25,7 @@
 // the memory context and the parent's results; only the text after the
 // thinking is used.
 //
-// Faults: HTTP 429 (Retry-After honoured), 408, 409, 425 and 5xx,
+// Faults: HTTP 429 (Retry-After honoured, up to ten minutes), 408, 409, 425 and 5xx,
 // timeouts, connection resets, bodies that break off or do not decode,
 // replies without choices and empty or malformed tool calls are retried
 // with exponential backoff and jitter (Backoff) up to max_retries, and

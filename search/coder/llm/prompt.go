@@ -273,9 +273,9 @@ func roundDuration(d time.Duration) string {
 func stageAsk(stage search.Stage) string {
 	switch stage {
 	case search.StageImprove:
-		return "Improve the solution shown in the memory above with one focused change (a better model, features, tuning, or training procedure) that should raise its validation score. Keep what works; change one thing and say why it should help."
+		return "Improve the current solution (its code, output and review are in the memory) with one focused change (a better model, features, tuning, or training procedure) that should raise its validation score. Keep what works; change one thing and say why it should help."
 	case search.StageDebug:
-		return "The solution shown in the memory above failed. Find the cause in its output and fix it, changing as little else as possible. Make sure the fixed program writes the submission file and prints the validation metric."
+		return "The current solution failed (its code, output and review are in the memory). Find the cause in its output and fix it, changing as little else as possible. Make sure the fixed program writes the submission file and prints the validation metric."
 	}
 	return "Write a first solution for this task. Prefer a sound, fast approach that surely finishes within the time limit over an ambitious one; later steps will improve it."
 }
