@@ -66,7 +66,7 @@ func DefaultContext(budget int, knowledge, wisdom func() string) ContextBuilder 
 			} else {
 				fmt.Fprintf(&b, "%d drafts exist; write one whose approach differs from all of them:\n", len(req.Drafts))
 				for _, d := range req.Drafts {
-					fmt.Fprintf(&b, "- %s: %s\n", oneLine(d.Plan, 300), outcome(d, lower))
+					fmt.Fprintf(&b, "- node %s: %s (result: %s)\n", d.ID, oneLine(d.Plan, 300), outcome(d, lower))
 				}
 			}
 		case search.StageImprove, search.StageDebug:
@@ -94,7 +94,7 @@ func DefaultContext(budget int, knowledge, wisdom func() string) ContextBuilder 
 			if len(history) > 0 {
 				fmt.Fprintf(&b, "\n### %s\n", title)
 				for _, h := range history {
-					fmt.Fprintf(&b, "- %s: %s\n", oneLine(h.Plan, 300), outcome(h, lower))
+					fmt.Fprintf(&b, "- node %s: %s (result: %s)\n", h.ID, oneLine(h.Plan, 300), outcome(h, lower))
 				}
 			}
 			if req.Best != nil && (req.Parent == nil || req.Best.ID != req.Parent.ID) && req.Stage == search.StageImprove {
