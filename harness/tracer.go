@@ -133,7 +133,7 @@ func (t *tracer) backfill(ctx context.Context, st *search.State) error {
 			PromptTokens: n.Usage.PromptTokens, CompletionTokens: n.Usage.CompletionTokens, ReasoningTokens: n.Usage.ReasoningTokens,
 			ExitCode: n.ExitCode, TimedOut: n.TimedOut, OOM: n.OOM, IsBuggy: n.IsBuggy, SubmissionExists: n.SubmissionExists,
 			FormatValid: n.FormatValid, Metric: n.Metric, LowerIsBetter: st.LowerIsBetter, UCTC: n.UCTC, Visits: n.Visits,
-			Reward: n.Reward, DebugDepth: n.DebugDepth, IsBest: n.IsBest, Plan: n.Plan, Summary: n.Summary, Code: n.Code,
+			Reward: n.OwnReward, DebugDepth: n.DebugDepth, IsBest: n.IsBest, Plan: n.Plan, Summary: n.Summary, Code: n.Code,
 			CodeSHA256: n.CodeSHA256, Error: n.Error,
 		}
 		missing = append(missing, t.row(rec))

@@ -91,7 +91,11 @@ func (m *monitor) runningLine() string {
 			continue
 		}
 		p := harness.ReadProgress(dir)
-		s := fmt.Sprintf("%s %d/%d nodes", shortID(m.run.Manifest.Items[i].TaskID), p.Nodes, max(p.Steps, p.Nodes))
+		steps := m.run.Config.Search.Steps
+		if cfg, err := m.run.ItemConfig(i); err == nil {
+			steps = cfg.Search.Steps
+		}
+		s := fmt.Sprintf("%s %d/%d nodes", shortID(m.run.Manifest.Items[i].TaskID), p.Nodes, steps)
 		if p.BestMetric != nil {
 			s += fmt.Sprintf(" best %.4g", *p.BestMetric)
 		}
