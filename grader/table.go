@@ -132,7 +132,7 @@ func ParseTable(b []byte) (*Table, error) {
 		}
 		if startLine != row+1 || t.lines != nil {
 			if t.lines == nil {
-				t.lines = make([]int32, t.rows, est)
+				t.lines = make([]int32, t.rows, max(est, t.rows+1))
 				for i := range t.lines {
 					t.lines[i] = int32(i + 2)
 				}
@@ -395,7 +395,7 @@ func (c Column) FloatsInto(dst []float64) error {
 		}
 		str := unsafe.String(&buf[s.off], int(s.n))
 		v, err := strconv.ParseFloat(str, 64)
-		if err != nil || hexPrefixed(str) {
+		if err != nil || goOnlySyntax(str) {
 			var ok bool
 			if v, ok = parseNumber(str); !ok {
 				return &InvalidSubmission{Row: i + 1, Column: c.Name, Reason: fmt.Sprintf("%s is not a number", quoteCell(str))}
@@ -455,7 +455,7 @@ func (c Column) IsNumeric() bool {
 // allowed, missing markers are NaN, overflow is ±Inf; hex floats and digit
 // underscores (which strconv knows and pandas does not) are not numbers.
 func parseNumber(s string) (float64, bool) {
-	if hexPrefixed(strings.TrimSpace(s)) {
+	if goOnlySyntax(s) {
 		return 0, false
 	}
 	if v, err := strconv.ParseFloat(s, 64); err == nil {
@@ -467,9 +467,6 @@ func parseNumber(s string) (float64, bool) {
 	if isNA(t) {
 		return math.NaN(), true
 	}
-	if strings.ContainsRune(t, '_') {
-		return 0, false
-	}
 	v, err := strconv.ParseFloat(t, 64)
 	if err != nil {
 		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
@@ -480,13 +477,15 @@ func parseNumber(s string) (float64, bool) {
 	return v, true
 }
 
-// hexPrefixed reports a Go-style hex float ("0x1p-2"), which strconv accepts
-// and pandas does not.
-func hexPrefixed(s string) bool {
-	if len(s) > 0 && (s[0] == '+' || s[0] == '-') {
-		s = s[1:]
+// goOnlySyntax reports number syntax that strconv accepts and pandas does
+// not: hex floats ("0x1p-2") and digit underscores ("1_000").
+func goOnlySyntax(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '_' || c == 'x' || c == 'X' {
+			return true
+		}
 	}
-	return len(s) > 1 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')
+	return false
 }
 
 // quoteCell shows a cell in an error message, shortened when long.
