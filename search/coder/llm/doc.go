@@ -51,5 +51,7 @@
 // Keys are read only from the environment variable a role names
 // (api_key_env). They are sent in the Authorization header and nowhere
 // else: no header but Retry-After and Content-Type is recorded, and the key
-// value is replaced by "[REDACTED]" in transcripts and error messages.
+// value is replaced by "[REDACTED]" in responses, transcripts and error
+// messages (keys of at least 8 characters; scrubbing a shorter one, such as
+// a local server's "x", would garble the replies).
 package llm

@@ -55,9 +55,14 @@ type redactor struct{ secrets []string }
 
 const redacted = "[REDACTED]"
 
+// minSecret is the shortest key scrubbed from text: replacing a shorter
+// one (a local server's "x") would garble replies and code. Such keys are
+// still never recorded from the Authorization header.
+const minSecret = 8
+
 func (r redactor) scrub(s string) string {
 	for _, k := range r.secrets {
-		if k != "" {
+		if len(k) >= minSecret {
 			s = strings.ReplaceAll(s, k, redacted)
 		}
 	}
@@ -66,7 +71,7 @@ func (r redactor) scrub(s string) string {
 
 func (r redactor) scrubBytes(b []byte) []byte {
 	for _, k := range r.secrets {
-		if k != "" && strings.Contains(string(b), k) {
+		if len(k) >= minSecret && strings.Contains(string(b), k) {
 			b = []byte(strings.ReplaceAll(string(b), k, redacted))
 		}
 	}

@@ -181,3 +181,20 @@ func TestReadTranscriptTornLastLine(t *testing.T) {
 		t.Errorf("err = %v, want one naming line 2", err)
 	}
 }
+
+func TestShortKeyDoesNotGarbleReplies(t *testing.T) {
+	srv := newServer(t, reply("Plan.\n```python\nx = 1\nprint(x)\n```"))
+	e := newEnv(t, srv.url())
+	e.opts.Getenv = func(string) string { return "x" }
+	c, _ := e.build(t)
+	p, err := c.Draft(context.Background(), draftReq("1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Code != "x = 1\nprint(x)" {
+		t.Errorf("code = %q", p.Code)
+	}
+	if got := srv.requests()[0].Auth; got != "Bearer x" {
+		t.Errorf("auth = %q", got)
+	}
+}
