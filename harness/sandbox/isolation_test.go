@@ -496,3 +496,40 @@ func TestScriptOutsideWorkDir(t *testing.T) {
 		})
 	}
 }
+
+func TestConcurrentRuns(t *testing.T) {
+	const code = `
+import os, sys, time
+time.sleep(0.2)
+open(os.path.join(os.environ["MLBENCH_SUBMISSION_DIR"], "submission.csv"), "w").write(sys.argv[1])
+print(sys.argv[1])
+`
+	for name, e := range backends(t, testOptions(), false) {
+		t.Run(name, func(t *testing.T) {
+			const n = 4
+			tasks := make([]task, n)
+			results := make([]*sandbox.Result, n)
+			errs := make([]error, n)
+			done := make(chan int)
+			for i := range n {
+				tasks[i] = newTask(t)
+				go func() {
+					results[i], errs[i] = e.Run(context.Background(), tasks[i].spec(code, strconv.Itoa(i)))
+					done <- i
+				}()
+			}
+			for range n {
+				<-done
+			}
+			for i := range n {
+				if errs[i] != nil || !results[i].OK() || results[i].Stdout != strconv.Itoa(i)+"\n" {
+					t.Fatalf("run %d: %v %+v", i, errs[i], results[i])
+				}
+				b, err := os.ReadFile(filepath.Join(tasks[i].submission, "submission.csv"))
+				if err != nil || string(b) != strconv.Itoa(i) {
+					t.Fatalf("run %d wrote %q (%v)", i, b, err)
+				}
+			}
+		})
+	}
+}

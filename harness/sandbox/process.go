@@ -42,8 +42,11 @@ func NewProcess(o Options) (*Process, error) {
 		Cgroup:   p.cg.String(),
 		Warnings: []string{"generated code can read every file this user can, including private answers", "generated code can reach the network"},
 	}
-	if !p.info.MaxProcs {
+	switch {
+	case !p.info.MaxProcs:
 		p.info.Warnings = append(p.info.Warnings, "running as root without a writable pids cgroup: the process limit is not enforced")
+	case p.cg == nil:
+		p.info.Warnings = append(p.info.Warnings, "the process limit (RLIMIT_NPROC) counts every process of this user, not only the run's")
 	}
 	fmt.Fprintln(o.Warn, processWarning)
 	return p, nil
