@@ -350,6 +350,8 @@ func TestCancellationStopsTheBackoff(t *testing.T) {
 	c, _ := e.build(t)
 	go func() {
 		<-hit
+		// Give the client time to read the 503 and start its hour-long wait.
+		time.Sleep(100 * time.Millisecond)
 		cancel()
 	}()
 	done := make(chan error, 1)
