@@ -187,4 +187,3 @@ func FuzzGradeSubmission(f *testing.F) {
 		}
 	})
 }
-
