@@ -77,15 +77,15 @@ func (c *rleCell) text() string { return string(c.prefix) }
 // When a key column comes after the RLE column and keysFirst is set, the
 // RLE cell is buffered (rare; costs the cell's size).
 type rleScan struct {
-	cr        *csvscan.Reader
-	rleJ      int
-	keyJ      []int
-	buffer    bool // a key comes after the RLE column: buffer the cell
-	cells     [][]byte
-	present   []bool
-	buf       []byte
-	kind      csvscan.KindTracker // of the RLE column
-	numRow    int                 // first considered row whose cell is a number
+	cr      *csvscan.Reader
+	rleJ    int
+	keyJ    []int
+	buffer  bool // a key comes after the RLE column: buffer the cell
+	cells   [][]byte
+	present []bool
+	buf     []byte
+	kind    csvscan.KindTracker // of the RLE column
+	numRow  int                 // first considered row whose cell is a number
 }
 
 func newRLEScan(cr *csvscan.Reader, rleCol string, keyCols []string, keysFirst bool) *rleScan {

@@ -30,14 +30,14 @@ type Func func(ctx context.Context, submission, answers io.Reader) (float64, err
 // Graders are the structured-output competitions by id.
 var Graders = map[string]Func{
 	"google-research-identify-contrails-reduce-global-warming": Contrails,
-	"hubmap-kidney-segmentation":                              HuBMAP,
-	"tgs-salt-identification-challenge":                       TGSSalt,
-	"uw-madison-gi-tract-image-segmentation":                  UWMadison,
-	"vesuvius-challenge-ink-detection":                        Vesuvius,
-	"3d-object-detection-for-autonomous-vehicles":             Lyft3D,
-	"siim-covid19-detection":                                  SIIMCovid,
-	"vinbigdata-chest-xray-abnormalities-detection":           VinBigData,
-	"kuzushiji-recognition":                                   Kuzushiji,
+	"hubmap-kidney-segmentation":                               HuBMAP,
+	"tgs-salt-identification-challenge":                        TGSSalt,
+	"uw-madison-gi-tract-image-segmentation":                   UWMadison,
+	"vesuvius-challenge-ink-detection":                         Vesuvius,
+	"3d-object-detection-for-autonomous-vehicles":              Lyft3D,
+	"siim-covid19-detection":                                   SIIMCovid,
+	"vinbigdata-chest-xray-abnormalities-detection":            VinBigData,
+	"kuzushiji-recognition":                                    Kuzushiji,
 }
 
 // Invalid says why a submission is not gradable, precisely enough to fix
