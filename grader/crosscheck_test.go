@@ -222,7 +222,9 @@ func TestCrossCheckPython(t *testing.T) {
 		ppScore[i] = []float64{rng.Float64() + 0.5*float64(ppTruth[i][0]), rng.Float64(), rng.Float64() + float64(ppTruth[i][2]), rng.Float64()}
 	}
 	add("column-wise auc", "plant-pathology-2020-fgvc7", "col_auc", "image_id", pp,
-		table{"image_id," + strings.Join(pp, ","), func(i int) string { return strings.Trim(strings.Join(strings.Fields(fmt.Sprint(ppTruth[i])), ","), "[]") }},
+		table{"image_id," + strings.Join(pp, ","), func(i int) string {
+			return strings.Trim(strings.Join(strings.Fields(fmt.Sprint(ppTruth[i])), ","), "[]")
+		}},
 		table{"image_id," + strings.Join(pp, ","), func(i int) string { return join(ppScore[i]) }})
 	spooky := []string{"EAP", "HPL", "MWS"}
 	sp := probs(3)
