@@ -2,10 +2,65 @@ package harness
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/mlbench/mlbench/harness/sandbox"
+	"github.com/mlbench/mlbench/search"
+	"github.com/mlbench/mlbench/search/coder/llm"
 )
 
-// llmAgent builds the LLM coder and reviewer.
-func llmAgent(_ context.Context, _ AgentEnv) (*Agent, error) {
-	return nil, errors.New("the LLM coder is not wired into the harness yet; use --set search.coder=baseline")
+// TranscriptFile is the JSONL transcript of an item's LLM exchanges.
+const TranscriptFile = "llm-transcript.jsonl"
+
+// previewBudget bounds the data preview in the prompt, in characters.
+const previewBudget = 6000
+
+// llmAgent builds the LLM coder and reviewer: prompts carry the task's
+// description, a preview of its public data and the memory context.
+func llmAgent(_ context.Context, env AgentEnv) (*Agent, error) {
+	t := env.Task
+	desc, err := t.Description()
+	if err != nil {
+		return nil, err
+	}
+	preview, err := llm.Preview(t.PublicDir, previewBudget)
+	if err != nil {
+		return nil, fmt.Errorf("preview public data: %w", err)
+	}
+	lower := t.LowerIsBetter
+	work := sandbox.WorkPath
+	if env.InputDir == "./input" {
+		work = "."
+	}
+	lt := llm.Task{
+		ID: t.ID, Title: t.Name, Description: desc, DataPreview: preview,
+		InputDir: env.InputDir, SubmissionPath: env.SubmissionPath, WorkingDir: work,
+		Metric: t.Metric, LowerIsBetter: &lower, TimeLimit: env.Config.Exec.Timeout, GPU: env.Config.Exec.GPUs != "",
+	}
+	opts := llm.Options{
+		Transcript:    filepath.Join(env.ItemDir, TranscriptFile),
+		ContextBudget: env.Config.Memory.ContextBudget,
+	}
+	if env.Memory != nil {
+		opts.Memory = env.Memory
+		opts.Knowledge, opts.Wisdom = env.Memory.Knowledge, env.Memory.Wisdom
+	}
+	coder, reviewer, err := llm.New(env.Config.LLM, lt, opts)
+	if err != nil {
+		return nil, err
+	}
+	prices, model := env.Config.LLM.Prices, env.Config.LLM.Code.Model
+	return &Agent{
+		Coder: coder, Reviewer: reviewer,
+		Describe: fmt.Sprintf("llm %s (review: %s)", model, env.Config.LLM.Feedback.Model),
+		// A node's usage sums its coder and reviewer calls; it is priced
+		// at the code model's rates (exact when both roles use one model).
+		Cost: func(u search.Usage) float64 {
+			usd, _ := llm.Cost(prices, model, u)
+			return usd
+		},
+	}, nil
 }
+
+var _ llm.ContextBuilder = (*Memory)(nil)

@@ -17,6 +17,7 @@ import (
 	"github.com/mlbench/mlbench/configs"
 	"github.com/mlbench/mlbench/harness"
 	"github.com/mlbench/mlbench/harness/task"
+	"github.com/mlbench/mlbench/memory"
 	"github.com/mlbench/mlbench/results"
 	"github.com/mlbench/mlbench/search"
 )
@@ -292,7 +293,11 @@ func TestIntegrationBaselineItem(t *testing.T) {
 	if out.Status.State != results.StateDone || out.Grade == nil || !out.Grade.ValidSubmission || out.Grade.Score == nil {
 		t.Fatalf("baseline item: status %+v grade %+v", out.Status, out.Grade)
 	}
-	for _, f := range []string{"best/submission.csv", "best/solution.py", "best/node_id", "grade.json", "status.json", "checkpoint/state.json", "progress.json"} {
+	entries, _, err := memory.Open(cfg.Memory.Wisdom.Dir).Entries()
+	if err != nil || len(entries) != 1 || entries[0].TaskID != "demo-multiclass-logloss" || entries[0].BestDesign == "" {
+		t.Errorf("wisdom entry after the item: %v %+v", err, entries)
+	}
+	for _, f := range []string{"best/submission.csv", "best/solution.py", "best/node_id", "grade.json", "status.json", "checkpoint/state.json", "progress.json", harness.KnowledgeFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Error(err)
 		}

@@ -60,6 +60,8 @@ type AgentEnv struct {
 	// data and must write its submission, as the code sees them.
 	InputDir       string
 	SubmissionPath string
+	// Memory renders memory context for prompts.
+	Memory *Memory
 	// XGBoost says whether xgboost imports in the sandbox.
 	XGBoost  bool
 	Executor sandbox.Executor
@@ -163,8 +165,12 @@ func RunItem(ctx context.Context, run *Run, index int, opts ItemOptions) (*Outco
 	if err != nil {
 		return fail(err)
 	}
+	mem, err := openMemory(cfg.Memory, t, dir, log)
+	if err != nil {
+		return fail(err)
+	}
 	agent, err := opts.Agent(ctx, AgentEnv{
-		Config: cfg, Task: t, Seed: item.Seed, ItemDir: dir, Executor: sb, Log: log,
+		Config: cfg, Task: t, Seed: item.Seed, ItemDir: dir, Executor: sb, Log: log, Memory: mem,
 		InputDir: ex.codeInputDir(), SubmissionPath: ex.codeSubmissionPath(), XGBoost: facts.XGBoost,
 	})
 	if err != nil {
@@ -182,7 +188,7 @@ func RunItem(ctx context.Context, run *Run, index int, opts ItemOptions) (*Outco
 	if err != nil {
 		return fail(err)
 	}
-	tr := &tracer{w: tw, run: run, item: item, dir: dir, cfg: cfg, lower: t.LowerIsBetter, cost: agent.Cost, steps: cfg.Search.Steps, log: log}
+	tr := &tracer{w: tw, run: run, item: item, dir: dir, cfg: cfg, lower: t.LowerIsBetter, cost: agent.Cost, steps: cfg.Search.Steps, log: log, mem: mem}
 	if resume != nil {
 		if err := tr.backfill(ctx, resume); err != nil {
 			tw.Close()
@@ -224,6 +230,7 @@ func RunItem(ctx context.Context, run *Run, index int, opts ItemOptions) (*Outco
 		return fail(err)
 	}
 	out.Grade = rep
+	mem.finish(ctx, medalOf(rep), run.Manifest.RunID)
 	st.State, st.FinishedAt = results.StateDone, time.Now().UTC()
 	if err := writeStatus(dir, st); err != nil {
 		return out, err

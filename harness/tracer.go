@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mlbench/mlbench/configs"
+	"github.com/mlbench/mlbench/memory"
 	"github.com/mlbench/mlbench/results"
 	"github.com/mlbench/mlbench/search"
 )
@@ -44,12 +45,29 @@ type tracer struct {
 	cost  func(search.Usage) float64
 	steps int
 	log   io.Writer
+	mem   *Memory
 
 	mu       sync.Mutex
 	progress Progress
 }
 
-var _ search.Tracer = (*tracer)(nil)
+var (
+	_ search.Tracer       = (*tracer)(nil)
+	_ search.BranchTracer = (*tracer)(nil)
+)
+
+// BranchDone refreshes the task knowledge when a trajectory ends.
+func (t *tracer) BranchDone(ctx context.Context, _ search.NodeSnapshot) error {
+	t.mem.updateKnowledge(ctx)
+	return nil
+}
+
+func recNode(rec search.NodeRecord) memory.Node {
+	return memory.Node{
+		ID: rec.NodeID, ParentID: rec.ParentID, Step: rec.Step, Stage: memory.Stage(rec.Stage), Plan: rec.Plan,
+		Code: rec.Code, Output: rec.Output, Summary: rec.Summary, Metric: rec.Metric, IsBuggy: rec.IsBuggy, Error: rec.Error,
+	}
+}
 
 func (t *tracer) row(rec search.NodeRecord) results.NodeRow {
 	r := results.NodeRow{
@@ -80,6 +98,7 @@ func (t *tracer) NodeDone(_ context.Context, rec search.NodeRecord) error {
 	if err := t.w.Write(t.row(rec)); err != nil {
 		return fmt.Errorf("trace node %s: %w", rec.NodeID, err)
 	}
+	t.mem.nodeDone(context.Background(), recNode(rec))
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.progress.Nodes++
@@ -124,9 +143,6 @@ func (t *tracer) backfill(ctx context.Context, st *search.State) error {
 			m := *n.Metric
 			t.progress.BestMetric, t.progress.BestNode = &m, n.ID
 		}
-		if seen[n.ID] {
-			continue
-		}
 		rec := search.NodeRecord{
 			NodeID: n.ID, ParentID: n.ParentID, Step: n.Step, Stage: n.Stage, Worker: n.Worker,
 			CreatedAt: n.CreatedAt, FinishedAt: n.FinishedAt, LLMSeconds: n.Usage.LLMSeconds, ExecSeconds: n.ExecSeconds,
@@ -134,7 +150,15 @@ func (t *tracer) backfill(ctx context.Context, st *search.State) error {
 			ExitCode: n.ExitCode, TimedOut: n.TimedOut, OOM: n.OOM, IsBuggy: n.IsBuggy, SubmissionExists: n.SubmissionExists,
 			FormatValid: n.FormatValid, Metric: n.Metric, LowerIsBetter: st.LowerIsBetter, UCTC: n.UCTC, Visits: n.Visits,
 			Reward: n.OwnReward, DebugDepth: n.DebugDepth, IsBest: n.IsBest, Plan: n.Plan, Summary: n.Summary, Code: n.Code,
-			CodeSHA256: n.CodeSHA256, Error: n.Error,
+			CodeSHA256: n.CodeSHA256, Error: n.Error, Output: n.Output,
+		}
+		if t.mem != nil {
+			t.mem.mu.Lock()
+			t.mem.nodes = append(t.mem.nodes, recNode(rec))
+			t.mem.mu.Unlock()
+		}
+		if seen[n.ID] {
+			continue
 		}
 		missing = append(missing, t.row(rec))
 	}

@@ -29,6 +29,8 @@ func newApp() *cli.App {
 		EnableBashCompletion: true,
 		Flags:                globalFlags(),
 		Commands:             commands(),
+		// --set values may hold commas (lists, maps): never split them.
+		DisableSliceFlagSeparator: true,
 		// main alone prints errors and picks the exit code.
 		ExitErrHandler: func(*cli.Context, error) {},
 	}

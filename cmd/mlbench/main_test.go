@@ -64,6 +64,7 @@ func TestCLIBasics(t *testing.T) {
 		{"set shows", []string{"config", "dump", "--set", "search.uct_c=0.8"}, nil, 0, "uct_c: 0.8", 0},
 		{"set wrong type", []string{"config", "dump", "--set", "search.uct_c=abc"}, nil, 2, "search.uct_c", 0},
 		{"set typo", []string{"config", "dump", "--set", "search.uctc=1"}, nil, 2, "did you mean search.uct_c", 0},
+		{"set list with commas", []string{"config", "dump", "--set", "search.phase_ratios=0.2,0.6"}, nil, 0, "- 0.6", 0},
 		{"env", []string{"config", "dump"}, []string{"MLBENCH_SEARCH_WORKERS=7"}, 0, "workers: 7", 0},
 		{"run unknown task", []string{"run", "--task", "spaceship-titanik"}, nil, 2, `did you mean "spaceship-titanic"`, 0},
 		{"run unprepared", []string{"run", "--task", "spaceship-titanic", "--data-dir", "/nonexistent"}, nil, 2, "not prepared", 0},

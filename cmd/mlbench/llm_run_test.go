@@ -1,0 +1,143 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"context"
+
+	"github.com/mlbench/mlbench/results"
+)
+
+// llmSolution is the code the fake model writes: a real scikit-learn model
+// that reads the data and writes the submission where the sandbox says.
+const llmSolution = `import os
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import train_test_split
+
+data = os.environ["MLBENCH_DATA_DIR"]
+out = os.environ["MLBENCH_SUBMISSION_DIR"]
+train = pd.read_csv(os.path.join(data, "train.csv"))
+test = pd.read_csv(os.path.join(data, "test.csv"))
+X = pd.get_dummies(train.drop(columns=["id", "target"]), dtype=float)
+Xt = pd.get_dummies(test.drop(columns=["id"]), dtype=float).reindex(columns=X.columns, fill_value=0)
+Xa, Xb, ya, yb = train_test_split(X, train.target, test_size=0.2, random_state=0, stratify=train.target)
+m = HistGradientBoostingClassifier(max_iter=60, random_state=0).fit(Xa, ya)
+print(f"validation_metric: {roc_auc_score(yb, m.predict_proba(Xb)[:, 1]):.5f}")
+m.fit(X, train.target)
+os.makedirs(out, exist_ok=True)
+pd.DataFrame({"id": test.id, "target": m.predict_proba(Xt)[:, 1]}).to_csv(os.path.join(out, "submission.csv"), index=False)
+`
+
+// fakeModel is a loopback OpenAI-compatible chat server: code requests get
+// a plan and llmSolution, review requests a submit_review tool call with
+// the metric the program printed.
+func fakeModel(t *testing.T, key string) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	var calls atomic.Int64
+	metric := regexp.MustCompile(`validation_metric: ([0-9.]+)`)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+key {
+			http.Error(w, `{"error":{"message":"bad key"}}`, http.StatusUnauthorized)
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		calls.Add(1)
+		var req map[string]any
+		if err := json.Unmarshal(body, &req); err != nil {
+			http.Error(w, "bad json", http.StatusBadRequest)
+			return
+		}
+		msg := map[string]any{"role": "assistant"}
+		if _, review := req["tools"]; review {
+			m := "null"
+			if got := metric.FindAllStringSubmatch(string(body), -1); len(got) > 0 {
+				m = got[len(got)-1][1]
+			}
+			args := fmt.Sprintf(`{"is_bug": false, "has_csv_submission": true, "summary": "gradient boosting ran", "metric": %s, "lower_is_better": false}`, m)
+			msg["content"] = ""
+			msg["tool_calls"] = []map[string]any{{"id": "call_1", "type": "function",
+				"function": map[string]any{"name": "submit_review", "arguments": args}}}
+		} else {
+			msg["content"] = "Plan: gradient boosting on one-hot features with a hold-out.\n\n```python\n" + llmSolution + "```\n"
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{
+			"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": req["model"],
+			"choices": []map[string]any{{"index": 0, "message": msg, "finish_reason": "stop"}},
+			"usage":   map[string]any{"prompt_tokens": 1200, "completion_tokens": 300, "total_tokens": 1500},
+		})
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &calls
+}
+
+func TestIntegrationRunWithLLM(t *testing.T) {
+	if err := exec.Command("/usr/bin/python3", "-c", "import sklearn, pandas").Run(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("CI needs /usr/bin/python3 with scikit-learn and pandas")
+		}
+		t.Skip("needs /usr/bin/python3 with scikit-learn and pandas")
+	}
+	const key = "sk-test-0123456789abcdef-secret"
+	srv, calls := fakeModel(t, key)
+	root := t.TempDir()
+	runs := filepath.Join(root, "runs")
+	out, errOut, code := mlbench(t, []string{"OPENAI_API_KEY=" + key},
+		"run", "--task", "demo-binary-auc", "--steps", "2", "--time-limit", "5m", "--coder", "llm",
+		"--set", "llm.code.base_url="+srv.URL+"/v1", "--set", "llm.feedback.base_url="+srv.URL+"/v1",
+		"--set", "llm.prices={gpt-4o-mini: {prompt: 0.15, completion: 0.6}}",
+		"--set", "search.workers=1", "--set", "data.demo_dir="+filepath.Join(root, "demo"),
+		"--set", "exec.python=/usr/bin/python3", "--set", "memory.wisdom.dir="+filepath.Join(root, "wisdom"),
+		"--results", runs)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	if calls.Load() < 4 {
+		t.Errorf("the model got %d calls, want 2 nodes x (code + review)", calls.Load())
+	}
+	dirs, _ := filepath.Glob(filepath.Join(runs, "*"))
+	if len(dirs) != 1 {
+		t.Fatalf("run dirs: %v", dirs)
+	}
+	itemDir := results.ItemDir(dirs[0], 0)
+	g, err := results.ReadGrade(itemDir)
+	if err != nil || !g.ValidSubmission || g.Score == nil || *g.Score < 0.78 {
+		t.Errorf("grade of the LLM-written submission: %+v %v", g, err)
+	}
+	rows, err := results.NewReader(nil).Nodes(context.Background(), itemDir)
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("trace rows: %d %v", len(rows), err)
+	}
+	for _, r := range rows {
+		if r.PromptTokens == 0 || r.CompletionTokens == 0 || r.CostUSD <= 0 || r.IsBuggy || r.Metric == nil {
+			t.Errorf("node row lacks accounting or a metric: %+v", r)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(itemDir, "llm-transcript.jsonl")); err != nil {
+		t.Errorf("no transcript: %v", err)
+	}
+	// The key never lands in any file the run wrote.
+	filepath.Walk(dirs[0], func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		b, _ := os.ReadFile(p)
+		if strings.Contains(string(b), key) {
+			t.Errorf("API key found in %s", p)
+		}
+		return nil
+	})
+}
