@@ -60,7 +60,7 @@ id,age,city
 			files: map[string]string{"train.csv": binaryTrain, "test.csv": binaryTest,
 				"sample_submission.csv": "id,survived\n10,0\n11,0\n"},
 			want: baseline.Profile{IDColumn: "id", Targets: []string{"survived"}, Problem: baseline.ProblemBinary,
-				Output: baseline.OutputLabel, Metric: baseline.MetricAccuracy},
+				Output: baseline.OutputLabel, Metric: baseline.MetricAccuracy, Positive: "1"},
 		},
 		{
 			name: "binary with lower-is-better direction picks log loss",
@@ -133,7 +133,7 @@ id,age,city
 			name: "no id column: rows in test order",
 			files: map[string]string{
 				"train.csv": "x,label\n1,a\n2,b\n3,a\n", "test.csv": "x\n4\n5\n", "sample_submission.csv": "label\na\na\n"},
-			want: baseline.Profile{IDColumn: "", Targets: []string{"label"}, Output: baseline.OutputLabel},
+			want: baseline.Profile{IDColumn: "", Targets: []string{"label"}, Output: baseline.OutputLabel, Positive: "b"},
 		},
 		{
 			name: "id column given and BOM in header",

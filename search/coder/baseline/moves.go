@@ -127,28 +127,20 @@ var moves = map[string]move{
 			}
 		}},
 	"more_features_per_split": {"more_features_per_split", "consider more columns at each split",
-		func(s Spec, _ Profile) bool { return isTrees(s) && maxFeatures(s) < 0.99 },
-		func(s *Spec, _ Profile) {
-			f := maxFeatures(*s)
-			switch {
-			case f < 0.5:
-				setParam(s, "max_features", 0.5)
-			case f < 0.8:
-				setParam(s, "max_features", 0.8)
-			default:
-				setParam(s, "max_features", nil) // None: every column (1.0 would reach Python as the int 1)
-			}
-		}},
+		func(s Spec, p Profile) bool { _, ok := nextMaxFeatures(s, p, +1); return isTrees(s) && ok },
+		func(s *Spec, p Profile) { v, _ := nextMaxFeatures(*s, p, +1); setParam(s, "max_features", v) }},
 	"fewer_features_per_split": {"fewer_features_per_split", "consider fewer columns at each split (more diverse trees)",
-		func(s Spec, _ Profile) bool {
-			return (isTrees(s) && maxFeatures(s) > 0.4) || (s.Family == FamilyXGB && num(s, "colsample_bytree", 1) > 0.55)
+		func(s Spec, p Profile) bool {
+			_, ok := nextMaxFeatures(s, p, -1)
+			return (isTrees(s) && ok) || (s.Family == FamilyXGB && num(s, "colsample_bytree", 1) > 0.55)
 		},
-		func(s *Spec, _ Profile) {
+		func(s *Spec, p Profile) {
 			if s.Family == FamilyXGB {
 				setParam(s, "colsample_bytree", round3(max(0.5, num(*s, "colsample_bytree", 1)-0.3)))
 				return
 			}
-			setParam(s, "max_features", "sqrt")
+			v, _ := nextMaxFeatures(*s, p, -1)
+			setParam(s, "max_features", v)
 		}},
 	"l2_regularization": {"l2_regularization", "add (more) L2 regularisation to the leaf values",
 		func(s Spec, _ Profile) bool {
@@ -249,15 +241,47 @@ var draftVariants = []move{
 	moves["quantile_scaling"], moves["shallower_trees"],
 }
 
-func maxFeatures(s Spec) float64 {
-	switch s.Params["max_features"].(type) {
-	case string:
-		return 0.3 // "sqrt"/"log2": a small share of the columns
+// maxFeaturesSteps are the max_features settings moves step through
+// (nil: every column; it must stay nil, as 1.0 reaches Python as the int 1).
+var maxFeaturesSteps = []any{"sqrt", 0.5, 0.8, nil}
+
+// columnsPerSplit is how many columns scikit-learn considers per split for
+// a max_features setting and n columns.
+func columnsPerSplit(v any, n int) int {
+	switch x := v.(type) {
 	case nil:
-		return 1
-	default:
-		return num(s, "max_features", 1)
+		return n
+	case string:
+		return max(1, int(math.Sqrt(float64(n))))
+	case int:
+		return min(n, x)
+	case float64:
+		return max(1, int(x*float64(n)))
 	}
+	return n
+}
+
+// nextMaxFeatures returns the next max_features step in direction dir
+// (+1 more columns, -1 fewer) that changes the number of columns per
+// split, counting the task's feature columns.
+func nextMaxFeatures(s Spec, p Profile, dir int) (any, bool) {
+	n := len(p.Features)
+	cur := s.Params["max_features"]
+	curN := columnsPerSplit(cur, n)
+	i := slices.IndexFunc(maxFeaturesSteps, func(v any) bool { return fmt.Sprint(v) == fmt.Sprint(cur) })
+	if i < 0 {
+		// An unknown setting: place it by its column count.
+		i = 0
+		for i < len(maxFeaturesSteps)-1 && columnsPerSplit(maxFeaturesSteps[i], n) < curN {
+			i++
+		}
+	}
+	for j := i + dir; j >= 0 && j < len(maxFeaturesSteps); j += dir {
+		if k := columnsPerSplit(maxFeaturesSteps[j], n); (dir > 0 && k > curN) || (dir < 0 && k < curN) {
+			return maxFeaturesSteps[j], true
+		}
+	}
+	return nil, false
 }
 
 // linReg is the linear model's regularisation strength (1/C or alpha).

@@ -57,7 +57,12 @@ func newRunner(tb testing.TB, kind string, n int, task baseline.Task) *runner {
 	if err := os.Mkdir(public, 0o755); err != nil {
 		tb.Fatal(err)
 	}
-	synthTask{kind: kind, n: n}.write(tb, public)
+	switch kind {
+	case "multilabel", "multiregression", "noid":
+		layoutTask(tb, public, kind, n)
+	default:
+		synthTask{kind: kind, n: n}.write(tb, public)
+	}
 	task.ID, task.PublicDir = kind, public
 	c, err := baseline.New(task, 42)
 	if err != nil {
@@ -136,12 +141,16 @@ func (r *runner) checkSubmission(path string) error {
 			labels[row[len(row)-1]] = true
 		}
 	}
+	first := 1 // the first prediction column
+	if p.IDColumn == "" {
+		first = 0
+	}
 	for i := 1; i < len(sub); i++ {
-		if sub[i][0] != sample[i][0] {
+		if first == 1 && sub[i][0] != sample[i][0] {
 			return errors.New("row " + strconv.Itoa(i) + ": id " + sub[i][0] + " != " + sample[i][0])
 		}
 		sum := 0.0
-		for _, v := range sub[i][1:] {
+		for _, v := range sub[i][first:] {
 			switch p.Output {
 			case baseline.OutputLabel:
 				if !labels[v] {

@@ -189,16 +189,18 @@ func defaultSpec(family string, p Profile, seed int64) Spec {
 		Dates: "features", Text: "features", MaxRows: 200000}
 	switch family {
 	case FamilyLinear:
+		// One-hot columns are dense: cap rows so wide tasks stay in memory.
 		s.Prep = Prep{Encoding: "onehot", RareMin: 10, MaxLevels: 30, Impute: "median", Indicators: true,
-			Scale: "standard", Dates: "features", Text: "features", MaxRows: 200000}
+			Scale: "standard", Dates: "features", Text: "features", MaxRows: 100000}
 		if cls {
 			s.Params = map[string]any{"C": 1.0, "max_iter": 1000}
 		} else {
 			s.Params = map[string]any{"alpha": 1.0}
 		}
 	case FamilyKNN:
+		// Brute-force neighbour search costs train rows x test rows.
 		s.Prep = Prep{Encoding: "onehot", RareMin: 10, MaxLevels: 20, Impute: "median",
-			Scale: "standard", Dates: "features", Text: "features", MaxRows: 50000}
+			Scale: "standard", Dates: "features", Text: "features", MaxRows: 20000}
 		s.Params = map[string]any{"n_neighbors": 15, "weights": "uniform"}
 	case FamilyRF:
 		s.Params = map[string]any{"n_estimators": 150, "min_samples_leaf": 2, "max_features": "sqrt"}

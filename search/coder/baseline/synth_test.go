@@ -127,3 +127,67 @@ func writeCSV(tb testing.TB, path string, rows [][]string) {
 		tb.Fatal(err)
 	}
 }
+
+// layoutTask writes a task of an unusual layout: "multilabel" (two 0/1
+// targets, probabilities), "multiregression" (two non-negative targets)
+// or "noid" (no id column, yes/no labels).
+func layoutTask(tb testing.TB, dir, layout string, n int) {
+	tb.Helper()
+	r := rand.New(rand.NewPCG(11, uint64(len(layout))))
+	var train, test, sample [][]string
+	for i := range n + n/4 {
+		x1, x2, x3 := r.NormFloat64(), r.NormFloat64(), r.Float64()
+		cat := []string{"a", "b", "c"}[r.IntN(3)]
+		feats := []string{f(x1), f(x2), f(x3), cat}
+		id := strconv.Itoa(i)
+		isTest := i >= n
+		switch layout {
+		case "multilabel":
+			y1 := b2i(x1+0.3*r.NormFloat64() > 0)
+			y2 := b2i(x2-x3+0.3*r.NormFloat64() > 0)
+			if !isTest {
+				train = append(train, append(append([]string{id}, feats...), strconv.Itoa(y1), strconv.Itoa(y2)))
+			} else {
+				test = append(test, append([]string{id}, feats...))
+				sample = append(sample, []string{id, "0.5", "0.5"})
+			}
+		case "multiregression":
+			u := math.Exp(x1 + 0.1*r.NormFloat64())
+			v := math.Abs(3*x3 + x2)
+			if !isTest {
+				train = append(train, append(append([]string{id}, feats...), f(u), f(v)))
+			} else {
+				test = append(test, append([]string{id}, feats...))
+				sample = append(sample, []string{id, "0", "0"})
+			}
+		case "noid":
+			y := []string{"no", "yes"}[b2i(x1+x2+0.5*r.NormFloat64() > 0.5)]
+			if !isTest {
+				train = append(train, append(feats, y))
+			} else {
+				test = append(test, feats)
+				sample = append(sample, []string{"no"})
+			}
+		default:
+			tb.Fatalf("unknown layout %q", layout)
+		}
+	}
+	fh := []string{"x1", "x2", "x3", "cat"}
+	switch layout {
+	case "multilabel":
+		train = append([][]string{{"id", "x1", "x2", "x3", "cat", "toxic", "obscene"}}, train...)
+		test = append([][]string{append([]string{"id"}, fh...)}, test...)
+		sample = append([][]string{{"id", "toxic", "obscene"}}, sample...)
+	case "multiregression":
+		train = append([][]string{{"id", "x1", "x2", "x3", "cat", "u", "v"}}, train...)
+		test = append([][]string{append([]string{"id"}, fh...)}, test...)
+		sample = append([][]string{{"id", "u", "v"}}, sample...)
+	case "noid":
+		train = append([][]string{append(fh, "label")}, train...)
+		test = append([][]string{fh}, test...)
+		sample = append([][]string{{"label"}}, sample...)
+	}
+	writeCSV(tb, filepath.Join(dir, "train.csv"), train)
+	writeCSV(tb, filepath.Join(dir, "test.csv"), test)
+	writeCSV(tb, filepath.Join(dir, "sample_submission.csv"), sample)
+}

@@ -124,8 +124,8 @@ type Profile struct {
 	Output      Output        `json:"output"`
 	Metric      Metric        `json:"metric"`
 	Classes     []ClassColumn `json:"classes,omitempty"`
-	// Positive is the class whose probability a binary OutputProba column
-	// holds.
+	// Positive is the positive class of a binary problem: the class whose
+	// probability an OutputProba column holds, and the one F1 scores.
 	Positive      string `json:"positive,omitempty"`
 	LowerIsBetter bool   `json:"lower_is_better"`
 	// Features are the columns of both train and test that the models may
@@ -352,12 +352,12 @@ func (p *Profile) inferDirect(trainPath string, sample *columns, metric Metric, 
 		p.Problem = ProblemMulticlass
 		if len(levels) <= 2 {
 			p.Problem = ProblemBinary
+			p.Positive = positiveLabel(levels)
 		}
 		proba := need == needsProba || (metric == "" && p.Problem == ProblemBinary && fractional(sample.values(col)))
 		switch {
 		case proba && p.Problem == ProblemBinary:
 			p.Output = OutputProba
-			p.Positive = positiveLabel(levels)
 			p.Metric = pick(metric, lower, MetricLogLoss, MetricROCAUC, MetricROCAUC)
 		case proba:
 			return &TaskError{Path: trainPath, Reason: fmt.Sprintf("metric %s needs probabilities but the submission has one column for %d classes", metric, len(levels))}
