@@ -15,7 +15,6 @@ package mask
 import (
 	"errors"
 	"fmt"
-	"math"
 	"math/big"
 	"strconv"
 	"strings"
@@ -191,33 +190,56 @@ func (d *Decoder) Write(p []byte) (int, error) {
 		d.rn = 0
 		tokStart = i
 	}
-	for ; i < len(p); i++ {
+	// The hot loop keeps the token state in locals; it is written back
+	// before any call that reads it.
+	inTok, fast, acc, ndig := d.inTok, d.fast, d.acc, d.ndig
+	for i < len(p) {
 		c := p[i]
+		if c-'0' < 10 {
+			if !inTok {
+				inTok, fast, acc, ndig = true, true, 0, 0
+				d.tok = d.tok[:0]
+				tokStart = i
+			}
+			j := i
+			for j < len(p) {
+				v := p[j] - '0'
+				if v >= 10 {
+					break
+				}
+				acc = acc*10 + int64(v) // may wrap: then fast turns false below
+				j++
+			}
+			ndig += j - i
+			if ndig > maxFastDigits {
+				fast = false
+			}
+			i = j
+			continue
+		}
 		if c < utf8.RuneSelf {
 			if isASCIISpace(c) {
-				if d.inTok {
+				if inTok {
+					d.inTok, d.fast, d.acc, d.ndig = inTok, fast, acc, ndig
 					if err := d.endToken(p[tokStart:i]); err != nil {
 						return 0, err
 					}
+					inTok = false
 				}
-				continue
-			}
-			if !d.inTok {
-				d.beginToken()
-				tokStart = i
-			}
-			if d.fast {
-				if c >= '0' && c <= '9' && d.acc <= (math.MaxInt64-9)/10 {
-					d.acc = d.acc*10 + int64(c-'0')
-					d.ndig++
-				} else {
-					d.fast = false
+			} else {
+				if !inTok {
+					inTok, fast, acc, ndig = true, true, 0, 0
+					d.tok = d.tok[:0]
+					tokStart = i
 				}
+				fast = false
 			}
+			i++
 			continue
 		}
 		if !utf8.FullRune(p[i:]) {
-			if d.inTok {
+			d.inTok, d.fast, d.acc, d.ndig = inTok, fast, acc, ndig
+			if inTok {
 				if err := d.keep(p[tokStart:i]); err != nil {
 					return 0, err
 				}
@@ -227,30 +249,38 @@ func (d *Decoder) Write(p []byte) (int, error) {
 		}
 		r, size := utf8.DecodeRune(p[i:])
 		if r == utf8.RuneError && size == 1 {
+			d.inTok, d.fast, d.acc, d.ndig = inTok, fast, acc, ndig
 			return 0, d.fail(ErrNotInteger, string(p[i:i+1]))
 		}
 		if pyref.IsSpace(r) {
-			if d.inTok {
+			if inTok {
+				d.inTok, d.fast, d.acc, d.ndig = inTok, fast, acc, ndig
 				if err := d.endToken(p[tokStart:i]); err != nil {
 					return 0, err
 				}
+				inTok = false
 			}
 		} else {
-			if !d.inTok {
-				d.beginToken()
+			if !inTok {
+				inTok, fast, acc, ndig = true, true, 0, 0
+				d.tok = d.tok[:0]
 				tokStart = i
 			}
-			d.fast = false
+			fast = false
 		}
-		i += size - 1
+		i += size
 	}
-	if d.inTok {
+	d.inTok, d.fast, d.acc, d.ndig = inTok, fast, acc, ndig
+	if inTok {
 		if err := d.keep(p[tokStart:]); err != nil {
 			return 0, err
 		}
 	}
 	return len(p), nil
 }
+
+// maxFastDigits is the most digits an int64 accumulates without overflow.
+const maxFastDigits = 18
 
 // WriteString is Write for a string.
 func (d *Decoder) WriteString(s string) (int, error) {
@@ -278,7 +308,7 @@ func (d *Decoder) keep(b []byte) error {
 func (d *Decoder) endToken(tail []byte) error {
 	d.inTok = false
 	var v num
-	if d.fast && d.ndig <= pyref.MaxIntDigits {
+	if d.fast {
 		v.v = d.acc
 	} else {
 		if len(d.tok)+len(tail) > maxTokenBytes {
