@@ -39,3 +39,35 @@ func BenchmarkDecoder(b *testing.B) {
 		}
 	}
 }
+
+// ball sets the voxels of an ellipsoid in a volume of z slices of h x w.
+func ball(z, h, w int, cz, cy, cx, r float64) mask.Volume {
+	v := mask.Volume{}
+	for k := range z {
+		s := mask.NewBitmap(h, w)
+		for x := range w {
+			for y := range h {
+				dz, dy, dx := (float64(k)-cz)*3, float64(y)-cy, float64(x)-cx
+				if dz*dz+dy*dy+dx*dx <= r*r {
+					i := int64(x*h + y)
+					s.SetRun(mask.Run{Start: i, End: i + 1})
+				}
+			}
+		}
+		v.Slices = append(v.Slices, s)
+	}
+	return v
+}
+
+// BenchmarkHausdorff compares two offset organ-sized blobs (about 130000
+// voxels each) in a 144 x 266 x 266 case-day, the uw-madison scale.
+func BenchmarkHausdorff(b *testing.B) {
+	truth := ball(144, 266, 266, 72, 130, 130, 50)
+	pred := ball(144, 266, 266, 70, 136, 128, 48)
+	b.ResetTimer()
+	for range b.N {
+		if h := mask.Hausdorff(pred, truth); !(h > 0 && h < 1) {
+			b.Fatalf("Hausdorff = %v", h)
+		}
+	}
+}
