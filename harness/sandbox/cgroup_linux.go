@@ -25,6 +25,7 @@ type cgroups struct {
 	ctrls   []string
 	seq     atomic.Int64
 	once    sync.Once
+	pending sync.WaitGroup // background releases of run cgroups
 }
 
 // runCgroups returns the per-run cgroup parent the backends use: the pids
@@ -123,6 +124,7 @@ func detectV1(self, mounts []byte, name string, want []string) *cgroups {
 			if !ok {
 				continue
 			}
+			sweepStale(dir)
 			parent := filepath.Join(dir, name)
 			if err := os.Mkdir(parent, 0o755); err != nil {
 				continue
@@ -166,16 +168,12 @@ func detectV2(self, mounts []byte, name string, want []string) *cgroups {
 		if len(have) == 0 {
 			continue
 		}
-		parent := filepath.Join(dir, name)
-		if err := os.Mkdir(parent, 0o755); err != nil {
+		sweepStale(dir)
+		c := &cgroups{v2: true, parents: map[string]string{"": filepath.Join(dir, name)}, ctrls: have}
+		if err := c.makeParent(""); err != nil {
 			continue
 		}
-		enable := "+" + strings.Join(have, " +")
-		if err := os.WriteFile(filepath.Join(parent, "cgroup.subtree_control"), []byte(enable), 0); err != nil {
-			_ = os.Remove(parent)
-			continue
-		}
-		return &cgroups{v2: true, parents: map[string]string{"": parent}, ctrls: have}
+		return c
 	}
 	return nil
 }
@@ -199,6 +197,7 @@ func (c *cgroups) close() {
 		return
 	}
 	c.once.Do(func() {
+		c.pending.Wait()
 		for _, dir := range c.parents {
 			_ = os.Remove(dir)
 		}
@@ -211,6 +210,49 @@ type runCgroup struct {
 	dirs map[string]string // controller -> dir; "" on v2
 }
 
+// makeParent (re)creates the executor's own cgroup for key.
+func (c *cgroups) makeParent(key string) error {
+	parent := c.parents[key]
+	if err := os.Mkdir(parent, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+		return err
+	}
+	if c.v2 {
+		// Children need the controllers enabled in their parent.
+		enable := "+" + strings.Join(c.ctrls, " +")
+		if err := os.WriteFile(filepath.Join(parent, "cgroup.subtree_control"), []byte(enable), 0); err != nil {
+			_ = os.Remove(parent)
+			return err
+		}
+	}
+	return nil
+}
+
+// sweepStale removes the cgroups that executors of processes no longer
+// alive left in dir (a killed harness cannot clean up after itself).
+func sweepStale(dir string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		rest, ok := strings.CutPrefix(e.Name(), "mlbench-sandbox-")
+		if !ok || !e.IsDir() {
+			continue
+		}
+		pidText, _, _ := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if err != nil || pid == os.Getpid() || syscall.Kill(pid, 0) != syscall.ESRCH {
+			continue
+		}
+		stale := filepath.Join(dir, e.Name())
+		runs, _ := filepath.Glob(filepath.Join(stale, "run-*"))
+		for _, r := range runs {
+			_ = os.Remove(r)
+		}
+		_ = os.Remove(stale)
+	}
+}
+
 // create makes the cgroup of one run with the given process limit (<= 0:
 // none).
 func (c *cgroups) create(procs int) (*runCgroup, error) {
@@ -221,7 +263,14 @@ func (c *cgroups) create(procs int) (*runCgroup, error) {
 	r := &runCgroup{v2: c.v2, dirs: map[string]string{}}
 	for key, parent := range c.parents {
 		dir := filepath.Join(parent, name)
-		if err := os.Mkdir(dir, 0o755); err != nil {
+		err := os.Mkdir(dir, 0o755)
+		if errors.Is(err, os.ErrNotExist) {
+			// Someone removed our parent; make it again.
+			if err = c.makeParent(key); err == nil {
+				err = os.Mkdir(dir, 0o755)
+			}
+		}
+		if err != nil {
 			r.remove()
 			return nil, fmt.Errorf("create cgroup: %w", err)
 		}
@@ -290,21 +339,40 @@ func (r *runCgroup) signal(sig syscall.Signal) int {
 	return len(pids)
 }
 
+// killAll SIGKILLs the run's processes until its cgroups are empty.
+func (r *runCgroup) killAll() {
+	for i := 0; i < 200 && r.signal(syscall.SIGKILL) > 0; i++ {
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // remove kills what is left and deletes the run's directories.
 func (r *runCgroup) remove() {
 	if r == nil {
 		return
 	}
-	for i := 0; i < 200 && r.signal(syscall.SIGKILL) > 0; i++ {
-		time.Sleep(5 * time.Millisecond)
-	}
+	r.killAll()
 	for _, dir := range r.dirs {
 		// A cgroup whose last process is still exiting cannot be removed yet.
-		for i := 0; i < 100; i++ {
+		for i := 0; i < 200; i++ {
 			if err := os.Remove(dir); err == nil || errors.Is(err, os.ErrNotExist) {
 				break
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
+}
+
+// release removes r in the background: its processes are gone or going,
+// and an emptied cgroup may take a few milliseconds to become removable.
+// close waits for every release.
+func (c *cgroups) release(r *runCgroup) {
+	if c == nil || r == nil {
+		return
+	}
+	c.pending.Add(1)
+	go func() {
+		defer c.pending.Done()
+		r.remove()
+	}()
 }

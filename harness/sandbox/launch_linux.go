@@ -37,7 +37,7 @@ func (l *launch) run(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer runCg.remove()
+	defer l.cg.release(runCg)
 
 	var pipes []*os.File
 	closeAll := func() {
@@ -146,6 +146,21 @@ func (l *launch) run(ctx context.Context) (*Result, error) {
 	}
 	_ = holdW.Close()
 
+	// bwrap reports the script's exit status once its init has reaped it.
+	var code *int
+	statusDone := make(chan struct{})
+	if l.mode == holdBwrap {
+		go func() {
+			var st bwrapStatus
+			if err := status.Decode(&st); err == nil {
+				code = st.ExitCode
+			}
+			close(statusDone)
+		}()
+	} else {
+		close(statusDone)
+	}
+
 	timer := time.NewTimer(l.timeout)
 	defer timer.Stop()
 	stopped := false
@@ -168,9 +183,10 @@ func (l *launch) run(ctx context.Context) (*Result, error) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
-	runCg.remove()
+	runCg.killAll()
 
 	drain(&readers, outR, errR)
+	<-statusDone
 	res.Stdout, res.Stderr, res.Output = stdout.String(), stderr.String(), combined.String()
 	res.StdoutBytes, res.StderrBytes = stdout.Total(), stderr.Total()
 
@@ -180,21 +196,20 @@ func (l *launch) run(ctx context.Context) (*Result, error) {
 	}
 	ws, _ := ps.Sys().(syscall.WaitStatus)
 	res.ExitCode = ps.ExitCode()
-	if ws.Signaled() {
+	switch {
+	case ws.Signaled():
 		res.ExitCode, res.Signal = -1, ws.Signal()
+	case l.mode != holdBwrap:
+	case code != nil:
+		res.ExitCode = *code
+	case !stopped:
+		// Without a status report, bwrap's own setup or the exec of the
+		// interpreter failed.
+		return nil, &SetupError{Backend: l.backend, Stderr: res.Stderr, Err: fmt.Errorf("sandbox exited with status %d before the script ran", ps.ExitCode())}
 	}
-	if l.mode == holdBwrap && !ws.Signaled() {
-		// bwrap reports the script's status once it has reaped it; without
-		// that report, its own setup or the exec of the interpreter failed.
-		var st bwrapStatus
-		if err := status.Decode(&st); err == nil && st.ExitCode != nil {
-			res.ExitCode = *st.ExitCode
-		} else if !stopped {
-			return nil, &SetupError{Backend: l.backend, Stderr: res.Stderr, Err: fmt.Errorf("sandbox exited with status %d before the script ran", ps.ExitCode())}
-		}
-		if c := res.ExitCode; c > 128 && c < 128+65 {
-			res.ExitCode, res.Signal = -1, syscall.Signal(c-128)
-		}
+	if c := res.ExitCode; l.mode == holdBwrap && c > 128 && c < 128+65 {
+		// bwrap reports death by signal n as 128+n.
+		res.ExitCode, res.Signal = -1, syscall.Signal(c-128)
 	}
 	if res.Signal == syscall.SIGKILL && !stopped {
 		// Nothing but the kernel's OOM killer sends SIGKILL unasked.
