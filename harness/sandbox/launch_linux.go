@@ -33,11 +33,17 @@ func (l *launch) run(ctx context.Context) (*Result, error) {
 		return res, err
 	}
 
-	runCg, err := l.cg.create(l.procs)
-	if err != nil {
-		return nil, err
+	// Under bwrap the pid namespace already holds the run together, so its
+	// cgroup is only for a process limit; elsewhere it also finds processes
+	// that left the process group.
+	var runCg *runCgroup
+	if l.procs > 0 || l.mode != holdBwrap {
+		var err error
+		if runCg, err = l.cg.create(l.procs); err != nil {
+			return nil, err
+		}
+		defer l.cg.release(runCg)
 	}
-	defer l.cg.release(runCg)
 
 	var pipes []*os.File
 	closeAll := func() {
