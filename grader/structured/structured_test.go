@@ -321,3 +321,16 @@ func itoa(i int) string {
 	}
 	return itoa(i/10) + digits[i%10:i%10+1]
 }
+
+// Contrails record ids have 19 digits: ids 1 apart must not collide.
+func TestLongIntegerIDs(t *testing.T) {
+	ans := "record_id,encoded_pixels,height,width\n1000216489776414077,1 1,2,2\n1000216489776414078,-,2,2\n"
+	got, err := grade(t, structured.Contrails, "record_id,encoded_pixels\n1000216489776414078,-\n1000216489776414077,1 1\n", ans)
+	if err != nil || got != 1 {
+		t.Fatalf("score %v, error %v; want 1", got, err)
+	}
+	got, err = grade(t, structured.Contrails, "record_id,encoded_pixels\n1000216489776414077,-\n1000216489776414078,1 1\n", ans)
+	if err != nil || got != 0 {
+		t.Fatalf("swapped masks: score %v, error %v; want 0", got, err)
+	}
+}

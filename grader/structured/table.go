@@ -7,6 +7,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/mlbench/mlbench/grader/csvscan"
 )
@@ -139,6 +140,8 @@ type ids struct {
 func newIDs(cells []string, col string) (*ids, error) {
 	k := &ids{numeric: kindOf(cells) == csvscan.KindNumeric, index: make(map[string]int, len(cells))}
 	vals := make([]float64, len(cells))
+	exact := make([]int64, len(cells))
+	allInts := true
 	for i, c := range cells {
 		key, ok := k.key(c)
 		if !ok {
@@ -150,6 +153,9 @@ func newIDs(cells []string, col string) (*ids, error) {
 		k.index[key] = i
 		if k.numeric {
 			vals[i], _ = csvscan.Number(c)
+			n, err := strconv.ParseInt(key, 10, 64)
+			exact[i] = n
+			allInts = allInts && err == nil
 		}
 	}
 	k.order = make([]int, len(cells))
@@ -157,6 +163,9 @@ func newIDs(cells []string, col string) (*ids, error) {
 		k.order[i] = i
 	}
 	sort.SliceStable(k.order, func(a, b int) bool {
+		if k.numeric && allInts {
+			return exact[k.order[a]] < exact[k.order[b]]
+		}
 		if k.numeric {
 			return vals[k.order[a]] < vals[k.order[b]]
 		}
@@ -177,9 +186,17 @@ func (k *ids) key(cell string) (string, bool) {
 	if !k.numeric {
 		return cell, true
 	}
+	// Integers compare exactly (pandas keeps int64 ids, e.g. contrails'
+	// 19-digit record ids, which float64 cannot tell apart).
+	if n, err := strconv.ParseInt(strings.TrimSpace(cell), 10, 64); err == nil {
+		return strconv.FormatInt(n, 10), true
+	}
 	v, ok := csvscan.Number(cell)
 	if !ok || math.IsNaN(v) {
 		return "", false
+	}
+	if v == math.Trunc(v) && math.Abs(v) < 1<<63 {
+		return strconv.FormatInt(int64(v), 10), true
 	}
 	return strconv.FormatFloat(v, 'g', -1, 64), true
 }
