@@ -107,11 +107,18 @@ func TestSpecRefusesDataOverlappingHidden(t *testing.T) {
 	task := newTask(t)
 	e := newProcess(t, testOptions())
 	spec := task.spec("print(1)")
-	spec.DataDir = filepath.Dir(task.public) // prepared/, which holds private/
-	_, err := e.Run(context.Background(), spec)
-	var se *sandbox.SpecError
-	if !errors.As(err, &se) || se.Field != "DataDir" {
-		t.Fatalf("want a DataDir SpecError, got %v", err)
+	link := filepath.Join(t.TempDir(), "data")
+	if err := os.Symlink(filepath.Dir(task.public), link); err != nil {
+		t.Fatal(err)
+	}
+	// prepared/, which holds private/, directly and through a link.
+	for _, dir := range []string{filepath.Dir(task.public), link} {
+		spec.DataDir = dir
+		_, err := e.Run(context.Background(), spec)
+		var se *sandbox.SpecError
+		if !errors.As(err, &se) || se.Field != "DataDir" {
+			t.Fatalf("DataDir %s: want a DataDir SpecError, got %v", dir, err)
+		}
 	}
 }
 

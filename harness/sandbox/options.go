@@ -233,14 +233,18 @@ func (o *Options) prepare(spec Spec) (*job, error) {
 			return nil, err
 		}
 		j.hide = append(j.hide, a)
+		if r := resolve(a); r != a {
+			j.hide = append(j.hide, r)
+		}
 	}
-	// A mounted directory must not contain or sit in a hidden path.
+	// A mounted directory must not contain or sit in a hidden path, also
+	// when a symbolic link leads there.
 	for _, m := range []struct{ field, path string }{{"WorkDir", j.work}, {"SubmissionDir", j.sub}, {"DataDir", j.data}} {
 		if m.path == "" {
 			continue
 		}
 		for _, h := range j.hide {
-			if within(h, m.path) || within(m.path, h) {
+			if within(h, m.path) || within(m.path, h) || within(h, resolve(m.path)) || within(resolve(m.path), h) {
 				return nil, &SpecError{Field: m.field, Value: m.path, Err: fmt.Errorf("overlaps hidden path %s", h)}
 			}
 		}
@@ -328,6 +332,14 @@ func (j *job) cleanup() {
 	if j.removeTmp {
 		_ = os.RemoveAll(j.tmp)
 	}
+}
+
+// resolve follows symbolic links in p, or returns p when it cannot.
+func resolve(p string) string {
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
+	}
+	return p
 }
 
 // within reports whether path is dir or lies below it.

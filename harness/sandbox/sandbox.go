@@ -29,7 +29,9 @@ type Executor interface {
 	Info() Info
 	// Paths returns where the code sees the directories of spec.
 	Paths(spec Spec) Paths
-	// Run executes spec and waits until every process of the run is gone.
+	// Run executes spec and waits until every process of the run is gone
+	// (the process backend, without a cgroup, loses track of processes
+	// that start a new session; see Info.Warnings).
 	// A script that fails, times out or runs out of memory is reported in
 	// the Result, not as an error. The error is for what stopped the
 	// sandbox from doing its job (invalid spec, missing binary, setup
