@@ -21,7 +21,7 @@ import (
 )
 
 // DefaultBufferSize is the window a Reader reads through.
-const DefaultBufferSize = 1 << 20
+const DefaultBufferSize = 64 << 10
 
 // FormatError describes malformed CSV: where it is and what is wrong.
 type FormatError struct {

@@ -334,3 +334,38 @@ func TestLongIntegerIDs(t *testing.T) {
 		t.Fatalf("swapped masks: score %v, error %v; want 0", got, err)
 	}
 }
+
+// FuzzGraders feeds arbitrary submissions to all nine graders: none may
+// panic, and every rejection must be an *Invalid (the answers are fine).
+func FuzzGraders(f *testing.F) {
+	answers := map[string]string{
+		"google-research-identify-contrails-reduce-global-warming": contrailsAnswers,
+		"hubmap-kidney-segmentation":                              hubmapAnswers,
+		"tgs-salt-identification-challenge":                       tgsAnswers,
+		"uw-madison-gi-tract-image-segmentation":                  uwAnswers,
+		"vesuvius-challenge-ink-detection":                        vesuviusAnswers,
+		"3d-object-detection-for-autonomous-vehicles":             lyftAnswers,
+		"siim-covid19-detection":                                  siimAnswers,
+		"vinbigdata-chest-xray-abnormalities-detection":           vinAnswers,
+		"kuzushiji-recognition":                                   kuzushijiAnswers,
+	}
+	for _, s := range []string{
+		"record_id,encoded_pixels\n2,3 2\n1,1 2\n", "id,predicted\nb,4 1\na,1 1\nc,\n", "id,rle_mask\nx1,1 60\nx2,\nx3,\n",
+		"id,class,predicted\ncase1_day1_slice_0001,stomach,1 1\n", "Id,Predicted\na,1 2\nb,5 4\n",
+		"Id,PredictionString\ns2,0.8 10 10 0 2 4 2 0 car\ns1,0.9 1 0 0 2 4 2 0 car\n",
+		"id,PredictionString\nA_image,opacity 0.9 50 50 60 60\nC_image,none 0.1 0 0 1 1\nB_image,none 0.8 0 0 1 1\n",
+		"image_id,PredictionString\na,14 1 0 0 1 1\nb,0 0.9 10 10 20 20\nc,14 1 0 0 1 1\n",
+		"image_id,labels\np2,C 1 1\np1,A 5 5 B 22 22 A 5 5\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, sub string) {
+		for id, fn := range structured.Graders {
+			_, err := fn(context.Background(), strings.NewReader(sub), strings.NewReader(answers[id]))
+			var inv *structured.Invalid
+			if err != nil && !errors.As(err, &inv) {
+				t.Fatalf("%s: error %v is not an *Invalid", id, err)
+			}
+		}
+	})
+}
