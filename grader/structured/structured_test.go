@@ -340,14 +340,14 @@ func TestLongIntegerIDs(t *testing.T) {
 func FuzzGraders(f *testing.F) {
 	answers := map[string]string{
 		"google-research-identify-contrails-reduce-global-warming": contrailsAnswers,
-		"hubmap-kidney-segmentation":                              hubmapAnswers,
-		"tgs-salt-identification-challenge":                       tgsAnswers,
-		"uw-madison-gi-tract-image-segmentation":                  uwAnswers,
-		"vesuvius-challenge-ink-detection":                        vesuviusAnswers,
-		"3d-object-detection-for-autonomous-vehicles":             lyftAnswers,
-		"siim-covid19-detection":                                  siimAnswers,
-		"vinbigdata-chest-xray-abnormalities-detection":           vinAnswers,
-		"kuzushiji-recognition":                                   kuzushijiAnswers,
+		"hubmap-kidney-segmentation":                               hubmapAnswers,
+		"tgs-salt-identification-challenge":                        tgsAnswers,
+		"uw-madison-gi-tract-image-segmentation":                   uwAnswers,
+		"vesuvius-challenge-ink-detection":                         vesuviusAnswers,
+		"3d-object-detection-for-autonomous-vehicles":              lyftAnswers,
+		"siim-covid19-detection":                                   siimAnswers,
+		"vinbigdata-chest-xray-abnormalities-detection":            vinAnswers,
+		"kuzushiji-recognition":                                    kuzushijiAnswers,
 	}
 	for _, s := range []string{
 		"record_id,encoded_pixels\n2,3 2\n1,1 2\n", "id,predicted\nb,4 1\na,1 1\nc,\n", "id,rle_mask\nx1,1 60\nx2,\nx3,\n",
