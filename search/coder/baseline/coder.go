@@ -93,6 +93,9 @@ func (c *Coder) Draft(ctx context.Context, req search.Request) (search.Proposal,
 			f := c.families[(n+i)%len(c.families)]
 			v := draftVariants[((n+i)/len(c.families))%len(draftVariants)]
 			s = defaultSpec(f, c.profile, c.seed)
+			if !v.ok(s, c.profile) {
+				continue
+			}
 			v.apply(&s, c.profile)
 			s.Move = v.name
 			s.History = []string{v.name}
@@ -101,6 +104,9 @@ func (c *Coder) Draft(ctx context.Context, req search.Request) (search.Proposal,
 				break
 			}
 		}
+	}
+	if why == "" {
+		why = "every family and preparation variant has a draft already, so this repeats one"
 	}
 	plan := fmt.Sprintf("Draft: %s, %s. Pipeline: %s. %s", familyName(s.Family, c.profile.Classification()), why,
 		describe(s, c.profile.Classification()), c.validationText())

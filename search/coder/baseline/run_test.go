@@ -47,6 +47,8 @@ type runner struct {
 	public string
 	coder  *baseline.Coder
 	rev    *baseline.Reviewer
+	// lastSubmission is the submission of the latest run (nil if none).
+	lastSubmission []byte
 }
 
 func newRunner(tb testing.TB, kind string, n int, task baseline.Task) *runner {
@@ -99,6 +101,7 @@ func (r *runner) run(stage search.Stage, p search.Proposal, parent *search.NodeS
 		r.tb.Fatalf("run %s: %v", id, err)
 	}
 	sub := filepath.Join(work, "submission", "submission.csv")
+	r.lastSubmission, _ = os.ReadFile(sub)
 	if _, err := os.Stat(sub); err == nil {
 		res.SubmissionExists = true
 		res.FormatValid = r.checkSubmission(sub) == nil
