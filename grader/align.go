@@ -2,7 +2,7 @@ package grader
 
 import (
 	"fmt"
-	"strconv"
+	"hash/maphash"
 )
 
 // requireColumns checks that the submission has every named column.
@@ -43,6 +43,15 @@ func alignByID(sub, ans *Table, idCol string) ([]int, error) {
 	return alignColumns(sc, ac)
 }
 
+func isIdentity(perm []int) bool {
+	for i, p := range perm {
+		if p != i {
+			return false
+		}
+	}
+	return true
+}
+
 func alignColumns(sc, ac Column) ([]int, error) {
 	n := ac.Len()
 	// Fast path: the submission lists the ids in the answers' order.
@@ -62,49 +71,99 @@ func alignColumns(sc, ac Column) ([]int, error) {
 			return perm, nil
 		}
 	}
-	key := func(c Column, i int) string { return c.String(i) }
 	if sc.IsNumeric() && ac.IsNumeric() {
-		key = func(c Column, i int) string {
-			v, _ := parseNumber(c.String(i))
-			return strconv.FormatFloat(v, 'g', -1, 64)
-		}
+		return matchKeys(sc, ac, func(c Column, i int) string { return numberKey(c.String(i)) })
 	}
-	return matchKeys(sc, ac, key)
+	return matchKeys(sc, ac, nil)
 }
 
-// matchKeys matches by key with a chain per key so that duplicate ids pair
-// up in file order.
+// matchKeys matches by key (the cell itself when key is nil) with an
+// open-addressing hash index of the submission's keys (no per-row
+// allocation for plain ids) and a chain per key, so that duplicate ids
+// pair up in file order.
 func matchKeys(sc, ac Column, key func(Column, int) string) ([]int, error) {
-	m := sc.Len()
-	head := make(map[string]int32, m)
-	next := make([]int32, m)
-	tail := make(map[string]int32, 0)
-	for i := 0; i < m; i++ {
-		k := key(sc, i)
-		next[i] = -1
-		if h, ok := head[k]; ok {
-			// Append to this key's chain (rare: duplicate ids).
-			t, ok := tail[k]
-			if !ok {
-				t = h
-				for next[t] >= 0 {
-					t = next[t]
-				}
-			}
-			next[t] = int32(i)
-			tail[k] = int32(i)
-			continue
+	m, n := sc.Len(), ac.Len()
+	var skeys []string
+	if key != nil {
+		skeys = make([]string, m)
+		for i := range skeys {
+			skeys[i] = key(sc, i)
 		}
-		head[k] = int32(i)
+	} else {
+		key = func(c Column, i int) string { return c.String(i) }
 	}
-	n := ac.Len()
+	subKey := func(i int32) string {
+		if skeys != nil {
+			return skeys[i]
+		}
+		return sc.String(int(i))
+	}
+	hashes := make([]uint64, m)
+	seed := maphash.MakeSeed()
+	for i := range hashes {
+		hashes[i] = maphash.String(seed, subKey(int32(i)))
+	}
+	size := 16
+	for size < 2*m {
+		size <<= 1
+	}
+	mask := uint64(size - 1)
+	// slots hold row+1 of the head of a key's chain, -(row+1) once the
+	// chain is used up, 0 when empty.
+	slots := make([]int32, size)
+	next := make([]int32, m)
+	tail := map[int32]int32{} // chain tails of repeated ids (rare)
+	for i := range int32(m) {
+		next[i] = -1
+		h := hashes[i]
+		for pos := h & mask; ; pos = (pos + 1) & mask {
+			s := slots[pos]
+			if s == 0 {
+				slots[pos] = i + 1
+				break
+			}
+			hd := s - 1
+			if hashes[hd] == h && subKey(hd) == subKey(i) {
+				t, ok := tail[hd]
+				if !ok {
+					t = hd
+				}
+				next[t] = i
+				tail[hd] = i
+				break
+			}
+		}
+	}
 	perm := make([]int, n)
 	used := make([]bool, m)
 	missing, firstMissing := 0, ""
-	for i := 0; i < n; i++ {
+	for i := range n {
 		k := key(ac, i)
-		h, ok := head[k]
-		if !ok || h < 0 {
+		h := maphash.String(seed, k)
+		found := -1
+		for pos := h & mask; ; pos = (pos + 1) & mask {
+			s := slots[pos]
+			if s == 0 {
+				break
+			}
+			row := s - 1
+			if s < 0 {
+				row = -s - 1
+			}
+			if hashes[row] != h || subKey(row) != k {
+				continue
+			}
+			if s > 0 {
+				found = int(row)
+				if nx := next[row]; nx >= 0 {
+					slots[pos] = nx + 1
+				} else {
+					slots[pos] = -(row + 1)
+				}
+			}
+			break
+		}
+		if found < 0 {
 			if missing == 0 {
 				firstMissing = ac.String(i)
 			}
@@ -112,13 +171,8 @@ func matchKeys(sc, ac Column, key func(Column, int) string) ([]int, error) {
 			perm[i] = -1
 			continue
 		}
-		perm[i] = int(h)
-		used[h] = true
-		if nx := next[h]; nx >= 0 {
-			head[k] = nx
-		} else {
-			head[k] = -1
-		}
+		perm[i] = found
+		used[found] = true
 	}
 	extra, firstExtra, firstExtraRow := 0, "", 0
 	for i, u := range used {
@@ -140,8 +194,12 @@ func matchKeys(sc, ac Column, key func(Column, int) string) ([]int, error) {
 	return perm, nil
 }
 
-// gather returns v reordered so that out[i] = v[perm[i]].
+// gather returns v reordered so that out[i] = v[perm[i]]. When perm is the
+// identity it returns v itself (callers treat the result as read-only).
 func gather[T any](v []T, perm []int) []T {
+	if len(v) == len(perm) && isIdentity(perm) {
+		return v
+	}
 	out := make([]T, len(perm))
 	for i, p := range perm {
 		out[i] = v[p]

@@ -46,14 +46,23 @@ func (g aurocGrader) Grade(sub, ans *Table) (float64, error) {
 	if err := requireRows(sub, ans.Len()); err != nil {
 		return 0, err
 	}
-	if _, err := probabilities(sub, g.target); err != nil {
+	p, err := probabilities(sub, g.target)
+	if err != nil {
 		return 0, err
 	}
 	perm, err := alignByID(sub, ans, g.id)
 	if err != nil {
 		return 0, err
 	}
-	return aucColumn(sub, ans, perm, g.target, true)
+	y, err := binaryLabels(ans, g.target)
+	if err != nil {
+		return 0, err
+	}
+	v, err := rocAUC(y, gather(p, perm))
+	if err != nil {
+		return 0, withColumn(err, g.target, perm)
+	}
+	return v, nil
 }
 
 var ranzcrClasses = []string{

@@ -95,6 +95,9 @@ func binaryLabels(ans *Table, col string) ([]bool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("answers: %w", err)
 	}
+	if y, ok := numericBinaryLabels(ac); ok {
+		return y, nil
+	}
 	keys := labelKeys(ac)
 	set := map[string]bool{}
 	for _, k := range keys {
@@ -116,6 +119,38 @@ func binaryLabels(ans *Table, col string) ([]bool, error) {
 		}
 	}
 	return out, nil
+}
+
+// numericBinaryLabels is binaryLabels' fast path for a numeric column
+// without missing cells holding at most two values.
+func numericBinaryLabels(ac Column) ([]bool, bool) {
+	lo, hi := math.NaN(), math.NaN()
+	for i := range ac.Len() {
+		x, err := ac.t.float(i, ac.j)
+		switch {
+		case err != nil || math.IsNaN(x):
+			return nil, false
+		case math.IsNaN(lo) || x == lo:
+			lo = x
+		case math.IsNaN(hi) || x == hi:
+			hi = x
+		default:
+			return nil, false
+		}
+	}
+	out := make([]bool, ac.Len())
+	if math.IsNaN(hi) {
+		for i := range out {
+			out[i] = true // one class: rocAUC reports it
+		}
+		return out, true
+	}
+	pos := max(lo, hi)
+	for i := range out {
+		x, _ := ac.t.float(i, ac.j)
+		out[i] = x == pos
+	}
+	return out, true
 }
 
 // aucColumn is the binary ROC AUC of one column, optionally requiring
@@ -194,51 +229,53 @@ func rowSumRounded(dp int) rowSumRule {
 // multiLogLoss is sklearn's multi-class log loss over one probability
 // column per class: every probability in [0, 1], every row summing to 1 by
 // the rule (nil: no check), answers' class columns as 0/1 (or weights).
-// It works column by column so that a 100k x 120 file never becomes a
-// matrix.
+// It walks rows (the table is row-major) and keeps no matrix, so a
+// 100k x 120 file costs no more than its table.
 func multiLogLoss(sub, ans *Table, perm []int, classes []string, rule rowSumRule) (float64, error) {
 	if err := requireColumns(sub, classes...); err != nil {
 		return 0, err
 	}
-	n := ans.Len()
-	p := make([]float64, sub.Len())
-	y := make([]float64, n)
-	rowSum := make([]float64, sub.Len())
-	loss := make([]float64, n)
-	for _, c := range classes {
-		sc, _ := sub.Column(c)
-		if err := sc.FloatsInto(p); err != nil {
-			return 0, err
+	sj := make([]int, len(classes))
+	aj := make([]int, len(classes))
+	for k, c := range classes {
+		sj[k] = sub.index[c]
+		j, ok := ans.index[c]
+		if !ok {
+			return 0, fmt.Errorf("answers: column '%s' not found", c)
 		}
-		if err := checkUnit(p, c); err != nil {
-			return 0, err
-		}
-		for i, v := range p {
-			rowSum[i] += v
-		}
-		ac, err := ans.Column(c)
-		if err != nil {
-			return 0, fmt.Errorf("answers: %w", err)
-		}
-		if err := ac.FloatsInto(y); err != nil {
-			return 0, fmt.Errorf("answers: %w", err)
-		}
-		for i, yv := range y {
-			if yv != 0 {
-				loss[i] += yv * logLossTerm(p[perm[i]])
-			}
-		}
+		aj[k] = j
 	}
-	if rule != nil {
-		for i, s := range rowSum {
-			if !rule(s) {
-				return 0, &InvalidSubmission{Row: i + 1, Reason: fmt.Sprintf("probabilities sum to %.6g, not 1", s)}
+	// Ranges and row sums, in the submission's own row order.
+	for j := range sub.Len() {
+		var sum float64
+		for k, c := range classes {
+			v, err := sub.float(j, sj[k])
+			if err != nil {
+				return 0, err
 			}
+			if !(v >= 0 && v <= 1) {
+				return 0, &InvalidSubmission{Row: j + 1, Column: c, Reason: fmt.Sprintf("probability %v outside [0, 1]", v)}
+			}
+			sum += v
+		}
+		if rule != nil && !rule(sum) {
+			return 0, &InvalidSubmission{Row: j + 1, Reason: fmt.Sprintf("probabilities sum to %.6g, not 1", sum)}
 		}
 	}
 	var total float64
-	for _, l := range loss {
-		total += l
+	for i, j := range perm {
+		var loss float64
+		for k := range classes {
+			y, err := ans.float(i, aj[k])
+			if err != nil {
+				return 0, fmt.Errorf("answers: %w", err)
+			}
+			if y != 0 {
+				p, _ := sub.float(j, sj[k])
+				loss += y * logLossTerm(p)
+			}
+		}
+		total += loss
 	}
-	return total / float64(n), nil
+	return total / float64(len(perm)), nil
 }

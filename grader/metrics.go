@@ -30,7 +30,7 @@ func rocAUC(y []bool, s []float64) (float64, error) {
 		}
 	}
 	keys := make([]uint64, len(s))
-	vals := make([]uint32, len(s))
+	vals := make([]uint8, len(s))
 	var pos int
 	for i, v := range s {
 		keys[i] = sortableBits(v)
@@ -80,14 +80,14 @@ func sortableBits(f float64) uint64 {
 
 // radixSortPairs sorts keys ascending in place, carrying vals along (LSD,
 // 16-bit digits, skipping digits that are equal in every key).
-func radixSortPairs(keys []uint64, vals []uint32) {
+func radixSortPairs(keys []uint64, vals []uint8) {
 	n := len(keys)
 	if n < 256 {
 		sort.Stable(pairSorter{keys, vals})
 		return
 	}
 	srcK, srcV := keys, vals
-	dstK, dstV := make([]uint64, n), make([]uint32, n)
+	dstK, dstV := make([]uint64, n), make([]uint8, n)
 	var count [1 << 16]int
 	for shift := uint(0); shift < 64; shift += 16 {
 		clear(count[:])
@@ -120,7 +120,7 @@ func radixSortPairs(keys []uint64, vals []uint32) {
 
 type pairSorter struct {
 	k []uint64
-	v []uint32
+	v []uint8
 }
 
 func (p pairSorter) Len() int           { return len(p.k) }
@@ -282,11 +282,43 @@ func labelKeys(c Column) []string {
 	return out
 }
 
+// canonicalNumber is one spelling per number value: integers in decimal
+// digits, others in Go's shortest form.
 func canonicalNumber(v float64) string {
 	if v == 0 {
 		return "0"
 	}
+	if v == math.Trunc(v) && math.Abs(v) < 1<<53 {
+		return strconv.FormatInt(int64(v), 10)
+	}
 	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+// numberKey is canonicalNumber of a numeric cell, without allocating when
+// the cell is already a canonical integer (the usual numeric id).
+func numberKey(s string) string {
+	if plainInt(s) {
+		return s
+	}
+	v, _ := parseNumber(s)
+	return canonicalNumber(v)
+}
+
+// plainInt reports a canonical decimal integer of at most 15 digits.
+func plainInt(s string) bool {
+	d := s
+	if len(d) > 0 && d[0] == '-' {
+		d = d[1:]
+	}
+	if len(d) == 0 || len(d) > 15 || (d[0] == '0' && (len(d) > 1 || len(s) > 1)) {
+		return false
+	}
+	for i := 0; i < len(d); i++ {
+		if d[i] < '0' || d[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // isBoolColumn is pandas' boolean inference: every non-missing cell is a

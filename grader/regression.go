@@ -55,10 +55,7 @@ func sortedRows(c Column) []int {
 // when both are numeric, text otherwise.
 func idKey(sc, ac Column) func(Column, int) string {
 	if sc.IsNumeric() && ac.IsNumeric() {
-		return func(c Column, i int) string {
-			v, _ := parseNumber(c.String(i))
-			return canonicalNumber(v)
-		}
+		return func(c Column, i int) string { return numberKey(c.String(i)) }
 	}
 	return func(c Column, i int) string { return c.String(i) }
 }
