@@ -166,6 +166,9 @@ type Slurm struct {
 	SignalGrace   time.Duration `yaml:"signal_grace"`
 	MaxAttempts   int           `yaml:"max_attempts"`
 	Extra         []string      `yaml:"extra"`
+	// Container runs each array element's worker inside this Apptainer
+	// image (exec.apptainer.binary); "" runs it on the node.
+	Container string `yaml:"container"`
 }
 
 // Data says where prepared MLE-Bench data and leaderboards live.

@@ -21,13 +21,15 @@ type Env struct {
 }
 
 // EnvFrom reads the Slurm environment through getenv (os.Getenv when nil).
-// ok is false outside a Slurm job.
+// ok is false outside an array element started by an mlbench script (one
+// that exports MLBENCH_SLURM_ELEMENT=1): a worker run by hand inside
+// salloc is no element.
 func EnvFrom(getenv func(string) string) (Env, bool) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
 	e := Env{JobID: getenv("SLURM_JOB_ID"), ArrayJobID: getenv("SLURM_ARRAY_JOB_ID"), ArrayTaskID: -1}
-	if e.JobID == "" {
+	if e.JobID == "" || getenv("MLBENCH_SLURM_ELEMENT") != "1" {
 		return e, false
 	}
 	if n, err := strconv.Atoi(getenv("SLURM_ARRAY_TASK_ID")); err == nil {

@@ -233,8 +233,12 @@ func RenderScript(s Script) ([]byte, error) {
 		dir(d)
 	}
 	b.WriteString("\nset -eu\n")
+	// The worker reads these to act as an array element (see EnvFrom).
+	b.WriteString("export MLBENCH_SLURM_ELEMENT=1\n")
 	if s.Requeue {
 		b.WriteString("export MLBENCH_SLURM_REQUEUE=1\n")
+	} else {
+		b.WriteString("export MLBENCH_SLURM_REQUEUE=0\n")
 	}
 	fmt.Fprintf(&b, "item=$((%d + SLURM_ARRAY_TASK_ID))\n", s.Chunk.Base)
 	b.WriteString(`echo "mlbench: element ${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID} (job ${SLURM_JOB_ID}, restart ${SLURM_RESTART_COUNT:-0}) runs item ${item} on $(hostname) at $(date -Is)" >&2` + "\n")
