@@ -141,6 +141,9 @@ func ParseTable(b []byte) (*Table, error) {
 	return t, nil
 }
 
+// delim marks the bytes that end an unquoted cell.
+var delim = [256]bool{',': true, '\n': true, '\r': true}
+
 // parser scans records out of a buffer, unescaping quoted cells in place.
 type parser struct {
 	buf  []byte
@@ -179,11 +182,7 @@ func (p *parser) record(dst []span) ([]span, error) {
 		} else {
 			start := p.pos
 			i := start
-			for i < len(b) {
-				c := b[i]
-				if c == ',' || c == '\n' || c == '\r' {
-					break
-				}
+			for i < len(b) && !delim[b[i]] {
 				i++
 			}
 			dst = append(dst, span{off: uint32(start), n: uint32(i - start)})
@@ -417,45 +416,43 @@ func (t *Table) float(i, j int) (float64, error) {
 var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
 	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
-// fastDecimal parses [-+]digits[.digits] with at most 15 significant
-// digits and at most 22 decimals, the common shape of submission numbers.
-// Both the integer mantissa and the power of ten are exact in float64, so
-// one division is correctly rounded (Clinger's fast path), as strconv and
-// Python would round. Anything else reports false.
+// fastDecimal parses [-+]digits[.digits] whose digits, as an integer,
+// stay below 2^53, with at most 22 decimals: the common shape of
+// submission numbers. Both the integer and the power of ten are exact in
+// float64, so one division is correctly rounded (Clinger's fast path), as
+// strconv and Python round. Anything else reports false.
 func fastDecimal(s string) (float64, bool) {
+	if len(s) == 1 && s[0]-'0' <= 9 {
+		return float64(s[0] - '0'), true
+	}
 	i, neg := 0, false
 	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
 		neg = s[0] == '-'
 		i = 1
 	}
 	var mant uint64
-	digits, frac, sawDot, any := 0, 0, false, false
+	start := i
 	for ; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
-			any = true
-			if mant == 0 && c == '0' {
-				if sawDot {
-					frac++
-				}
-				continue
-			}
-			if digits == 15 {
-				return 0, false
-			}
-			mant = mant*10 + uint64(c-'0')
-			digits++
-			if sawDot {
-				frac++
-			}
-		case c == '.' && !sawDot:
-			sawDot = true
-		default:
-			return 0, false
+		d := s[i] - '0'
+		if d > 9 {
+			break
 		}
+		mant = mant*10 + uint64(d)
 	}
-	if !any || frac >= len(pow10) {
+	digits, frac := i-start, 0
+	if i < len(s) && s[i] == '.' {
+		i++
+		fs := i
+		for ; i < len(s); i++ {
+			d := s[i] - '0'
+			if d > 9 {
+				break
+			}
+			mant = mant*10 + uint64(d)
+		}
+		frac = i - fs
+	}
+	if i != len(s) || digits+frac == 0 || digits+frac > 19 || frac >= len(pow10) || mant >= 1<<53 {
 		return 0, false
 	}
 	v := float64(mant) / pow10[frac]

@@ -6,9 +6,11 @@ import (
 	"encoding/csv"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -55,6 +57,48 @@ func TestParseTable(t *testing.T) {
 				t.Errorf("cells = %q, want %q", got, tc.cells)
 			}
 		})
+	}
+}
+
+// TestFloatsCorrectlyRounded compares the fast decimal path with strconv
+// on decimals of every length around the fast path's limits.
+func TestFloatsCorrectlyRounded(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var b strings.Builder
+	b.WriteString("x\n")
+	var cellsIn []string
+	for range 20000 {
+		intDigits, fracDigits := rng.IntN(8), rng.IntN(24)
+		var s strings.Builder
+		if rng.IntN(4) == 0 {
+			s.WriteByte('-')
+		}
+		for range intDigits {
+			s.WriteByte(byte('0' + rng.IntN(10)))
+		}
+		if fracDigits > 0 || intDigits == 0 {
+			s.WriteByte('.')
+			for range max(fracDigits, 1) {
+				s.WriteByte(byte('0' + rng.IntN(10)))
+			}
+		}
+		cellsIn = append(cellsIn, s.String())
+		b.WriteString(s.String() + "\n")
+	}
+	tb, err := grader.ParseTable([]byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := tb.Column("x")
+	v, err := c.Floats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range cellsIn {
+		want, _ := strconv.ParseFloat(s, 64)
+		if math.Float64bits(v[i]) != math.Float64bits(want) {
+			t.Errorf("%q parsed as %v, want %v", s, v[i], want)
+		}
 	}
 }
 
@@ -106,10 +150,18 @@ func FuzzParseTable(f *testing.F) {
 			if c.Len() != tb.Len() {
 				t.Fatalf("column %d has %d cells, table %d rows", j, c.Len(), tb.Len())
 			}
-			if _, err := c.Floats(); err != nil {
+			v, err := c.Floats()
+			if err != nil {
 				var inv *grader.InvalidSubmission
 				if !errors.As(err, &inv) || inv.Row < 1 || inv.Row > tb.Len() {
 					t.Fatalf("Floats error %#v", err)
+				}
+				continue
+			}
+			for i, x := range v {
+				want, perr := strconv.ParseFloat(c.String(i), 64)
+				if perr == nil && !math.IsNaN(want) && math.Float64bits(x) != math.Float64bits(want) {
+					t.Fatalf("cell %q parsed as %v, strconv says %v", c.String(i), x, want)
 				}
 			}
 		}
