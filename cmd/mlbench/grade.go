@@ -163,13 +163,15 @@ func gradeJSONL(c *cli.Context, path, outDir, dataDir, lbDir string) error {
 	if err := gradeWriteAtomic(dst, append(b, '\n')); err != nil {
 		return err
 	}
-	summary := agg
-	summary.CompetitionReports = nil
 	fmt.Fprintf(c.App.ErrWriter, "saved grading report to %s\n", dst)
-	return gradePrintJSON(c.App.Writer, struct {
-		grader.Aggregate
-		Path string `json:"report_path"`
-	}{summary, dst})
+	// The summary: the aggregate without the per-competition reports.
+	var summary map[string]any
+	if err := json.Unmarshal(b, &summary); err != nil {
+		return fmt.Errorf("summarise grading report: %w", err)
+	}
+	delete(summary, "competition_reports")
+	summary["report_path"] = dst
+	return gradePrintJSON(c.App.Writer, summary)
 }
 
 // gradeDescribe is a one-line summary of a report for progress output.
