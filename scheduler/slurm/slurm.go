@@ -1,0 +1,261 @@
+// Package slurm is the Slurm scheduler backend: a run's work items go to
+// the cluster as job arrays (one sbatch call per chunk of MaxArraySize),
+// each element running `mlbench worker --run DIR --index N`. The run
+// directory stays the single source of truth; the queue only adds what is
+// waiting or running right now.
+package slurm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/mlbench/mlbench/configs"
+	"github.com/mlbench/mlbench/results"
+	"github.com/mlbench/mlbench/scheduler"
+	sl "github.com/mlbench/mlbench/slurm"
+)
+
+// Slurm is the Slurm backend. Set the fields before the first call; Submit
+// is for one caller at a time, Cancel is idempotent.
+type Slurm struct {
+	// Client runs the Slurm commands; nil means a default client.
+	Client *sl.Client
+	// Config is the run's effective config (slurm, exec.apptainer, data,
+	// results and memory.wisdom sections are read).
+	Config *configs.Config
+	// Binary is the mlbench executable the elements run; "" means this
+	// process's own (symlinks resolved).
+	Binary string
+	// WorkDir is the elements' working directory; "" means the current one.
+	WorkDir string
+	// MaxArraySize overrides the controller's MaxArraySize (0: ask it).
+	MaxArraySize int
+	// Reason is recorded with each submission ("submit" when empty).
+	Reason string
+	// DryRun writes the scripts without submitting them.
+	DryRun bool
+	// Now stamps submissions; nil means time.Now.
+	Now func() time.Time
+
+	// Submitted lists what the last Submit submitted (or, in a dry run,
+	// would have; JobID empty).
+	Submitted []sl.Submission
+}
+
+var _ scheduler.Scheduler = (*Slurm)(nil)
+
+func (s *Slurm) client() *sl.Client {
+	if s.Client == nil {
+		s.Client = &sl.Client{}
+	}
+	return s.Client
+}
+
+// Submit writes one array script per chunk of items into <runDir>/slurm/
+// and submits each with sbatch, recording the job ids in jobs.json. It
+// returns once the arrays are queued. A failure after some chunks were
+// submitted leaves those recorded (and running).
+func (s *Slurm) Submit(ctx context.Context, runDir string, items []int) error {
+	s.Submitted = nil
+	if s.Config == nil {
+		return errors.New("submit to slurm: no config")
+	}
+	if len(items) == 0 {
+		return errors.New("submit to slurm: no work items")
+	}
+	m, err := results.ReadManifest(runDir)
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		if it < 0 || it >= len(m.Items) {
+			return fmt.Errorf("submit to slurm: run %s has items 0..%d; no item %d", m.RunID, len(m.Items)-1, it)
+		}
+	}
+	base, err := s.scriptBase(runDir, m.RunID)
+	if err != nil {
+		return err
+	}
+	maxArray := s.MaxArraySize
+	if maxArray <= 0 && !s.DryRun {
+		if maxArray, err = s.client().MaxArraySize(ctx); err != nil {
+			return fmt.Errorf("submit to slurm: %w", err)
+		}
+	}
+	if maxArray <= 0 {
+		maxArray = sl.DefaultMaxArraySize
+	}
+	if !s.DryRun {
+		if err := sl.ClearCancelled(runDir); err != nil {
+			return err
+		}
+	}
+	jobs, err := sl.ReadJobs(runDir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(runDir, sl.Dir, sl.LogsDir), 0o755); err != nil {
+		return fmt.Errorf("submit to slurm: %w", err)
+	}
+	reason := s.Reason
+	if reason == "" {
+		reason = "submit"
+	}
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	n := len(jobs.Submissions)
+	for _, chunk := range sl.Chunks(items, maxArray) {
+		script := base
+		script.Chunk = chunk
+		body, err := sl.RenderScript(script)
+		if err != nil {
+			return fmt.Errorf("render sbatch script: %w", err)
+		}
+		name := sl.ScriptName(n)
+		path := filepath.Join(runDir, sl.Dir, name)
+		if err := sl.WriteFileAtomic(path, body); err != nil {
+			return fmt.Errorf("write sbatch script: %w", err)
+		}
+		sub := sl.Submission{Script: filepath.Join(sl.Dir, name), Base: chunk.Base, Array: script.Array(), Items: len(chunk.Indices), Reason: reason, SubmittedAt: now().UTC()}
+		if s.DryRun {
+			s.Submitted = append(s.Submitted, sub)
+			n++
+			continue
+		}
+		id, err := s.client().Submit(ctx, path)
+		if err != nil {
+			if len(s.Submitted) > 0 {
+				return fmt.Errorf("%w (arrays submitted before this one keep running: %s)", err, strings.Join(jobIDs(s.Submitted), ", "))
+			}
+			return err
+		}
+		sub.JobID = id
+		if err := sl.RecordSubmission(runDir, sub); err != nil {
+			return fmt.Errorf("job %s was submitted but not recorded: %w", id, err)
+		}
+		s.Submitted = append(s.Submitted, sub)
+		n++
+	}
+	return nil
+}
+
+func jobIDs(subs []sl.Submission) []string {
+	out := make([]string, len(subs))
+	for i, s := range subs {
+		out[i] = s.JobID
+	}
+	return out
+}
+
+// scriptBase fills everything of the script but the chunk.
+func (s *Slurm) scriptBase(runDir, runID string) (sl.Script, error) {
+	cfg := s.Config
+	bin := s.Binary
+	if bin == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return sl.Script{}, fmt.Errorf("find mlbench binary: %w", err)
+		}
+		bin = exe
+	}
+	bin, err := absResolved(bin)
+	if err != nil {
+		return sl.Script{}, fmt.Errorf("find mlbench binary: %w", err)
+	}
+	wd := s.WorkDir
+	if wd == "" {
+		if wd, err = os.Getwd(); err != nil {
+			return sl.Script{}, fmt.Errorf("find working directory: %w", err)
+		}
+	}
+	runDir, err = filepath.Abs(runDir)
+	if err != nil {
+		return sl.Script{}, err
+	}
+	sc := sl.Script{
+		RunID: runID, RunDir: runDir, Binary: bin, WorkDir: wd,
+		Throttle: cfg.Slurm.ArrayThrottle, Time: cfg.Slurm.Time, Partition: cfg.Slurm.Partition,
+		Account: cfg.Slurm.Account, QOS: cfg.Slurm.QOS, Gres: cfg.Slurm.Gres, CPUsPerTask: cfg.Slurm.CPUsPerTask,
+		Mem: cfg.Slurm.Mem, Requeue: true, SignalGrace: cfg.Slurm.SignalGrace, Extra: cfg.Slurm.Extra,
+	}
+	if img := cfg.Slurm.Container; img != "" {
+		sc.Container = &sl.Container{Binary: cfg.Exec.Apptainer.Binary, Image: configs.ExpandPath(img), Binds: containerBinds(cfg, runDir, bin, wd)}
+		if strings.Contains(cfg.Slurm.Gres, "gpu") {
+			sc.Container.Args = []string{"--nv"}
+		}
+	}
+	return sc, nil
+}
+
+// containerBinds are the host paths a containerised worker needs: the run
+// directory's parent, the binary's folder, the working directory and the
+// data, leaderboard and wisdom folders the config names.
+func containerBinds(cfg *configs.Config, runDir, bin, wd string) []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(p string) {
+		if p == "" {
+			return
+		}
+		p = configs.ExpandPath(p)
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(wd, p)
+		}
+		p = filepath.Clean(p)
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	add(filepath.Dir(runDir))
+	add(filepath.Dir(bin))
+	add(wd)
+	add(cfg.Data.Dir)
+	add(cfg.Data.DemoDir)
+	add(cfg.Data.Leaderboards)
+	add(cfg.Memory.Wisdom.Dir)
+	for _, b := range cfg.Exec.Binds {
+		add(b)
+	}
+	return out
+}
+
+func absResolved(p string) (string, error) {
+	p, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r, nil
+	}
+	return p, nil
+}
+
+// Cancel marks the run cancelled (so interrupted workers do not requeue
+// themselves) and cancels every array of the run, including any whose
+// submission reply was lost (by job name). Marking the items is the
+// caller's part (harness.CancelItem). Calling it again is harmless.
+func (s *Slurm) Cancel(ctx context.Context, runDir string) error {
+	m, err := results.ReadManifest(runDir)
+	if err != nil {
+		return err
+	}
+	if err := sl.MarkCancelled(runDir, time.Now()); err != nil {
+		return err
+	}
+	jobs, err := sl.ReadJobs(runDir)
+	if err != nil {
+		return err
+	}
+	if err := s.client().Cancel(ctx, jobs.JobIDs()...); err != nil {
+		return err
+	}
+	return s.client().CancelName(ctx, sl.JobName(m.RunID))
+}
