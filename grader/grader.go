@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -379,7 +378,7 @@ func run(ctx context.Context, tg target, submission string) (score float64, err 
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("internal grader error for %s: %v\n%s", tg.id, p, debug.Stack())
+			err = fmt.Errorf("internal grader error for %s: %v", tg.id, p)
 		}
 	}()
 	if fg, ok := tg.grader.(FileGrader); ok {

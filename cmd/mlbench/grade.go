@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -87,12 +88,14 @@ func gradeAction(c *cli.Context) error {
 	return gradePrintJSON(c.App.Writer, rep)
 }
 
-// gradeUsageError maps grading errors that are the user's to exit status 2.
+// gradeUsageError maps grading errors (an unknown competition, data not
+// prepared, an unreadable leaderboard) to exit status 2; an interrupt
+// stays an interrupt.
 func gradeUsageError(err error) error {
-	if errors.Is(err, grader.ErrNotFound) || errors.Is(err, grader.ErrNotPrepared) || errors.Is(err, grader.ErrNoGrader) {
-		return cli.Exit(err.Error(), 2)
+	if errors.Is(err, context.Canceled) {
+		return err
 	}
-	return err
+	return cli.Exit(err.Error(), 2)
 }
 
 func gradePrintJSON(w io.Writer, v any) error {
@@ -139,10 +142,10 @@ func gradeJSONL(c *cli.Context, path, outDir, dataDir, lbDir string) error {
 			CompetitionID: entry.CompetitionID, SubmissionPath: sub, DataDir: dataDir, LeaderboardsDir: lbDir,
 		})
 		if err != nil {
-			if errors.Is(err, grader.ErrNotFound) || errors.Is(err, grader.ErrNotPrepared) || errors.Is(err, grader.ErrNoGrader) {
-				return cli.Exit(fmt.Sprintf("grade: %s:%d: %v", path, line, err), 2)
+			if errors.Is(err, context.Canceled) {
+				return err
 			}
-			return fmt.Errorf("grade %s:%d: %w", path, line, err)
+			return cli.Exit(fmt.Sprintf("grade: %s:%d: %v", path, line, err), 2)
 		}
 		reports = append(reports, rep)
 		fmt.Fprintf(c.App.ErrWriter, "graded %s: %s\n", entry.CompetitionID, gradeDescribe(rep))
