@@ -107,8 +107,28 @@ func (m *Memory) Wisdom() string { return m.wisdom }
 func memNode(n search.NodeSnapshot) memory.Node {
 	return memory.Node{
 		ID: n.ID, ParentID: n.ParentID, Step: n.Step, Stage: memory.Stage(n.Stage), Plan: n.Plan, Code: n.Code,
-		Output: n.Output, Summary: n.Summary, Metric: n.Metric, IsBuggy: n.IsBuggy, Error: n.Error,
+		Output: n.Output, Summary: n.Summary, Metric: n.Metric, IsBuggy: n.IsBuggy,
+		Error: nodeError(n.Error, n.TimedOut, n.OOM, n.FormatError),
 	}
+}
+
+// nodeError folds the executor's facts into the error text that memory
+// groups recurring errors by.
+func nodeError(err string, timedOut, oom bool, format string) string {
+	var parts []string
+	if timedOut {
+		parts = append(parts, "timed out")
+	}
+	if oom {
+		parts = append(parts, "killed: out of memory")
+	}
+	if format != "" {
+		parts = append(parts, "invalid submission: "+format)
+	}
+	if err != "" {
+		parts = append(parts, err)
+	}
+	return strings.Join(parts, "; ")
 }
 
 func memNodes(ns []search.NodeSnapshot) []memory.Node {

@@ -65,7 +65,8 @@ func (t *tracer) BranchDone(ctx context.Context, _ search.NodeSnapshot) error {
 func recNode(rec search.NodeRecord) memory.Node {
 	return memory.Node{
 		ID: rec.NodeID, ParentID: rec.ParentID, Step: rec.Step, Stage: memory.Stage(rec.Stage), Plan: rec.Plan,
-		Code: rec.Code, Output: rec.Output, Summary: rec.Summary, Metric: rec.Metric, IsBuggy: rec.IsBuggy, Error: rec.Error,
+		Code: rec.Code, Output: rec.Output, Summary: rec.Summary, Metric: rec.Metric, IsBuggy: rec.IsBuggy,
+		Error: nodeError(rec.Error, rec.TimedOut, rec.OOM, ""),
 	}
 }
 

@@ -9,19 +9,26 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/mlbench/mlbench/search"
 )
 
 // Coder is the offline baseline coder: it writes scikit-learn pipelines for
 // tabular tasks from a structured Spec, without any LLM. It is safe for
-// concurrent use (it holds no mutable state).
+// concurrent use.
 type Coder struct {
 	profile        Profile
 	seed           int64
 	inputDir       string
 	submissionPath string
 	families       []string
+
+	// issued are the drafts this coder has handed out. Parallel workers
+	// draft at once, and a request lists only finished drafts: without
+	// this, every worker would draft the same first family.
+	mu     sync.Mutex
+	issued []Spec
 }
 
 var _ search.Coder = (*Coder)(nil)
@@ -64,10 +71,18 @@ func (c *Coder) Draft(ctx context.Context, req search.Request) (search.Proposal,
 	if err := ctx.Err(); err != nil {
 		return search.Proposal{}, err
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	var prev []Spec
 	used := map[string]bool{}
 	for _, d := range req.Drafts {
 		if s, err := ParseSpec(d.Code); err == nil {
+			prev = append(prev, s)
+			used[s.Key()] = true
+		}
+	}
+	for _, s := range c.issued {
+		if !used[s.Key()] {
 			prev = append(prev, s)
 			used[s.Key()] = true
 		}
@@ -88,7 +103,7 @@ func (c *Coder) Draft(ctx context.Context, req search.Request) (search.Proposal,
 	if s.Family == "" {
 		// Every family drafted: vary the preparation of one, cycling over
 		// families and draft variations until the pipeline is new.
-		n := len(req.Drafts)
+		n := len(prev)
 		for i := 0; i < len(c.families)*len(draftVariants)+1; i++ {
 			f := c.families[(n+i)%len(c.families)]
 			v := draftVariants[((n+i)/len(c.families))%len(draftVariants)]
@@ -108,6 +123,7 @@ func (c *Coder) Draft(ctx context.Context, req search.Request) (search.Proposal,
 	if why == "" {
 		why = "every family and preparation variant has a draft already, so this repeats one"
 	}
+	c.issued = append(c.issued, s)
 	plan := fmt.Sprintf("Draft: %s, %s. Pipeline: %s. %s", familyName(s.Family, c.profile.Classification()), why,
 		describe(s, c.profile.Classification()), c.validationText())
 	return search.Proposal{Plan: plan, Code: c.Render(s, req)}, nil

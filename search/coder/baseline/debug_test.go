@@ -12,9 +12,12 @@ import (
 
 func TestDebug(t *testing.T) {
 	c := newCoder(t, "binary", baseline.Task{})
+	// Drafts come from a fresh coder each time: a coder remembers the
+	// drafts it issued and would not repeat a family.
 	rfDraft := func() search.NodeSnapshot {
-		d1 := draftNode(t, c, "d1", 0.8, nil)
-		return draftNode(t, c, "d2", 0.8, []search.NodeSnapshot{d1}) // random forest
+		fresh := newCoder(t, "binary", baseline.Task{})
+		d1 := draftNode(t, fresh, "d1", 0.8, nil)
+		return draftNode(t, fresh, "d2", 0.8, []search.NodeSnapshot{d1}) // random forest
 	}
 	traceback := func(msg string) string {
 		return "data: train (400, 9)\nTraceback (most recent call last):\n  File \"solution.py\", line 300, in <module>\n    main()\n" + msg + "\n"
@@ -94,7 +97,7 @@ func TestDebug(t *testing.T) {
 			name: "out of memory in an ensemble keeps the first member",
 			parent: func() search.NodeSnapshot {
 				rf := mustSpec(t, rfDraft().Code)
-				lin := mustSpec(t, draftNode(t, c, "d1", 0.8, nil).Code)
+				lin := mustSpec(t, draftNode(t, newCoder(t, "binary", baseline.Task{}), "d1", 0.8, nil).Code)
 				ens := baseline.Spec{Version: 1, Family: "ensemble", Seed: 7, Members: []baseline.Spec{rf, lin}, Weights: []float64{0.5, 0.5}}
 				return search.NodeSnapshot{ID: "e", Code: c.Render(ens, search.Request{}), OOM: true, ExitCode: 137, Output: "Killed\n"}
 			},
