@@ -88,26 +88,33 @@ func TestSIGKILLLeavesReadableParts(t *testing.T) {
 
 			checkCrashDir(t, dir)
 
-			// A new writer removes the leftovers and continues numbering.
+			// A new writer removes the leftovers, appends after the last
+			// part and compacts everything into one file on Close.
+			before, _ := results.TraceParts(dir)
 			w, err := results.NewTraceWriter(dir, results.TraceOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			before, _ := results.TraceParts(dir)
-			if err := w.Write(sampleNodes(1)...); err != nil {
+			extra := sampleNodes(1)
+			extra[0].Step = int64(3000*len(before) + 1)
+			if err := w.Write(extra...); err != nil {
 				t.Fatal(err)
 			}
 			if err := w.Close(); err != nil {
 				t.Fatal(err)
 			}
-			after, _ := results.TraceParts(dir)
-			if len(after) != len(before)+1 || filepath.Base(after[len(after)-1]) <= filepath.Base(before[len(before)-1]) {
-				t.Fatalf("resumed writer did not append a new part: before %v after %v", before, after)
-			}
 			entries, _ := os.ReadDir(dir)
-			for _, e := range entries {
-				if !strings.HasPrefix(e.Name(), "trace-") {
-					t.Errorf("leftover %s after a new writer started", e.Name())
+			want := fmt.Sprintf("trace-000000-%06d.parquet", len(before))
+			if len(entries) != 1 || entries[0].Name() != want {
+				t.Fatalf("after resume: %v, want only %s", entries, want)
+			}
+			rows, err := parquet.ReadFile[results.NodeRow](filepath.Join(dir, want))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, r := range rows {
+				if r.Step != int64(i+1) {
+					t.Fatalf("compacted row %d has step %d", i, r.Step)
 				}
 			}
 		})

@@ -29,6 +29,8 @@ type fixtureItem struct {
 	nodeEvery time.Duration
 	// rising makes each valid node's metric better than the last.
 	rising bool
+	// plan is every node's plan text (default "plan").
+	plan string
 }
 
 var fixtureStart = time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
@@ -48,19 +50,20 @@ func writeFixtureRun(tb testing.TB, dir, runID string, items []fixtureItem) stri
 		tb.Fatal(err)
 	}
 	for i, it := range items {
-		writeFixtureItem(tb, dir, runID, i, it, m.Items[i])
+		if err := writeFixtureItem(dir, runID, i, it, m.Items[i]); err != nil {
+			tb.Fatal(err)
+		}
 	}
 	return dir
 }
 
-func writeFixtureItem(tb testing.TB, runDir, runID string, index int, it fixtureItem, mi results.ManifestItem) {
-	tb.Helper()
+func writeFixtureItem(runDir, runID string, index int, it fixtureItem, mi results.ManifestItem) error {
 	if it.state == results.StatePending || it.state == "" {
-		return // never started: no item directory
+		return nil // never started: no item directory
 	}
 	dir := results.ItemDir(runDir, index)
 	if err := os.MkdirAll(filepath.Join(dir, results.BestDir), 0o755); err != nil {
-		tb.Fatal(err)
+		return err
 	}
 	every := it.nodeEvery
 	if every == 0 {
@@ -71,16 +74,16 @@ func writeFixtureItem(tb testing.TB, runDir, runID string, index int, it fixture
 		st.FinishedAt = fixtureStart.Add(time.Duration(it.nodes)*every + 5*time.Minute)
 	}
 	if err := results.WriteJSON(filepath.Join(dir, results.StatusFile), st); err != nil {
-		tb.Fatal(err)
+		return err
 	}
 	rows := fixtureNodes(runID, index, it, mi)
 	if len(rows) > 0 {
 		half := len(rows) / 2
 		if err := results.WriteNodesFile(filepath.Join(dir, results.TracePartName(0)), rows[:half]); err != nil {
-			tb.Fatal(err)
+			return err
 		}
 		if err := results.WriteNodesFile(filepath.Join(dir, results.TracePartName(1)), rows[half:]); err != nil {
-			tb.Fatal(err)
+			return err
 		}
 		best := rows[len(rows)-1].NodeID
 		for k := len(rows) - 1; k >= 0; k-- {
@@ -90,11 +93,11 @@ func writeFixtureItem(tb testing.TB, runDir, runID string, index int, it fixture
 			}
 		}
 		if err := os.WriteFile(filepath.Join(dir, results.BestDir, results.BestNodeIDFile), []byte(best+"\n"), 0o644); err != nil {
-			tb.Fatal(err)
+			return err
 		}
 	}
 	if it.grade == "" {
-		return
+		return nil
 	}
 	g := results.Grade{CompetitionID: it.task, GoldThreshold: fp(0.9), SilverThreshold: fp(0.85),
 		BronzeThreshold: fp(0.8), MedianThreshold: fp(0.7), SubmissionExists: true, ValidSubmission: true,
@@ -113,11 +116,12 @@ func writeFixtureItem(tb testing.TB, runDir, runID string, index int, it fixture
 	case "nosub":
 		g.SubmissionExists, g.ValidSubmission = false, false
 	default:
-		tb.Fatalf("unknown grade %q", it.grade)
+		return fmt.Errorf("unknown grade %q", it.grade)
 	}
 	if err := results.WriteJSON(filepath.Join(dir, results.GradeFile), g); err != nil {
-		tb.Fatal(err)
+		return err
 	}
+	return nil
 }
 
 // fixtureNodes builds the node rows of one item.
@@ -129,6 +133,10 @@ func fixtureNodes(runID string, index int, it fixtureItem, mi results.ManifestIt
 	rows := make([]results.NodeRow, it.nodes)
 	stages := []string{results.StageDraft, results.StageImprove, results.StageImprove, results.StageDebug}
 	params := mi.ParamsJSON()
+	plan := it.plan
+	if plan == "" {
+		plan = "plan"
+	}
 	for k := range rows {
 		r := &rows[k]
 		*r = results.NodeRow{
@@ -137,7 +145,7 @@ func fixtureNodes(runID string, index int, it fixtureItem, mi results.ManifestIt
 			Worker: int64(k % 2), CreatedAt: fixtureStart.Add(time.Duration(k) * every),
 			FinishedAt: fixtureStart.Add(time.Duration(k+1) * every),
 			LLMSeconds: 30, ExecSeconds: 60, PromptTokens: 2000, CompletionTokens: 500, CostUSD: 0.01,
-			FormatValid: true, UCTC: 1, Visits: 1, Plan: "plan", Summary: "summary", CodeSHA256: "sha",
+			FormatValid: true, UCTC: 1, Visits: 1, Plan: plan, Summary: "summary", CodeSHA256: "sha",
 		}
 		if k > 0 {
 			r.ParentID = fmt.Sprintf("%d-%d", index, (k-1)/2)

@@ -1,6 +1,7 @@
 package results
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -109,86 +110,116 @@ func (r *Reader) Results(ctx context.Context, path string, cols ...string) ([]Re
 
 // readFile reads the selected columns of one Parquet file into rows of T.
 // Columns missing from the file (an older schema) stay zero; a column of an
-// unexpected type is an error. Panics inside the decoder (seen on corrupt
-// pages) become errors.
-func readFile[T any](ctx context.Context, mem memory.Allocator, path string, setters []columnSetter[T], cols []string) (rows []T, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			rows, err = nil, fmt.Errorf("read %s: corrupt file: %v", filepath.Base(path), p)
-		}
-	}()
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", filepath.Base(path), err)
-	}
-	defer f.Close()
-	pf, err := file.NewParquetReader(f, file.WithReadProps(parquet.NewReaderProperties(mem)))
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", filepath.Base(path), err)
-	}
-	defer pf.Close()
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 64 * 1024}, mem)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", filepath.Base(path), err)
-	}
-	nrows := pf.NumRows()
-	if nrows == 0 {
-		return nil, nil
-	}
-
-	want := setters
+// unexpected type is an error.
+func readFile[T any](ctx context.Context, mem memory.Allocator, path string, setters []columnSetter[T], cols []string) ([]T, error) {
+	use := setters
 	if cols != nil {
-		want = make([]columnSetter[T], 0, len(cols))
+		use = make([]columnSetter[T], 0, len(cols))
 		for _, c := range cols {
 			s, ok := findSetter(setters, c)
 			if !ok {
 				return nil, fmt.Errorf("read %s: %w: %q", filepath.Base(path), ErrUnknownColumn, c)
 			}
-			want = append(want, s)
-		}
-	}
-	schema := pf.MetaData().Schema
-	var (
-		indices []int
-		use     []columnSetter[T]
-	)
-	for _, s := range want {
-		if i := schema.ColumnIndexByName(s.name); i >= 0 {
-			indices = append(indices, i)
 			use = append(use, s)
 		}
 	}
-	rows = make([]T, nrows)
+	names := make([]string, len(use))
+	for i, s := range use {
+		names[i] = s.name
+	}
+	var rows []T
+	err := scanFile(ctx, mem, path, names, func(n int, arrs []arrow.Array) error {
+		at := len(rows)
+		rows = append(rows, make([]T, n)...)
+		for c, s := range use {
+			if arrs[c] == nil {
+				continue
+			}
+			if err := s.set(rows[at:at+n], arrs[c]); err != nil {
+				return fmt.Errorf("column %s: %w", s.name, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+// scanFile calls fn with every record batch of one Parquet file: n rows,
+// one array per name (nil when the file lacks that column). The arrays are
+// released when fn returns. Panics inside the decoder (seen on corrupt
+// pages) become errors.
+func scanFile(ctx context.Context, mem memory.Allocator, path string, names []string, fn func(n int, arrs []arrow.Array) error) (err error) {
+	base := filepath.Base(path)
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("read %s: corrupt file: %v", base, p)
+		}
+	}()
+	// One read of the whole file: trace parts are small, and arrow would
+	// otherwise issue a read per footer and column chunk.
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", base, err)
+	}
+	pf, err := file.NewParquetReader(bytes.NewReader(data), file.WithReadProps(parquet.NewReaderProperties(mem)))
+	if err != nil {
+		return fmt.Errorf("open %s: %w", base, err)
+	}
+	defer pf.Close()
+	nrows := pf.NumRows()
+	if nrows == 0 {
+		return nil
+	}
+	// Column readers reserve BatchSize values up front: a batch much larger
+	// than the file only costs zeroed memory. One more than the rows makes
+	// the readers run into the end of their last page, which is when
+	// arrow/go v17 releases that page's buffer.
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: min(nrows+1, 64*1024)}, mem)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", base, err)
+	}
+	schema := pf.MetaData().Schema
+	var indices, slots []int // file column index, position in names
+	for i, name := range names {
+		if c := schema.ColumnIndexByName(name); c >= 0 {
+			indices = append(indices, c)
+			slots = append(slots, i)
+		}
+	}
+	arrs := make([]arrow.Array, len(names))
 	if len(indices) == 0 {
-		return rows, nil
+		return fn(int(nrows), arrs)
 	}
 	rr, err := fr.GetRecordReader(ctx, indices, nil)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", filepath.Base(path), err)
+		return fmt.Errorf("read %s: %w", base, err)
 	}
 	defer rr.Release()
-	at := 0
+	var seen int64
 	for rr.Next() {
 		rec := rr.Record()
-		n := int(rec.NumRows())
-		if at+n > len(rows) {
-			return nil, fmt.Errorf("read %s: more rows than the footer says", filepath.Base(path))
+		for j, slot := range slots {
+			arrs[slot] = rec.Column(j)
 		}
-		for c, s := range use {
-			if err := s.set(rows[at:at+n], rec.Column(c)); err != nil {
-				return nil, fmt.Errorf("read %s: column %s: %w", filepath.Base(path), s.name, err)
-			}
+		seen += rec.NumRows()
+		if seen > nrows {
+			return fmt.Errorf("read %s: more rows than the footer says", base)
 		}
-		at += n
+		if err := fn(int(rec.NumRows()), arrs); err != nil {
+			return fmt.Errorf("read %s: %w", base, err)
+		}
 	}
 	// The record reader reports a normal end as io.EOF.
 	if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("read %s: %w", filepath.Base(path), err)
+		return fmt.Errorf("read %s: %w", base, err)
 	}
-	if at != len(rows) {
-		return nil, fmt.Errorf("read %s: %d of %d rows", filepath.Base(path), at, len(rows))
+	if seen != nrows {
+		return fmt.Errorf("read %s: %d of %d rows", base, seen, nrows)
 	}
-	return rows, nil
+	return nil
 }
 
 // ErrUnknownColumn is returned when a caller asks for a column the schema
@@ -435,4 +466,146 @@ var resultSetters = []columnSetter[ResultRow]{
 	int64Col("prompt_tokens", func(r *ResultRow) *int64 { return &r.PromptTokens }),
 	int64Col("completion_tokens", func(r *ResultRow) *int64 { return &r.CompletionTokens }),
 	float64Col("cost_usd", func(r *ResultRow) *float64 { return &r.CostUSD }),
+}
+
+// nodeSummary is what Collect needs of an item's trace.
+type nodeSummary struct {
+	nodes, buggy             int64
+	prompt, completion       int64
+	cost                     float64
+	bestStage                string
+	firstCreated, lastFinish time.Time
+}
+
+// summaryColumns are the node columns summarize reads, in slot order.
+var summaryColumns = []string{"node_id", "stage", "is_buggy", "prompt_tokens", "completion_tokens", "cost_usd", "created_at", "finished_at"}
+
+// summarize tallies the trace parts of itemDir straight from Arrow memory,
+// without building rows. Damaged parts are skipped and recorded as in Nodes.
+func (r *Reader) summarize(ctx context.Context, itemDir, bestID string) (nodeSummary, error) {
+	var s nodeSummary
+	parts, err := TraceParts(itemDir)
+	if err != nil {
+		return s, err
+	}
+	for _, p := range parts {
+		if err := ctx.Err(); err != nil {
+			return s, err
+		}
+		part := nodeSummary{}
+		err := scanFile(ctx, r.mem, p, summaryColumns, func(n int, arrs []arrow.Array) error {
+			return part.add(n, arrs, bestID)
+		})
+		if err != nil {
+			r.skip(p, err)
+			continue
+		}
+		s.merge(part)
+	}
+	return s, nil
+}
+
+// add tallies one record batch (arrays in summaryColumns order, nil when
+// the file lacks the column).
+func (s *nodeSummary) add(n int, arrs []arrow.Array, bestID string) error {
+	s.nodes += int64(n)
+	if a := arrs[2]; a != nil {
+		b, ok := a.(*array.Boolean)
+		if !ok {
+			return typeError{a.DataType()}
+		}
+		for i := range n {
+			if b.Value(i) {
+				s.buggy++
+			}
+		}
+	}
+	if err := sumInt64(arrs[3], &s.prompt); err != nil {
+		return err
+	}
+	if err := sumInt64(arrs[4], &s.completion); err != nil {
+		return err
+	}
+	if a := arrs[5]; a != nil {
+		v, ok := a.(*array.Float64)
+		if !ok {
+			return typeError{a.DataType()}
+		}
+		for _, x := range v.Float64Values() {
+			s.cost += x
+		}
+	}
+	if ids, stages := arrs[0], arrs[1]; bestID != "" && ids != nil && stages != nil {
+		iv, ok1 := ids.(stringValues)
+		sv, ok2 := stages.(stringValues)
+		if !ok1 || !ok2 {
+			return typeError{ids.DataType()}
+		}
+		for i := range n {
+			if iv.Value(i) == bestID {
+				s.bestStage = strings.Clone(sv.Value(i))
+			}
+		}
+	}
+	if err := timeRange(arrs[6], &s.firstCreated, nil); err != nil {
+		return err
+	}
+	return timeRange(arrs[7], nil, &s.lastFinish)
+}
+
+func sumInt64(a arrow.Array, dst *int64) error {
+	if a == nil {
+		return nil
+	}
+	v, ok := a.(*array.Int64)
+	if !ok {
+		return typeError{a.DataType()}
+	}
+	for _, x := range v.Int64Values() {
+		*dst += x
+	}
+	return nil
+}
+
+// timeRange folds a timestamp column into the earliest (first) and latest
+// (last) non-null value; either may be nil.
+func timeRange(a arrow.Array, first, last *time.Time) error {
+	if a == nil {
+		return nil
+	}
+	ts, ok := a.(*array.Timestamp)
+	if !ok {
+		return typeError{a.DataType()}
+	}
+	unit := ts.DataType().(*arrow.TimestampType).Unit
+	for i := range ts.Len() {
+		if ts.IsNull(i) {
+			continue
+		}
+		t := ts.Value(i).ToTime(unit)
+		if first != nil && (first.IsZero() || t.Before(*first)) {
+			*first = t
+		}
+		if last != nil && t.After(*last) {
+			*last = t
+		}
+	}
+	return nil
+}
+
+func (s *nodeSummary) merge(o nodeSummary) {
+	s.nodes += o.nodes
+	s.buggy += o.buggy
+	s.prompt += o.prompt
+	s.completion += o.completion
+	s.cost += o.cost
+	if o.bestStage != "" {
+		s.bestStage = o.bestStage
+	}
+	if !o.firstCreated.IsZero() && (s.firstCreated.IsZero() || o.firstCreated.Before(s.firstCreated)) {
+		s.firstCreated = o.firstCreated
+	}
+	if o.lastFinish.After(s.lastFinish) {
+		s.lastFinish = o.lastFinish
+	}
 }

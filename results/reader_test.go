@@ -28,7 +28,7 @@ func TestArrowReadsParquetGo(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	want := sampleNodes(257)
-	w, err := results.NewTraceWriter(dir, results.TraceOptions{PartRows: 100, RowGroupRows: 30, PartAge: -1})
+	w, err := results.NewTraceWriter(dir, results.TraceOptions{PartRows: 100, RowGroupRows: 30, PartAge: -1, NoCompact: true})
 	if err != nil {
 		t.Fatal(err)
 	}

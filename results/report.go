@@ -382,7 +382,9 @@ func medalRow(g group, split string, opts ReportOptions) (MedalRow, bool) {
 	row.Tasks = len(tasks)
 	if row.Finished > 0 {
 		f := float64(row.Finished)
-		row.WallHours, row.Nodes, row.Tokens, row.CostUSD = wall/f, nodes/f, tokens/f, cost/f
+		// Rounded so that summation order never shows in the output.
+		row.WallHours, row.Nodes = round(wall/f, 6), round(nodes/f, 4)
+		row.Tokens, row.CostUSD = round(tokens/f, 2), round(cost/f, 6)
 	}
 
 	// Complete seeds only: the fewest finished runs of any task. Padded:

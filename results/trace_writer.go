@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,7 +18,8 @@ import (
 )
 
 // Trace part file names: trace-<part>.parquet, part a zero-padded counter
-// so that names sort in write order.
+// so that names sort in write order; a compacted file is
+// trace-<first>-<last>.parquet and replaces parts first..last.
 const (
 	tracePrefix = "trace-"
 	traceSuffix = ".parquet"
@@ -32,41 +34,125 @@ func TracePartName(n int) string {
 	return fmt.Sprintf("%s%06d%s", tracePrefix, n, traceSuffix)
 }
 
-// TraceParts lists the complete trace part files of an item directory in
-// part order (full paths). Files being written are not listed.
-func TraceParts(itemDir string) ([]string, error) {
+// compactedName returns the name of the file replacing parts first..last.
+func compactedName(first, last int) string {
+	return fmt.Sprintf("%s%06d-%06d%s", tracePrefix, first, last, traceSuffix)
+}
+
+// tracePart is one trace file and the part numbers it holds.
+type tracePart struct {
+	first, last int
+	path        string
+}
+
+// listParts returns the live trace files of itemDir in part order, and
+// those made redundant by a compacted file that covers them (left behind
+// when a compaction was interrupted).
+func listParts(itemDir string) (live, covered []tracePart, err error) {
 	entries, err := os.ReadDir(itemDir)
 	if err != nil {
-		return nil, fmt.Errorf("list trace parts: %w", err)
+		return nil, nil, fmt.Errorf("list trace parts: %w", err)
 	}
-	type part struct {
-		n    int
-		path string
-	}
-	var parts []part
+	var all []tracePart
 	for _, e := range entries {
-		if n, ok := partNumber(e.Name()); ok && e.Type().IsRegular() {
-			parts = append(parts, part{n, filepath.Join(itemDir, e.Name())})
+		if first, last, ok := partRange(e.Name()); ok && e.Type().IsRegular() {
+			all = append(all, tracePart{first, last, filepath.Join(itemDir, e.Name())})
 		}
 	}
-	sort.Slice(parts, func(i, j int) bool { return parts[i].n < parts[j].n })
-	out := make([]string, len(parts))
-	for i, p := range parts {
+	// Widest first, so a covering file is seen before what it covers.
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].first != all[j].first {
+			return all[i].first < all[j].first
+		}
+		return all[i].last > all[j].last
+	})
+	end := -1
+	for _, p := range all {
+		if p.last <= end {
+			covered = append(covered, p)
+			continue
+		}
+		live = append(live, p)
+		end = max(end, p.last)
+	}
+	return live, covered, nil
+}
+
+// TraceParts lists the complete trace files of an item directory in part
+// order (full paths). Files being written, and parts already merged into
+// a compacted file, are not listed.
+func TraceParts(itemDir string) ([]string, error) {
+	live, _, err := listParts(itemDir)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(live))
+	for i, p := range live {
 		out[i] = p.path
 	}
 	return out, nil
 }
 
-// partNumber parses "trace-<n>.parquet".
-func partNumber(name string) (int, bool) {
+// partRange parses "trace-<n>.parquet" and "trace-<first>-<last>.parquet".
+func partRange(name string) (first, last int, ok bool) {
 	if !strings.HasPrefix(name, tracePrefix) || !strings.HasSuffix(name, traceSuffix) {
-		return 0, false
+		return 0, 0, false
 	}
-	n, err := strconv.Atoi(name[len(tracePrefix) : len(name)-len(traceSuffix)])
-	if err != nil || n < 0 {
-		return 0, false
+	mid := name[len(tracePrefix) : len(name)-len(traceSuffix)]
+	a, b, ranged := strings.Cut(mid, "-")
+	first, err := strconv.Atoi(a)
+	if err != nil || first < 0 {
+		return 0, 0, false
 	}
-	return n, true
+	if !ranged {
+		return first, first, true
+	}
+	last, err = strconv.Atoi(b)
+	if err != nil || last < first {
+		return 0, 0, false
+	}
+	return first, last, true
+}
+
+// CompactTrace merges the trace parts of itemDir into one file, so that
+// readers open one file per item instead of one per flush. It writes
+// trace-<first>-<last>.parquet atomically and then removes the merged parts;
+// if it is interrupted in between, readers ignore the parts the compacted
+// file covers and the next CompactTrace removes them. A part that cannot
+// be read stops the compaction (nothing is lost; the error says which).
+// It must not run while a TraceWriter is open on the same directory.
+func CompactTrace(itemDir string) error {
+	live, covered, err := listParts(itemDir)
+	if err != nil {
+		return err
+	}
+	for _, p := range covered {
+		if err := os.Remove(p.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove merged part: %w", err)
+		}
+	}
+	if len(live) < 2 {
+		return nil
+	}
+	var rows []NodeRow
+	for _, p := range live {
+		part, err := parquet.ReadFile[NodeRow](p.path)
+		if err != nil {
+			return fmt.Errorf("compact %s: read %s: %w", itemDir, filepath.Base(p.path), err)
+		}
+		rows = append(rows, part...)
+	}
+	first, last := live[0].first, live[len(live)-1].last
+	if err := WriteNodesFile(filepath.Join(itemDir, compactedName(first, last)), rows); err != nil {
+		return fmt.Errorf("compact %s: %w", itemDir, err)
+	}
+	for _, p := range live {
+		if err := os.Remove(p.path); err != nil {
+			return fmt.Errorf("compact %s: remove merged part: %w", itemDir, err)
+		}
+	}
+	syncDir(itemDir)
+	return nil
 }
 
 // TraceOptions tunes a TraceWriter. The zero value gives the defaults.
@@ -80,6 +166,13 @@ type TraceOptions struct {
 	PartAge time.Duration
 	// RowGroupRows is the row-group size inside a part (default 10,000).
 	RowGroupRows int
+	// NoCompact keeps the parts as they are instead of merging them with
+	// CompactTrace on Close and whenever CompactEvery files pile up.
+	NoCompact bool
+	// CompactEvery merges the item's trace files once there are more than
+	// this many (default 16), so that a long run read while in progress
+	// costs a few file opens, not one per flush.
+	CompactEvery int
 }
 
 func (o TraceOptions) withDefaults() TraceOptions {
@@ -91,6 +184,9 @@ func (o TraceOptions) withDefaults() TraceOptions {
 	}
 	if o.RowGroupRows <= 0 {
 		o.RowGroupRows = 10_000
+	}
+	if o.CompactEvery <= 0 {
+		o.CompactEvery = 16
 	}
 	return o
 }
@@ -143,11 +239,12 @@ func NewTraceWriter(itemDir string, opts TraceOptions) (*TraceWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list item dir: %w", err)
 	}
-	next := 0
+	next, files := 0, 0
 	for _, e := range entries {
 		name := e.Name()
-		if n, ok := partNumber(name); ok && n >= next {
-			next = n + 1
+		if _, last, ok := partRange(name); ok {
+			next = max(next, last+1)
+			files++
 		}
 		if strings.HasPrefix(name, tempPrefix) && strings.HasSuffix(name, tempSuffix) {
 			if err := os.Remove(filepath.Join(itemDir, name)); err != nil {
@@ -161,7 +258,7 @@ func NewTraceWriter(itemDir string, opts TraceOptions) (*TraceWriter, error) {
 		reqs: make(chan traceReq, 64),
 		done: make(chan struct{}),
 	}
-	go w.loop(next)
+	go w.loop(next, files)
 	return w, nil
 }
 
@@ -199,8 +296,10 @@ func (w *TraceWriter) send(req traceReq) bool {
 	return true
 }
 
-// Close writes the open part and stops the writer. It is idempotent and
-// returns the first error any part write met.
+// Close writes the open part, stops the writer and, unless
+// TraceOptions.NoCompact, merges the item's parts into one file
+// (CompactTrace). It is idempotent and returns the first error any part
+// write or the compaction met.
 func (w *TraceWriter) Close() error {
 	w.closeOnce.Do(func() {
 		w.sendMu.Lock()
@@ -209,6 +308,9 @@ func (w *TraceWriter) Close() error {
 		w.sendMu.Unlock()
 		<-w.done
 		w.closeErr = w.stickyErr()
+		if w.closeErr == nil && !w.opts.NoCompact {
+			w.closeErr = CompactTrace(w.dir)
+		}
 	})
 	return w.closeErr
 }
@@ -227,8 +329,9 @@ func (w *TraceWriter) setErr(err error) {
 	}
 }
 
-// loop owns the buffer and every file operation.
-func (w *TraceWriter) loop(next int) {
+// loop owns the buffer and every file operation. files counts the trace
+// files in the directory.
+func (w *TraceWriter) loop(next, files int) {
 	defer close(w.done)
 	var (
 		buf    []NodeRow
@@ -243,8 +346,17 @@ func (w *TraceWriter) loop(next int) {
 		buf = append(buf[:0], buf[n:]...)
 		if err != nil {
 			w.setErr(err)
+			return err
 		}
-		return err
+		if files++; !w.opts.NoCompact && files > w.opts.CompactEvery {
+			// A failed compaction loses nothing: the parts stay.
+			if err := CompactTrace(w.dir); err != nil {
+				w.setErr(err)
+				return err
+			}
+			files = 1
+		}
+		return nil
 	}
 	flush := func() error {
 		if timer != nil {
@@ -320,6 +432,24 @@ func writePart(dir string, n int, rows []NodeRow, rowGroupRows int) error {
 	return nil
 }
 
+// noStatsColumns are the columns written without min/max statistics:
+// all node columns, and the free text of result rows.
+var noStatsColumns = map[string][]string{
+	KindNode:   columnTags[NodeRow](),
+	KindResult: {"params", "best_node_id"},
+}
+
+// columnTags returns the parquet column names of T's fields.
+func columnTags[T any]() []string {
+	var cols []string
+	t := reflect.TypeFor[T]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("parquet"), ",")
+		cols = append(cols, name)
+	}
+	return cols
+}
+
 // encodeNodes writes rows as one Parquet file to out.
 func encodeNodes(out io.Writer, rows []NodeRow, rowGroupRows int) error {
 	return encodeRows(out, rows, KindNode, rowGroupRows)
@@ -328,12 +458,19 @@ func encodeNodes(out io.Writer, rows []NodeRow, rowGroupRows int) error {
 // encodeRows writes rows as one zstd-compressed Parquet file with the schema
 // version in its key/value metadata.
 func encodeRows[T any](out io.Writer, rows []T, kind string, rowGroupRows int) error {
-	pw := parquet.NewGenericWriter[T](out,
+	opts := []parquet.WriterOption{
 		parquet.Compression(&zstd.Codec{Level: zstd.SpeedFastest}),
 		parquet.KeyValueMetadata(MetaSchemaVersion, SchemaVersion),
 		parquet.KeyValueMetadata(MetaKind, kind),
 		parquet.CreatedBy("mlbench", SchemaVersion, ""),
-	)
+	}
+	// No min/max statistics: trace files are small (nothing to skip by
+	// them) and every value in a footer costs each reader an allocation
+	// when it opens the file; for free text it also bloats the footer.
+	for _, col := range noStatsColumns[kind] {
+		opts = append(opts, parquet.SkipPageBounds(col), parquet.SkipPageStatistics(col))
+	}
+	pw := parquet.NewGenericWriter[T](out, opts...)
 	for len(rows) > 0 {
 		n := min(len(rows), rowGroupRows)
 		if _, err := pw.Write(rows[:n]); err != nil {

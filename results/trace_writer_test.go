@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -105,7 +106,7 @@ func TestTraceWriterRoundTrip(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			w, err := results.NewTraceWriter(dir, results.TraceOptions{PartRows: tc.partRows, PartAge: -1, RowGroupRows: 4})
+			w, err := results.NewTraceWriter(dir, results.TraceOptions{PartRows: tc.partRows, PartAge: -1, RowGroupRows: 4, NoCompact: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -166,7 +167,7 @@ func TestTraceWriterLifecycle(t *testing.T) {
 	if err := results.WriteNodesFile(filepath.Join(dir, results.TracePartName(4)), sampleNodes(2)); err != nil {
 		t.Fatal(err)
 	}
-	w, err := results.NewTraceWriter(dir, results.TraceOptions{PartAge: -1})
+	w, err := results.NewTraceWriter(dir, results.TraceOptions{PartAge: -1, NoCompact: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,5 +254,106 @@ func TestWriteResultsRoundTrip(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 {
 		t.Fatalf("temp files left: %v", entries)
+	}
+}
+
+// TestCompactTrace: Close merges the parts into one file; an interrupted
+// compaction (merged file written, old parts still there) never shows rows
+// twice, and the next compaction cleans up.
+func TestCompactTrace(t *testing.T) {
+	dir := t.TempDir()
+	want := sampleNodes(25)
+	w, err := results.NewTraceWriter(dir, results.TraceOptions{PartRows: 10, PartAge: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(want...); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != "trace-000000-000002.parquet" {
+		t.Fatalf("after Close: %v, want one compacted file", entries)
+	}
+	if got := readPartsParquetGo(t, dir); !reflect.DeepEqual(got, want) {
+		t.Fatalf("compacted rows differ")
+	}
+
+	// Simulate a compaction killed after the rename: the covered parts
+	// are still there next to the compacted file.
+	for n, rows := range [][]results.NodeRow{want[:10], want[10:20], want[20:]} {
+		if err := results.WriteNodesFile(filepath.Join(dir, results.TracePartName(n)), rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := readPartsParquetGo(t, dir); len(got) != len(want) {
+		t.Fatalf("interrupted compaction: %d rows, want %d (no duplicates)", len(got), len(want))
+	}
+	// A resumed writer appends after the compacted range and compacts again.
+	w, err = results.NewTraceWriter(dir, results.TraceOptions{PartAge: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra := sampleNodes(26)[25:]
+	if err := w.Write(extra...); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ = os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != "trace-000000-000003.parquet" {
+		t.Fatalf("after resume: %v, want trace-000000-000003.parquet only", entries)
+	}
+	if got := readPartsParquetGo(t, dir); !reflect.DeepEqual(got, append(want, extra...)) {
+		t.Fatalf("rows after resume differ")
+	}
+}
+
+func TestCompactTraceStopsAtDamagedPart(t *testing.T) {
+	dir := t.TempDir()
+	rows := sampleNodes(4)
+	if err := results.WriteNodesFile(filepath.Join(dir, results.TracePartName(0)), rows[:2]); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, results.TracePartName(1)), []byte("PAR1junk"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := results.CompactTrace(dir)
+	if err == nil || !strings.Contains(err.Error(), "trace-000001.parquet") {
+		t.Fatalf("err = %v, want one naming the damaged part", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Fatalf("files changed after a failed compaction: %v", entries)
+	}
+}
+
+// TestTraceWriterCompactsAsItGoes: a long run never has more than
+// CompactEvery+1 trace files, and no row is lost or repeated.
+func TestTraceWriterCompactsAsItGoes(t *testing.T) {
+	dir := t.TempDir()
+	w, err := results.NewTraceWriter(dir, results.TraceOptions{PartAge: -1, CompactEvery: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sampleNodes(20)
+	for i := range want {
+		if err := w.Write(want[i]); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if parts, _ := results.TraceParts(dir); len(parts) > 4 {
+			t.Fatalf("after %d flushes: %d files", i+1, len(parts))
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := readPartsParquetGo(t, dir); !reflect.DeepEqual(got, want) {
+		t.Fatalf("rows differ after compactions")
 	}
 }
