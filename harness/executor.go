@@ -164,6 +164,9 @@ func (e *nodeExecutor) preflight(ctx context.Context) (facts preflightFacts, err
 	}
 	res, err := e.sb.Run(ctx, spec)
 	if err != nil {
+		if strings.Contains(strings.ToLower(err.Error()), "python") {
+			return facts, fmt.Errorf("%w; %s", err, pythonHint)
+		}
 		return facts, fmt.Errorf("preflight: %w", err)
 	}
 	if res.OK() && strings.Contains(res.Stdout, "mlbench-ok") {
@@ -180,6 +183,9 @@ func (e *nodeExecutor) preflight(ctx context.Context) (facts preflightFacts, err
 	}
 	return facts, fmt.Errorf("preflight of %s in the %s sandbox failed (%s): %s", py, e.sb.Info().Backend, res.Status(), lastLine(res.Output))
 }
+
+// pythonHint says how to get a usable interpreter.
+const pythonHint = "install python3 with python3-numpy, python3-pandas and python3-sklearn (apt-get install python3-sklearn python3-pandas), or set exec.python to an interpreter that has them"
 
 // preflightFacts are what the preflight learned about the sandbox's Python.
 type preflightFacts struct {

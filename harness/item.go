@@ -154,8 +154,8 @@ func RunItem(ctx context.Context, run *Run, index int, opts ItemOptions) (*Outco
 	}
 	sb, err := newSandbox(cfg.Exec, log)
 	if err != nil {
-		if strings.Contains(err.Error(), "python") {
-			err = fmt.Errorf("%w; install python3 with python3-numpy, python3-pandas and python3-sklearn, or set exec.python to an interpreter that has them", err)
+		if strings.Contains(strings.ToLower(err.Error()), "python") {
+			err = fmt.Errorf("%w; %s", err, pythonHint)
 		}
 		return fail(fmt.Errorf("set up sandbox: %w", err))
 	}
@@ -272,6 +272,23 @@ func describeGrade(r *grader.Report) string {
 		medal = "bronze"
 	}
 	return fmt.Sprintf("score %.5g (%s)", *r.Score, medal)
+}
+
+// Preflight checks, before a run is planned, that the sandbox starts here
+// and its Python has numpy, pandas and scikit-learn, running a tiny script
+// on task t's public data the way nodes run.
+func Preflight(ctx context.Context, cfg *configs.Config, t task.Task) error {
+	sb, err := sandbox.New(cfg.Exec, io.Discard)
+	if err != nil {
+		if strings.Contains(strings.ToLower(err.Error()), "python") {
+			return fmt.Errorf("%w; %s", err, pythonHint)
+		}
+		return fmt.Errorf("set up sandbox: %w", err)
+	}
+	defer sb.Close()
+	ex := &nodeExecutor{sb: sb, task: t, cfg: cfg, relative: sb.Info().Backend == "process"}
+	_, err = ex.preflight(ctx)
+	return err
 }
 
 // RegistryFrom builds the task registry from a config.

@@ -80,6 +80,9 @@ func runAction(c *cli.Context) error {
 		}
 		grid = append(grid, a)
 	}
+	if err := harness.Preflight(c.Context, cfg, tasks[0]); err != nil {
+		return cli.Exit(err.Error(), 2)
+	}
 	run, err := harness.Plan(harness.PlanRequest{Tasks: tasks, Seeds: c.Int("seeds"), Grid: grid, Config: cfg})
 	if err != nil {
 		return cli.Exit(err.Error(), 2)
