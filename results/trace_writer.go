@@ -114,39 +114,104 @@ func partRange(name string) (first, last int, ok bool) {
 	return first, last, true
 }
 
-// CompactTrace merges the trace parts of itemDir into one file, so that
-// readers open one file per item instead of one per flush. It writes
-// trace-<first>-<last>.parquet atomically and then removes the merged parts;
-// if it is interrupted in between, readers ignore the parts the compacted
-// file covers and the next CompactTrace removes them. A part that cannot
-// be read stops the compaction (nothing is lost; the error says which).
-// It must not run while a TraceWriter is open on the same directory.
-func CompactTrace(itemDir string) error {
+// Compaction limits: files with fewer than compactSmallRows rows are
+// merged, into files of at most compactMaxRows rows. Larger files are
+// already cheap to read and are never rewritten, which keeps the cost of a
+// compaction bounded however long a run grows.
+const (
+	compactSmallRows = 10_000
+	compactMaxRows   = 50_000
+)
+
+// CompactTrace merges runs of consecutive small trace files of itemDir
+// (see compactSmallRows) into one file each, so that readers open a few
+// files per item instead of one per flush. Each merged file is written
+// atomically as trace-<first>-<last>.parquet before the parts it replaces
+// are removed; if it is interrupted in between, readers ignore the parts
+// the merged file covers and the next CompactTrace removes them. A part
+// that cannot be read stops the compaction (nothing is lost; the error
+// names it). It returns the number of trace files left. It must not run
+// while a TraceWriter is open on the same directory, except from that
+// writer.
+func CompactTrace(itemDir string) (int, error) {
 	live, covered, err := listParts(itemDir)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	for _, p := range covered {
 		if err := os.Remove(p.path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("remove merged part: %w", err)
+			return len(live), fmt.Errorf("remove merged part: %w", err)
 		}
 	}
-	if len(live) < 2 {
-		return nil
+	// Group consecutive small files into runs.
+	var runs [][]tracePart
+	var cur []tracePart
+	var curRows int64
+	endRun := func() {
+		if len(cur) > 1 {
+			runs = append(runs, cur)
+		}
+		cur, curRows = nil, 0
 	}
-	var rows []NodeRow
 	for _, p := range live {
+		n, err := fileRows(p.path)
+		if err != nil {
+			return len(live), fmt.Errorf("compact %s: %w", itemDir, err)
+		}
+		if n >= compactSmallRows {
+			endRun()
+			continue
+		}
+		if curRows+n > compactMaxRows {
+			endRun()
+		}
+		cur = append(cur, p)
+		curRows += n
+	}
+	endRun()
+	left := len(live)
+	for _, run := range runs {
+		if err := mergeParts(itemDir, run); err != nil {
+			return left, err
+		}
+		left -= len(run) - 1
+	}
+	return left, nil
+}
+
+// fileRows reads the row count from a Parquet footer.
+func fileRows(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	pf, err := parquet.OpenFile(f, st.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %w", filepath.Base(path), err)
+	}
+	return pf.NumRows(), nil
+}
+
+// mergeParts replaces consecutive parts by one file.
+func mergeParts(itemDir string, run []tracePart) error {
+	var rows []NodeRow
+	for _, p := range run {
 		part, err := parquet.ReadFile[NodeRow](p.path)
 		if err != nil {
 			return fmt.Errorf("compact %s: read %s: %w", itemDir, filepath.Base(p.path), err)
 		}
 		rows = append(rows, part...)
 	}
-	first, last := live[0].first, live[len(live)-1].last
+	first, last := run[0].first, run[len(run)-1].last
 	if err := WriteNodesFile(filepath.Join(itemDir, compactedName(first, last)), rows); err != nil {
 		return fmt.Errorf("compact %s: %w", itemDir, err)
 	}
-	for _, p := range live {
+	for _, p := range run {
 		if err := os.Remove(p.path); err != nil {
 			return fmt.Errorf("compact %s: remove merged part: %w", itemDir, err)
 		}
@@ -169,8 +234,8 @@ type TraceOptions struct {
 	// NoCompact keeps the parts as they are instead of merging them with
 	// CompactTrace on Close and whenever CompactEvery files pile up.
 	NoCompact bool
-	// CompactEvery merges the item's trace files once there are more than
-	// this many (default 16), so that a long run read while in progress
+	// CompactEvery runs CompactTrace once the item has more than this many
+	// trace files (default 16), so that a long run read while in progress
 	// costs a few file opens, not one per flush.
 	CompactEvery int
 }
@@ -309,7 +374,7 @@ func (w *TraceWriter) Close() error {
 		<-w.done
 		w.closeErr = w.stickyErr()
 		if w.closeErr == nil && !w.opts.NoCompact {
-			w.closeErr = CompactTrace(w.dir)
+			_, w.closeErr = CompactTrace(w.dir)
 		}
 	})
 	return w.closeErr
@@ -350,11 +415,12 @@ func (w *TraceWriter) loop(next, files int) {
 		}
 		if files++; !w.opts.NoCompact && files > w.opts.CompactEvery {
 			// A failed compaction loses nothing: the parts stay.
-			if err := CompactTrace(w.dir); err != nil {
+			left, err := CompactTrace(w.dir)
+			if err != nil {
 				w.setErr(err)
 				return err
 			}
-			files = 1
+			files = left
 		}
 		return nil
 	}

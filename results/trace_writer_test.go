@@ -321,7 +321,7 @@ func TestCompactTraceStopsAtDamagedPart(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, results.TracePartName(1)), []byte("PAR1junk"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	err := results.CompactTrace(dir)
+	_, err := results.CompactTrace(dir)
 	if err == nil || !strings.Contains(err.Error(), "trace-000001.parquet") {
 		t.Fatalf("err = %v, want one naming the damaged part", err)
 	}
@@ -355,5 +355,36 @@ func TestTraceWriterCompactsAsItGoes(t *testing.T) {
 	}
 	if got := readPartsParquetGo(t, dir); !reflect.DeepEqual(got, want) {
 		t.Fatalf("rows differ after compactions")
+	}
+}
+
+// TestCompactTraceLeavesLargeFiles: only runs of small files are merged;
+// a large file stays as written, so compaction cost stays bounded.
+func TestCompactTraceLeavesLargeFiles(t *testing.T) {
+	dir := t.TempDir()
+	big := sampleNodes(10_000)
+	parts := [][]results.NodeRow{big[:5], big, big[5:8], big[8:12]}
+	var want []results.NodeRow
+	for n, rows := range parts {
+		if err := results.WriteNodesFile(filepath.Join(dir, results.TracePartName(n)), rows); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, rows...)
+	}
+	left, err := results.CompactTrace(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	wantNames := []string{"trace-000000.parquet", "trace-000001.parquet", "trace-000002-000003.parquet"}
+	if left != 3 || !reflect.DeepEqual(names, wantNames) {
+		t.Fatalf("left %d files %v, want %v", left, names, wantNames)
+	}
+	if got := readPartsParquetGo(t, dir); !reflect.DeepEqual(got, want) {
+		t.Fatal("rows differ after compaction")
 	}
 }
