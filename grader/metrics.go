@@ -300,6 +300,11 @@ func numberKey(s string) string {
 	if plainInt(s) {
 		return s
 	}
+	// pandas reads integers that fit an int64 exactly: long ids (19-digit
+	// record ids) must not collide through float64 rounding.
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return strconv.FormatInt(n, 10)
+	}
 	v, _ := parseNumber(s)
 	return canonicalNumber(v)
 }

@@ -188,6 +188,7 @@ func (p *parser) record(dst []span) ([]span, error) {
 			dst = append(dst, span{off: uint32(start), n: uint32(i - start)})
 			p.pos = i
 		}
+	sep:
 		if p.pos >= len(b) {
 			return dst, nil
 		}
@@ -221,6 +222,9 @@ func (p *parser) record(dst []span) ([]span, error) {
 			end := int(last.off + last.n)
 			n := copy(b[end:], b[start:p.pos])
 			last.n += uint32(n)
+			// The cell goes on to the next delimiter: read that, not a
+			// new (empty) field.
+			goto sep
 		}
 	}
 }
