@@ -100,7 +100,7 @@ func (p *Apptainer) Run(ctx context.Context, spec Spec) (*Result, error) {
 	}
 	l := &launch{
 		backend:   "apptainer",
-		argv:      append(append(append([]string{}, shellHold...), p.app.Binary), args...),
+		argv:      append([]string{p.app.Binary}, args...),
 		env:       env,
 		dir:       j.work,
 		mode:      holdShell,

@@ -310,6 +310,18 @@ func (r *runCgroup) add(pid int) error {
 	return nil
 }
 
+// joinFile is the file a task writes "0" to in order to join the run's
+// cgroup by itself (cgroup v1 with one controller), or "".
+func (r *runCgroup) joinFile() string {
+	if r == nil || r.v2 || len(r.dirs) != 1 {
+		return ""
+	}
+	for _, dir := range r.dirs {
+		return filepath.Join(dir, "tasks")
+	}
+	return ""
+}
+
 // pids lists the processes in the run's cgroups.
 func (r *runCgroup) pids() []int {
 	if r == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -343,13 +344,44 @@ while True:
 			}
 			marker := "mlbench-forkbomb-" + randomHex(t)
 			spec := newTask(t).spec(code, marker)
-			spec.Timeout = 3 * time.Second
+			spec.Timeout = 2 * time.Second
 			spec.Grace = 200 * time.Millisecond
 			res := run(t, e, spec)
 			if res.OK() {
 				t.Fatalf("a fork bomb cannot succeed: %s", res.Status())
 			}
 			requireNoProcesses(t, marker)
+		})
+	}
+}
+
+func TestProcessLimit(t *testing.T) {
+	const code = `
+import os, time
+n = 0
+try:
+    for i in range(200):
+        if os.fork() == 0:
+            time.sleep(60)
+            os._exit(0)
+        n += 1
+    print("unlimited", n)
+except OSError as e:
+    print("limited", n, type(e).__name__)
+`
+	o := testOptions()
+	o.MaxProcs = 32
+	for name, e := range backends(t, o, false) {
+		t.Run(name, func(t *testing.T) {
+			if !e.Info().MaxProcs {
+				t.Skipf("%s cannot enforce a process limit here: %v", name, e.Info().Warnings)
+			}
+			res := run(t, e, newTask(t).spec(code))
+			var n int
+			if _, err := fmt.Sscanf(res.Stdout, "limited %d BlockingIOError", &n); err != nil || n >= 32 || !res.OK() {
+				t.Fatalf("want fork refused below 32 processes, got %s; output:\n%s", res.Status(), res.Output)
+			}
+			t.Logf("%d children forked before the limit", n)
 		})
 	}
 }

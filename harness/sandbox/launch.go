@@ -10,13 +10,19 @@ const (
 	// holdBwrap: bwrap --json-status-fd 3 --block-fd 4. The limits go to
 	// the pid namespace's init, which forks the script.
 	holdBwrap holdMode = iota
-	// holdShell: argv starts with shellHold; the shell reads a line from
-	// fd 3, then execs the rest of argv.
+	// holdShell: a shell reads a line from fd 3, then execs the command.
 	holdShell
 )
 
-// shellHold is the argv prefix of holdShell; the command follows it.
-var shellHold = []string{"/bin/sh", "-c", `read -r _ <&3 || exit 125; exec 3<&-; exec "$@"`, "mlbench-sandbox"}
+// Shell scripts that hold or prepare a run before its command. The join
+// scripts take the cgroup v1 tasks file as $1 and move the shell itself
+// there: a task moving itself skips the global lock (and the RCU grace
+// period) that moving another process costs.
+const (
+	holdScript     = `read -r _ <&3 || exit 125; exec 3<&-; exec "$@"`
+	joinHoldScript = `echo 0 > "$1" || exit 126; shift; echo ready >&4; exec 4>&-; read -r _ <&3 || exit 125; exec 3<&-; exec "$@"`
+	joinScript     = `echo 0 > "$1" || exit 126; shift; exec "$@"`
+)
 
 // drainWait bounds how long Run waits for output pipes after the run's
 // processes are gone (a process that escaped the process backend's group may

@@ -39,7 +39,11 @@ func (l *launch) run(ctx context.Context) (*Result, error) {
 	var runCg *runCgroup
 	if l.procs > 0 || l.mode != holdBwrap {
 		var err error
-		if runCg, err = l.cg.create(l.procs); err != nil {
+		procs := l.procs
+		if procs > 0 && l.mode == holdBwrap {
+			procs += 2 // bwrap itself and the namespace's init
+		}
+		if runCg, err = l.cg.create(procs); err != nil {
 			return nil, err
 		}
 		defer l.cg.release(runCg)
@@ -73,7 +77,23 @@ func (l *launch) run(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 
-	cmd := exec.Command(l.argv[0], l.argv[1:]...)
+	// The command, behind the shell that holds it (process, apptainer)
+	// or that moves it into its cgroup first (bwrap, as root).
+	argv := l.argv
+	join := runCg.joinFile()
+	var readyR, readyW *os.File
+	switch {
+	case l.mode == holdShell && join != "":
+		if readyR, readyW, err = pipe(); err != nil {
+			return nil, err
+		}
+		argv = append([]string{"/bin/sh", "-c", joinHoldScript, "mlbench-sandbox", join}, argv...)
+	case l.mode == holdShell:
+		argv = append([]string{"/bin/sh", "-c", holdScript, "mlbench-sandbox"}, argv...)
+	case join != "":
+		argv = append([]string{"/bin/sh", "-c", joinScript, "mlbench-sandbox", join}, argv...)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = l.env
 	cmd.Dir = l.dir
 	cmd.Stdout, cmd.Stderr = outW, errW
@@ -89,11 +109,14 @@ func (l *launch) run(ctx context.Context) (*Result, error) {
 		cmd.ExtraFiles = []*os.File{statusW, holdR} // fds 3 and 4
 	case holdShell:
 		cmd.ExtraFiles = []*os.File{holdR} // fd 3
+		if readyW != nil {
+			cmd.ExtraFiles = append(cmd.ExtraFiles, readyW) // fd 4
+		}
 	}
 	if err := cmd.Start(); err != nil {
 		return nil, &SetupError{Backend: l.backend, Err: err}
 	}
-	for _, f := range []*os.File{outW, errW, holdR, statusW} {
+	for _, f := range []*os.File{outW, errW, holdR, statusW, readyW} {
 		if f != nil {
 			_ = f.Close()
 		}
@@ -140,8 +163,16 @@ func (l *launch) run(ctx context.Context) (*Result, error) {
 		}
 		target = st.ChildPid
 	}
-	if err := runCg.add(target); err != nil {
-		return abort(err)
+	if readyR != nil {
+		// The shell has joined the cgroup once it says so.
+		line := make([]byte, 6)
+		if n, _ := io.ReadFull(readyR, line); n != len(line) {
+			return abort(errors.New("join cgroup: the holding shell failed"))
+		}
+	} else if join == "" {
+		if err := runCg.add(target); err != nil {
+			return abort(err)
+		}
 	}
 	if err := applyLimits(target, l.memory, l.dataLimit, l.procs, l.cpus); err != nil {
 		return abort(fmt.Errorf("apply limits: %w", err))

@@ -79,7 +79,7 @@ func (p *Process) Run(ctx context.Context, spec Spec) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	argv := append(append([]string{}, shellHold...), p.python, j.script)
+	argv := []string{p.python, j.script}
 	l := &launch{
 		backend:   "process",
 		argv:      append(argv, spec.Args...),

@@ -147,7 +147,10 @@ func TestNewPicksBackend(t *testing.T) {
 			}
 			if c.sandbox == "auto" {
 				// No apptainer here: bwrap when it works, else process.
-				_, berr := sandbox.NewBwrap(sandbox.Options{Python: python, Warn: io.Discard}, "")
+				b, berr := sandbox.NewBwrap(sandbox.Options{Python: python, Warn: io.Discard}, "")
+				if berr == nil {
+					b.Close()
+				}
 				if want := map[bool]string{true: "bwrap", false: "process"}[berr == nil]; got != want {
 					t.Fatalf("auto picked %s, want %s (bwrap: %v)", got, want, berr)
 				}
