@@ -39,6 +39,7 @@ func newApp() *cli.App {
 // commands lists every subcommand; keep it sorted by name.
 func commands() []*cli.Command {
 	return []*cli.Command{
+		cancelCommand,
 		configCommand,
 		gradeCommand,
 		graderCommand,
@@ -46,6 +47,9 @@ func commands() []*cli.Command {
 		resumeCommand,
 		runCommand,
 		sandboxCommand,
+		statusCommand,
+		submitCommand,
+		sweepCommand,
 		tasksCommand,
 		wisdomCommand,
 		workerCommand,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"github.com/mlbench/mlbench/harness/task"
 	"github.com/mlbench/mlbench/results"
 	"github.com/mlbench/mlbench/scheduler/local"
+	"github.com/mlbench/mlbench/slurm"
 )
 
 // runFlagKeys map the run flags onto config keys; set flags win over
@@ -212,11 +214,12 @@ func printRunReport(w io.Writer, dir string) error {
 
 var resumeCommand = &cli.Command{
 	Name:      "resume",
-	Usage:     "continue an interrupted or failed run here (local scheduler)",
+	Usage:     "continue an interrupted or failed run: here (local scheduler) or as a new Slurm array",
 	ArgsUsage: "RUN",
 	Flags: append(globalFlags(),
 		&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "work items run at once (default: the run's scheduler.jobs)"},
-		&cli.BoolFlag{Name: "failed-only", Usage: "rerun only failed items (not cancelled or pending ones)"}),
+		&cli.BoolFlag{Name: "failed-only", Usage: "rerun only failed items (not cancelled or pending ones)"},
+		&cli.StringFlag{Name: "scheduler", Usage: "local (run here) or slurm (resubmit as a new array); default: the run's scheduler.kind"}),
 	Action: func(c *cli.Context) error {
 		if c.NArg() != 1 {
 			return cli.Exit("usage: mlbench resume RUN (a run directory or id)", 2)
@@ -228,6 +231,13 @@ var resumeCommand = &cli.Command{
 		run, err := harness.Open(c.Args().First(), cfg.Results.Dir)
 		if err != nil {
 			return cli.Exit(err.Error(), 2)
+		}
+		switch kind := cmp.Or(c.String("scheduler"), run.Config.Scheduler.Kind); kind {
+		case "slurm":
+			return resumeOnSlurm(c, run, c.Bool("failed-only"))
+		case "local", "":
+		default:
+			return cli.Exit(fmt.Sprintf("--scheduler %q: use local or slurm", kind), 2)
 		}
 		if c.IsSet("jobs") {
 			run.Config.Scheduler.Jobs = max(1, c.Int("jobs"))
@@ -259,6 +269,9 @@ var workerCommand = &cli.Command{
 		&cli.StringFlag{Name: "run", Required: true, Usage: "run `DIR`"},
 		&cli.IntFlag{Name: "index", Required: true, Usage: "work item `N`"}),
 	Action: func(c *cli.Context) error {
+		if env, ok := slurm.EnvFrom(nil); ok {
+			return elementWorker(c, env)
+		}
 		run, err := harness.Open(c.String("run"), "")
 		if err != nil {
 			return err

@@ -154,6 +154,26 @@ func jobIDs(subs []sl.Submission) []string {
 	return out
 }
 
+// Validate checks the Slurm options and the results directory's path by
+// rendering the script of a placeholder run, so that a bad option fails
+// before a run directory exists.
+func (s *Slurm) Validate() error {
+	if s.Config == nil {
+		return errors.New("submit to slurm: no config")
+	}
+	root, err := filepath.Abs(configs.ExpandPath(s.Config.Results.Dir))
+	if err != nil {
+		return err
+	}
+	sc, err := s.scriptBase(filepath.Join(root, "RUN"), "RUN")
+	if err != nil {
+		return err
+	}
+	sc.Chunk = sl.Chunk{Indices: []int{0}}
+	_, err = sl.RenderScript(sc)
+	return err
+}
+
 // scriptBase fills everything of the script but the chunk.
 func (s *Slurm) scriptBase(runDir, runID string) (sl.Script, error) {
 	cfg := s.Config

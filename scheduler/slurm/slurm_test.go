@@ -341,7 +341,7 @@ func TestObserve(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if snap.QueueErr == nil || snap.Items[3].Show != "running" || snap.Items[6].Show != "unqueued" {
+	if snap.QueueErr == nil || snap.Items[3].Show != "running" || snap.Items[6].Show != "pending" {
 		t.Errorf("without the queue: %v %+v", snap.QueueErr, snap.Items[3])
 	}
 }

@@ -29,10 +29,13 @@ const (
 	// ShowUnqueued: pending, and no element of it is in the queue
 	// (never submitted, or cancelled outside mlbench).
 	ShowUnqueued = "unqueued"
+	// ShowPending: pending, and the queue is unknown (squeue failed) or
+	// not used (a local run).
+	ShowPending = "pending"
 )
 
 // ShowOrder lists the Show values in the order status prints them.
-var ShowOrder = []string{ShowDone, ShowFailed, ShowCancelled, ShowRunning, ShowSuspended, ShowRequeued, ShowQueued, ShowLost, ShowUnqueued}
+var ShowOrder = []string{ShowDone, ShowFailed, ShowCancelled, ShowRunning, ShowSuspended, ShowRequeued, ShowQueued, ShowLost, ShowUnqueued, ShowPending}
 
 // ItemState is one work item as status sees it.
 type ItemState struct {
@@ -126,7 +129,7 @@ func Observe(ctx context.Context, client *sl.Client, runDir string, m results.Ma
 	}
 	for i := range snap.Items {
 		st := &snap.Items[i]
-		st.Show = show(st, q.err == nil)
+		st.Show = show(st, q.err == nil && len(jobs.Submissions) > 0)
 		snap.Counts[st.Show]++
 	}
 	return snap, nil
@@ -160,6 +163,9 @@ func show(st *ItemState, queueKnown bool) string {
 			return ShowLost
 		}
 		return ShowRunning
+	}
+	if !queueKnown {
+		return ShowPending
 	}
 	return ShowUnqueued
 }

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/mlbench/mlbench/harness"
+	"github.com/mlbench/mlbench/results"
+	slurmsched "github.com/mlbench/mlbench/scheduler/slurm"
+	sl "github.com/mlbench/mlbench/slurm"
+)
+
+// cancelReason is what a cancelled item's status.json says.
+const cancelReason = "cancelled by mlbench cancel; its checkpoint is kept (mlbench resume continues it)"
+
+var cancelCommand = &cli.Command{
+	Name:      "cancel",
+	Usage:     "cancel a run: scancel its Slurm arrays and mark every unfinished item cancelled",
+	ArgsUsage: "RUN",
+	Description: `Marks the run cancelled (so interrupted workers do not requeue themselves),
+cancels every Slurm array of the run with scancel, then marks each item that
+is not done or failed as cancelled. Running workers get SIGTERM, checkpoint
+and mark their item themselves; cancel waits for them up to --wait.
+Checkpoints are kept: 'mlbench resume RUN' (or --scheduler slurm) continues.
+
+Examples:
+  mlbench cancel 20260101-120000-abcdef
+  mlbench cancel --wait 5m runs/20260101-120000-abcdef`,
+	Flags: append(globalFlags(),
+		&cli.StringFlag{Name: "results", Usage: "`DIR` to find a run id in (results.dir)"},
+		&cli.DurationFlag{Name: "wait", Value: 2 * time.Minute, Usage: "how long to wait for running workers to stop"},
+	),
+	Action: cancelAction,
+}
+
+func cancelAction(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return cli.Exit("usage: mlbench cancel RUN (a run directory or id)", 2)
+	}
+	cfg, err := loadConfig(c, map[string]string{"results": "results.dir"})
+	if err != nil {
+		return err
+	}
+	run, err := harness.Open(c.Args().First(), cfg.Results.Dir)
+	if err != nil {
+		return cli.Exit(err.Error(), 2)
+	}
+	jobs, err := sl.ReadJobs(run.Dir)
+	if err != nil {
+		return err
+	}
+	if len(jobs.Submissions) > 0 {
+		sched := &slurmsched.Slurm{Client: &sl.Client{}, Config: run.Config}
+		if err := sched.Cancel(c.Context, run.Dir); err != nil {
+			return cli.Exit(fmt.Sprintf("cancel run %s: %v", run.Manifest.RunID, err), 1)
+		}
+		fmt.Fprintf(c.App.ErrWriter, "run %s: cancelled Slurm arrays %v\n", run.Manifest.RunID, jobs.JobIDs())
+	} else if err := sl.MarkCancelled(run.Dir, time.Now()); err != nil {
+		return err
+	}
+
+	sts, err := run.Statuses()
+	if err != nil {
+		return err
+	}
+	var todo []int
+	kept := 0
+	for i, st := range sts {
+		if st.State == results.StateDone || st.State == results.StateFailed {
+			kept++
+			continue
+		}
+		todo = append(todo, i)
+	}
+	deadline := time.Now().Add(c.Duration("wait"))
+	waited := false
+	for {
+		var busy []int
+		for _, i := range todo {
+			_, err := harness.CancelItem(run, i, cancelReason)
+			switch {
+			case errors.Is(err, harness.ErrBusy):
+				busy = append(busy, i)
+			case err != nil:
+				return err
+			}
+		}
+		if len(busy) == 0 {
+			break
+		}
+		if time.Now().After(deadline) || c.Context.Err() != nil {
+			return cli.Exit(fmt.Sprintf("run %s: %d items are still running (first: item %d); their workers mark them cancelled when they stop", run.Manifest.RunID, len(busy), busy[0]), 1)
+		}
+		if !waited {
+			fmt.Fprintf(c.App.ErrWriter, "waiting for %d running workers to checkpoint and stop…\n", len(busy))
+			waited = true
+		}
+		todo = busy
+		select {
+		case <-c.Context.Done():
+		case <-time.After(time.Second):
+		}
+	}
+	// Workers that stopped by themselves marked their items: count them all.
+	cancelled := 0
+	if sts, err = run.Statuses(); err == nil {
+		for _, st := range sts {
+			if st.State == results.StateCancelled {
+				cancelled++
+			}
+		}
+	}
+	fmt.Fprintf(c.App.ErrWriter, "run %s: %d items cancelled, %d done or failed kept; continue later with: mlbench resume %s\n", run.Manifest.RunID, cancelled, kept, runRef(run))
+	return nil
+}

@@ -1,0 +1,286 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/mlbench/mlbench/harness"
+	slurmsched "github.com/mlbench/mlbench/scheduler/slurm"
+	sl "github.com/mlbench/mlbench/slurm"
+)
+
+// slurmFlagKeys map the --slurm.* flags onto config keys.
+var slurmFlagKeys = map[string]string{
+	"slurm.partition":      "slurm.partition",
+	"slurm.account":        "slurm.account",
+	"slurm.qos":            "slurm.qos",
+	"slurm.gres":           "slurm.gres",
+	"slurm.time":           "slurm.time",
+	"slurm.cpus-per-task":  "slurm.cpus_per_task",
+	"slurm.mem":            "slurm.mem",
+	"slurm.array-throttle": "slurm.array_throttle",
+	"slurm.signal-grace":   "slurm.signal_grace",
+	"slurm.max-attempts":   "slurm.max_attempts",
+	"slurm.extra":          "slurm.extra",
+	"slurm.container":      "slurm.container",
+}
+
+func slurmFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "slurm.partition", Usage: "`PARTITION` (slurm.partition)"},
+		&cli.StringFlag{Name: "slurm.account", Usage: "`ACCOUNT` (slurm.account)"},
+		&cli.StringFlag{Name: "slurm.qos", Usage: "`QOS` (slurm.qos)"},
+		&cli.StringFlag{Name: "slurm.gres", Usage: "generic resources per element, e.g. gpu:1 (slurm.gres)"},
+		&cli.StringFlag{Name: "slurm.time", Usage: "time limit per element, e.g. 24:00:00 (slurm.time)"},
+		&cli.IntFlag{Name: "slurm.cpus-per-task", Usage: "CPUs per element (slurm.cpus_per_task)"},
+		&cli.StringFlag{Name: "slurm.mem", Usage: "memory per element, e.g. 64G (slurm.mem)"},
+		&cli.IntFlag{Name: "slurm.array-throttle", Usage: "elements running at once, 0 = no cap (slurm.array_throttle)"},
+		&cli.StringFlag{Name: "slurm.signal-grace", Usage: "USR1 this long before the time limit, e.g. 5m (slurm.signal_grace)"},
+		&cli.IntFlag{Name: "slurm.max-attempts", Usage: "starts per element, the first included (slurm.max_attempts)"},
+		&cli.StringSliceFlag{Name: "slurm.extra", Usage: "extra #SBATCH directive, e.g. --constraint=a100 (repeatable; slurm.extra)"},
+		&cli.StringFlag{Name: "slurm.container", Usage: "Apptainer `IMAGE` to run each worker in (slurm.container)"},
+	}
+}
+
+// clusterFlags are the flags of a command that plans and submits a run:
+// the run flags (less the local --jobs) and the --slurm.* flags.
+func clusterFlags(extra ...cli.Flag) []cli.Flag {
+	var out []cli.Flag
+	for _, f := range runFlags() {
+		if f.Names()[0] != "jobs" {
+			out = append(out, f)
+		}
+	}
+	out = append(out, slurmFlags()...)
+	return append(out, extra...)
+}
+
+func mergeKeys(ms ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, m := range ms {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+var dryRunFlag = &cli.BoolFlag{Name: "dry-run", Usage: "plan the run and write its sbatch scripts, but submit nothing"}
+
+var submitCommand = &cli.Command{
+	Name:  "submit",
+	Usage: "plan a run and submit it to Slurm as one job array (per MaxArraySize chunk)",
+	Description: `Plans a run exactly like 'mlbench run' (tasks x seeds x sweep points, the
+same run directory and manifest), writes <run>/slurm/array.sbatch and submits
+it with one sbatch call (one per chunk when the run has more items than the
+cluster's MaxArraySize). Each array element runs 'mlbench worker' for one
+item; on SIGUSR1 (slurm.signal_grace before the time limit) or SIGTERM
+(preemption, scontrol requeue) it checkpoints and is requeued, up to
+slurm.max_attempts starts. The run directory and mlbench itself must be on a
+filesystem the compute nodes share.
+
+Prints the run id on stdout and the commands to follow it on stderr.
+
+Examples:
+  mlbench submit --suite mle-bench-full --seeds 3 --slurm.partition gpu --slurm.gres gpu:1
+  mlbench submit --task spaceship-titanic --grid search.uct_c=0.5,1.414 --slurm.time 12:00:00
+  mlbench submit --suite demo --steps 5 --slurm.cpus-per-task 1 --slurm.mem 2G --dry-run`,
+	Flags:  clusterFlags(dryRunFlag),
+	Action: func(c *cli.Context) error { return planAndSubmit(c, "submit") },
+}
+
+// planAndSubmit is submit (and sweep --scheduler slurm): plan the run from
+// the flags, then submit every item.
+func planAndSubmit(c *cli.Context, reason string) error {
+	cfg, err := loadConfig(c, mergeKeys(runFlagKeys, slurmFlagKeys))
+	if err != nil {
+		return err
+	}
+	cfg.Scheduler.Kind = "slurm"
+	tasks, err := resolveTasks(c, cfg)
+	if err != nil {
+		return err
+	}
+	grid, err := parseGrid(c)
+	if err != nil {
+		return err
+	}
+	dry := c.Bool("dry-run")
+	client := &sl.Client{}
+	sched := &slurmsched.Slurm{Client: client, Config: cfg, Reason: reason, DryRun: dry}
+	// Check the options and the cluster before a run directory exists.
+	if err := sched.Validate(); err != nil {
+		return cli.Exit(err.Error(), 2)
+	}
+	if !dry {
+		n, err := client.MaxArraySize(c.Context)
+		if err != nil {
+			return cli.Exit(fmt.Sprintf("cannot reach Slurm: %v", err), 1)
+		}
+		sched.MaxArraySize = n
+	}
+	run, err := harness.Plan(harness.PlanRequest{Tasks: tasks, Seeds: c.Int("seeds"), Grid: grid, Config: cfg})
+	if err != nil {
+		return cli.Exit(err.Error(), 2)
+	}
+	sched.Config = run.Config
+	fmt.Fprintf(c.App.ErrWriter, "run %s: %d work items in %s\n", run.Manifest.RunID, len(run.Manifest.Items), run.Dir)
+	if err := sched.Submit(c.Context, run.Dir, allItems(run)); err != nil {
+		return cli.Exit(fmt.Sprintf("%v\nthe run is planned in %s but not (fully) submitted; after fixing the cause submit it with: mlbench resume --scheduler slurm %s", err, run.Dir, runRef(run)), 1)
+	}
+	printSubmitted(c.App.ErrWriter, run, sched.Submitted, dry)
+	fmt.Fprintln(c.App.Writer, run.Manifest.RunID)
+	return nil
+}
+
+func parseGrid(c *cli.Context) ([]harness.Axis, error) {
+	var grid []harness.Axis
+	for _, g := range c.StringSlice("grid") {
+		a, err := harness.ParseAxis(g)
+		if err != nil {
+			return nil, cli.Exit(err.Error(), 2)
+		}
+		grid = append(grid, a)
+	}
+	return grid, nil
+}
+
+// printSubmitted says what was submitted and what to type next.
+func printSubmitted(w io.Writer, run *harness.Run, subs []sl.Submission, dry bool) {
+	for _, s := range subs {
+		items := fmt.Sprintf("items %d-%d", s.Base, s.Base+lastIndex(s.Array))
+		if s.Items == 1 {
+			items = fmt.Sprintf("item %d", s.Base+lastIndex(s.Array))
+		}
+		if dry {
+			fmt.Fprintf(w, "wrote %s (array %s, %d %s); not submitted (--dry-run): sbatch --parsable %s\n", s.Script, s.Array, s.Items, items, run.Dir+"/"+s.Script)
+			continue
+		}
+		fmt.Fprintf(w, "submitted job array %s: %d elements (%s, array %s) from %s\n", s.JobID, s.Items, items, s.Array, s.Script)
+	}
+	if dry {
+		return
+	}
+	id := runRef(run)
+	fmt.Fprintf(w, "\nnext:\n")
+	fmt.Fprintf(w, "  mlbench status --watch %s    # progress: the queue and the run directory\n", id)
+	fmt.Fprintf(w, "  mlbench report %s            # medal table (finished items so far)\n", id)
+	fmt.Fprintf(w, "  mlbench cancel %s            # stop every element\n", id)
+	fmt.Fprintf(w, "  mlbench resume %s            # resubmit the unfinished items as a new array\n", id)
+	fmt.Fprintf(w, "logs: %s/slurm/logs/<job>_<element>.{out,err}\n", id)
+}
+
+// runRef names a run for the commands to type next: its directory relative
+// to the working directory when it is below it, else the absolute path.
+func runRef(run *harness.Run) string {
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, run.Dir); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			return rel
+		}
+	}
+	return run.Dir
+}
+
+// lastIndex is the largest index of an --array value (0 when unreadable).
+func lastIndex(array string) int {
+	idx, err := sl.ParseIndices(array)
+	if err != nil || len(idx) == 0 {
+		return 0
+	}
+	return slices.Max(idx)
+}
+
+// resumeOnSlurm resubmits a run's unfinished items (or with failedOnly its
+// failed ones) as a new array; items still queued or running are left to
+// their elements.
+func resumeOnSlurm(c *cli.Context, run *harness.Run, failedOnly bool) error {
+	client := &sl.Client{}
+	snap, err := slurmsched.Observe(c.Context, client, run.Dir, run.Manifest)
+	if err != nil {
+		return err
+	}
+	if snap.QueueErr != nil && len(snap.Jobs.Submissions) > 0 {
+		return cli.Exit(fmt.Sprintf("cannot see the queue, so cannot tell which items still have elements: %v", snap.QueueErr), 1)
+	}
+	var items []int
+	busy := 0
+	for _, it := range snap.Items {
+		switch it.Show {
+		case slurmsched.ShowDone:
+			continue
+		case slurmsched.ShowRunning, slurmsched.ShowQueued, slurmsched.ShowRequeued, slurmsched.ShowSuspended:
+			busy++
+			continue
+		}
+		if failedOnly && it.Status.State != "failed" {
+			continue
+		}
+		items = append(items, it.Index)
+	}
+	if len(items) == 0 {
+		if busy > 0 {
+			fmt.Fprintf(c.App.ErrWriter, "run %s: nothing to resubmit; %d items are still queued or running (mlbench status %s)\n", run.Manifest.RunID, busy, runRef(run))
+			return nil
+		}
+		fmt.Fprintf(c.App.ErrWriter, "run %s: every item is done\n", run.Manifest.RunID)
+		return printRunReport(c.App.Writer, run.Dir)
+	}
+	sched := &slurmsched.Slurm{Client: client, Config: run.Config, Reason: "resume"}
+	fmt.Fprintf(c.App.ErrWriter, "run %s: resubmitting %d of %d items", run.Manifest.RunID, len(items), len(snap.Items))
+	if busy > 0 {
+		fmt.Fprintf(c.App.ErrWriter, " (%d still queued or running are left alone)", busy)
+	}
+	fmt.Fprintln(c.App.ErrWriter)
+	if err := sched.Submit(c.Context, run.Dir, items); err != nil {
+		return cli.Exit(err.Error(), 1)
+	}
+	printSubmitted(c.App.ErrWriter, run, sched.Submitted, false)
+	fmt.Fprintln(c.App.Writer, run.Manifest.RunID)
+	return nil
+}
+
+// elementWorker is `mlbench worker` inside a Slurm array element: USR1 and
+// TERM stop the search gracefully, the item keeps its checkpoint and is
+// requeued (see harness.RunElement).
+func elementWorker(c *cli.Context, env sl.Env) error {
+	// First: SIGUSR1's default action would kill the process.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGUSR1, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	run, err := harness.Open(c.String("run"), "")
+	if err != nil {
+		return err
+	}
+	index := c.Int("index")
+	client := &sl.Client{}
+	fmt.Fprintf(c.App.ErrWriter, "mlbench worker: item %d of run %s as Slurm element %s, attempt %d of %d\n",
+		index, run.Manifest.RunID, env.Element(), env.Attempt(), run.Config.Slurm.MaxAttempts)
+	// Only our handler ends the search on TERM: it must know the signal.
+	ctx := context.WithoutCancel(c.Context)
+	_, err = harness.RunElement(ctx, run, index, harness.ItemOptions{Agent: harness.DefaultAgent, Log: c.App.ErrWriter}, harness.ElementOptions{
+		Attempt: env.Attempt(), MaxAttempts: run.Config.Slurm.MaxAttempts, Requeueable: env.Requeue,
+		Requeue:   func(ctx context.Context) error { return client.Requeue(ctx, env.Element()) },
+		Cancelled: func() bool { return sl.Cancelled(run.Dir) },
+		Signals:   sigs, Log: c.App.ErrWriter,
+	})
+	var gu *harness.GaveUpError
+	switch {
+	case errors.Is(err, harness.ErrRequeued):
+		return cli.Exit(fmt.Sprintf("item %d: interrupted, checkpoint kept, requeued", index), 0)
+	case errors.Is(err, harness.ErrCancelled):
+		return cli.Exit(fmt.Sprintf("item %d: cancelled; its checkpoint is kept", index), 130)
+	case errors.As(err, &gu):
+		return cli.Exit(gu.Error(), 1)
+	}
+	return err
+}

@@ -1,0 +1,412 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mlbench/mlbench/harness"
+	"github.com/mlbench/mlbench/results"
+	slurmsched "github.com/mlbench/mlbench/scheduler/slurm"
+	sl "github.com/mlbench/mlbench/slurm"
+)
+
+// clusterArgs are the tiny-budget flags of the Slurm tests: the offline
+// baseline coder, one search worker, Debian's Python, private data,
+// results and wisdom folders, and elements small enough for one laptop.
+func clusterArgs(root string, steps int) []string {
+	return []string{
+		"--coder", "baseline", "--workers", "1", "--steps", fmt.Sprint(steps), "--time-limit", "20m",
+		"--set", "exec.python=/usr/bin/python3",
+		"--set", "data.demo_dir=" + filepath.Join(root, "demo"),
+		"--set", "memory.wisdom.dir=" + filepath.Join(root, "wisdom"),
+		"--results", filepath.Join(root, "runs"),
+		"--slurm.cpus-per-task", "1", "--slurm.mem", "1G", "--slurm.time", "30:00",
+	}
+}
+
+func TestSubmitDryRun(t *testing.T) {
+	root := t.TempDir()
+	args := append([]string{"submit", "--suite", "demo", "--seeds", "2", "--grid", "search.uct_c=0.5,1.414", "--dry-run", "--slurm.array-throttle", "3",
+		"--slurm.extra", "--constraint=a100", "--slurm.extra", "--nice=10"}, clusterArgs(root, 2)...)
+	out, errOut, code := mlbench(t, nil, args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	runID := strings.TrimSpace(out)
+	dir := filepath.Join(root, "runs", runID)
+	m, err := results.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Items) != 4*2*2 || m.Items[15].Params["search.uct_c"] != "1.414" {
+		t.Errorf("manifest: %d items, last %+v", len(m.Items), m.Items[len(m.Items)-1])
+	}
+	script, err := os.ReadFile(filepath.Join(dir, "slurm", "array.sbatch"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"--array=0-15%3", "--constraint=a100", "--nice=10", "--cpus-per-task=1", "worker --run " + dir} {
+		if !strings.Contains(string(script), want) {
+			t.Errorf("script lacks %q:\n%s", want, script)
+		}
+	}
+	if !strings.Contains(errOut, "not submitted (--dry-run)") {
+		t.Errorf("stderr: %s", errOut)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, harness.ConfigFile))
+	if !strings.Contains(string(b), "kind: slurm") {
+		t.Error("the run's config does not say it is a Slurm run")
+	}
+}
+
+func TestSubmitBadInput(t *testing.T) {
+	cases := []struct {
+		name     string
+		args     []string
+		code     int
+		contains string
+	}{
+		{"reserved directive", []string{"--suite", "demo", "--slurm.extra", "--output=/tmp/x"}, 2, "--output is set by mlbench"},
+		{"bad time", []string{"--suite", "demo", "--slurm.time", "two hours"}, 2, "slurm.time"},
+		{"bad mem", []string{"--suite", "demo", "--slurm.mem", "lots"}, 2, "slurm.mem"},
+		{"nothing to run", nil, 2, "--suite demo"},
+		{"bad grid", []string{"--suite", "demo", "--grid", "search.uct_c"}, 2, "key=value1,value2"},
+		{"unknown grid key", []string{"--suite", "demo", "--grid", "search.uctc=1,2"}, 2, "search.uct_c"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			args := append(append([]string{"submit", "--dry-run"}, tc.args...), "--results", filepath.Join(root, "runs"), "--set", "data.demo_dir="+filepath.Join(root, "demo"))
+			out, errOut, code := mlbench(t, nil, args...)
+			if code != tc.code || !strings.Contains(errOut, tc.contains) {
+				t.Errorf("exit %d, want %d with %q:\n%s%s", code, tc.code, tc.contains, out, errOut)
+			}
+			if entries, _ := os.ReadDir(filepath.Join(root, "runs")); len(entries) > 0 {
+				t.Errorf("a bad submission left a run directory: %v", entries)
+			}
+		})
+	}
+}
+
+func TestStatusAndCancelOfLocalRun(t *testing.T) {
+	root := t.TempDir()
+	// Plan without running: a dry-run submission has no jobs.
+	out, errOut, code := mlbench(t, nil, append([]string{"submit", "--suite", "demo", "--dry-run"}, clusterArgs(root, 2)...)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	id := strings.TrimSpace(out)
+	res := "--results=" + filepath.Join(root, "runs")
+	out, errOut, code = mlbench(t, nil, "status", res, id)
+	if code != 0 || !strings.Contains(out, "4 items: 4 pending") || !strings.Contains(out, "0/4 finished") {
+		t.Fatalf("status: exit %d\n%s%s", code, out, errOut)
+	}
+	_, errOut, code = mlbench(t, nil, "cancel", res, id)
+	if code != 0 || !strings.Contains(errOut, "4 items cancelled") {
+		t.Fatalf("cancel: exit %d\n%s", code, errOut)
+	}
+	out, _, _ = mlbench(t, nil, "status", res, id)
+	if !strings.Contains(out, "4 cancelled") || !strings.Contains(out, "mlbench resume") {
+		t.Errorf("status after cancel:\n%s", out)
+	}
+	for _, args := range [][]string{{"status", res, "nope"}, {"cancel", res, "nope"}, {"status"}} {
+		if _, errOut, code := mlbench(t, nil, args...); code != 2 {
+			t.Errorf("%v: exit %d: %s", args, code, errOut)
+		}
+	}
+	if _, errOut, code := mlbench(t, nil, "resume", "--scheduler", "pbs", filepath.Join(root, "runs", id)); code != 2 || !strings.Contains(errOut, "local or slurm") {
+		t.Errorf("resume --scheduler pbs: exit %d: %s", code, errOut)
+	}
+}
+
+func TestSweepNeedsGrid(t *testing.T) {
+	_, errOut, code := mlbench(t, nil, "sweep", "--suite", "demo")
+	if code != 2 || !strings.Contains(errOut, "--grid") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+	_, errOut, code = mlbench(t, nil, "sweep", "--suite", "demo", "--grid", "search.uct_c=1,2", "--scheduler", "pbs")
+	if code != 2 || !strings.Contains(errOut, "local or slurm") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+}
+
+func TestIntegrationSweepLocal(t *testing.T) {
+	needDebianPython(t)
+	root := t.TempDir()
+	args := append([]string{"sweep", "--task", "demo-binary-auc", "--grid", "search.uct_c=0.5,2", "--scheduler", "local"}, clusterArgs(root, 1)...)
+	out, errOut, code := mlbench(t, nil, args...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"2 work items (2 sweep points)", "By search.uct_c"} {
+		if !strings.Contains(out+errOut, want) {
+			t.Errorf("output lacks %q:\n%s%s", want, out, errOut)
+		}
+	}
+	runs, _ := filepath.Glob(filepath.Join(root, "runs", "*", "manifest.json"))
+	if len(runs) != 1 {
+		t.Fatalf("runs: %v", runs)
+	}
+	r, err := results.Collect(context.Background(), filepath.Dir(runs[0]), results.CollectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var params []string
+	for _, row := range r.Rows {
+		if row.Status != results.StateDone {
+			t.Errorf("item %d: %s", row.Item, row.Status)
+		}
+		params = append(params, row.Params)
+	}
+	if !slices.Equal(params, []string{`{"search.uct_c":"0.5"}`, `{"search.uct_c":"2"}`}) {
+		t.Errorf("params %v", params)
+	}
+}
+
+func needDebianPython(t *testing.T) {
+	t.Helper()
+	if err := exec.Command("/usr/bin/python3", "-c", "import sklearn, pandas").Run(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("CI needs /usr/bin/python3 with scikit-learn and pandas")
+		}
+		t.Skip("needs /usr/bin/python3 with scikit-learn and pandas")
+	}
+}
+
+// needSlurm skips (fails under CI) unless a Slurm cluster answers sinfo.
+func needSlurm(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("Slurm integration test; not with -short")
+	}
+	needDebianPython(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "sinfo", "--noheader", "--format=%a %t").CombinedOutput()
+	if err == nil && strings.TrimSpace(string(out)) != "" {
+		return
+	}
+	msg := fmt.Sprintf("no Slurm cluster answers sinfo (%v: %s); start one with scripts/slurm-local.sh up", err, strings.TrimSpace(string(out)))
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+// submit runs mlbench submit and returns the run directory.
+func submit(t *testing.T, root string, steps int, sel ...string) *harness.Run {
+	t.Helper()
+	args := append(append([]string{"submit"}, sel...), clusterArgs(root, steps)...)
+	out, errOut, code := mlbench(t, nil, args...)
+	if code != 0 {
+		t.Fatalf("submit: exit %d\n%s%s", code, out, errOut)
+	}
+	run, err := harness.Open(filepath.Join(root, "runs", strings.TrimSpace(out)), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut, "submitted job array") || !strings.Contains(errOut, "mlbench status --watch") {
+		t.Errorf("submit output lacks the job or the next commands:\n%s", errOut)
+	}
+	t.Cleanup(func() {
+		// Never leave elements behind, whatever the test did.
+		if jobs, err := sl.ReadJobs(run.Dir); err == nil && len(jobs.Submissions) > 0 {
+			_ = (&sl.Client{}).Cancel(context.Background(), jobs.JobIDs()...)
+		}
+	})
+	return run
+}
+
+// waitFor polls the run's snapshot until ok says so, failing with the
+// element logs after timeout.
+func waitFor(t *testing.T, run *harness.Run, timeout time.Duration, what string, ok func(*slurmsched.Snapshot) bool) *slurmsched.Snapshot {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		snap, err := slurmsched.Observe(context.Background(), &sl.Client{}, run.Dir, run.Manifest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok(snap) {
+			return snap
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s, still not %s: %v\n%s", timeout, what, snap.Counts, elementLogs(run.Dir))
+		}
+		time.Sleep(2 * time.Second)
+	}
+}
+
+func elementLogs(runDir string) string {
+	files, _ := filepath.Glob(filepath.Join(runDir, "slurm", "logs", "*"))
+	var b strings.Builder
+	for _, f := range files {
+		body, _ := os.ReadFile(f)
+		if len(body) > 3000 {
+			body = body[len(body)-3000:]
+		}
+		fmt.Fprintf(&b, "--- %s\n%s\n", filepath.Base(f), body)
+	}
+	return b.String()
+}
+
+func allDone(s *slurmsched.Snapshot) bool {
+	return s.Counts[slurmsched.ShowDone] == len(s.Items) && s.Active == 0
+}
+
+func TestIntegrationSlurmSubmitDemo(t *testing.T) {
+	needSlurm(t)
+	root := t.TempDir()
+	run := submit(t, root, 2, "--suite", "demo")
+	if n := len(run.Manifest.Items); n != 4 {
+		t.Fatalf("%d items, want the 4 demo tasks", n)
+	}
+	jobs, err := sl.ReadJobs(run.Dir)
+	if err != nil || len(jobs.Submissions) != 1 || jobs.Submissions[0].Array != "0-3" {
+		t.Fatalf("one sbatch call for the whole run: %+v, %v", jobs, err)
+	}
+	waitFor(t, run, 10*time.Minute, "done", allDone)
+
+	out, errOut, code := mlbench(t, nil, "status", run.Dir)
+	if code != 0 || !strings.Contains(out, "4 items: 4 done") || !strings.Contains(out, "4/4 finished (100%)") {
+		t.Errorf("status: exit %d\n%s%s", code, out, errOut)
+	}
+	// The medal table, as mlbench report prints it.
+	r, err := results.Collect(context.Background(), run.Dir, results.CollectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := results.BuildReport([]*results.Run{r}, results.ReportOptions{Tasks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table strings.Builder
+	if err := rep.Render(&table, "table"); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("medal table of the Slurm run:\n%s", table.String())
+	for _, want := range []string{"Medal table", "demo-binary-auc", "demo-multiclass-logloss", "demo-regression-rmse", "demo-multiclass-accuracy", "4/4", "100.0 ± 0.0"} {
+		if !strings.Contains(table.String(), want) {
+			t.Errorf("medal table lacks %q", want)
+		}
+	}
+	for _, row := range r.Rows {
+		if !row.SubmissionExists || row.Nodes < 2 {
+			t.Errorf("item %d: %+v", row.Item, row)
+		}
+	}
+	// Resuming a finished run submits nothing.
+	_, errOut, code = mlbench(t, nil, "resume", run.Dir)
+	if code != 0 || !strings.Contains(errOut, "every item is done") {
+		t.Errorf("resume of a done run: exit %d: %s", code, errOut)
+	}
+	if jobs, _ := sl.ReadJobs(run.Dir); len(jobs.Submissions) != 1 {
+		t.Errorf("resume of a done run submitted %+v", jobs.Submissions[1:])
+	}
+}
+
+func TestIntegrationSlurmRequeue(t *testing.T) {
+	needSlurm(t)
+	root := t.TempDir()
+	run := submit(t, root, 8, "--task", "demo-regression-rmse")
+	dir := run.ItemDir(0)
+	snap := waitFor(t, run, 5*time.Minute, "running with 2 nodes", func(s *slurmsched.Snapshot) bool {
+		return s.Items[0].Show == slurmsched.ShowRunning && harness.ReadProgress(dir).Nodes >= 2
+	})
+	element := snap.Items[0].Element
+	if out, err := exec.Command("scontrol", "requeue", element).CombinedOutput(); err != nil {
+		t.Fatalf("scontrol requeue %s: %v: %s", element, err, out)
+	}
+	waitFor(t, run, 2*time.Minute, "requeued", func(s *slurmsched.Snapshot) bool {
+		st := s.Items[0].Status
+		return st.Attempts >= 2 || (st.State == results.StatePending && strings.Contains(st.Error, "requeued after SIGTERM"))
+	})
+	waitFor(t, run, 10*time.Minute, "done after the requeue", allDone)
+
+	st, err := results.ReadItemStatus(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.State != results.StateDone || st.Attempts != 2 {
+		t.Errorf("status %+v, want done on attempt 2", st)
+	}
+	rows, err := results.NewReader(nil).Nodes(context.Background(), dir, "node_id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if seen[r.NodeID] {
+			t.Errorf("node %s appears twice in the traces", r.NodeID)
+		}
+		seen[r.NodeID] = true
+	}
+	if len(rows) < 8 {
+		t.Errorf("%d nodes in the traces, want the 8 of the budget", len(rows))
+	}
+	logs := elementLogs(run.Dir)
+	for _, want := range []string{"DUE TO JOB REQUEUE", "SIGTERM received; stopping the search gracefully", "attempt 2 of 3", "resuming from a checkpoint of"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("element log lacks %q:\n%s", want, logs)
+		}
+	}
+}
+
+func TestIntegrationSlurmCancel(t *testing.T) {
+	needSlurm(t)
+	root := t.TempDir()
+	run := submit(t, root, 50, "--suite", "demo")
+	waitFor(t, run, 5*time.Minute, "running", func(s *slurmsched.Snapshot) bool {
+		return s.Counts[slurmsched.ShowRunning] > 0
+	})
+	_, errOut, code := mlbench(t, nil, "cancel", run.Dir)
+	if code != 0 {
+		t.Fatalf("cancel: exit %d: %s", code, errOut)
+	}
+	sts, err := run.Statuses()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, st := range sts {
+		if st.State != results.StateCancelled {
+			t.Errorf("item %d: %+v, want cancelled", i, st)
+		}
+	}
+	snap := waitFor(t, run, 2*time.Minute, "gone from the queue", func(s *slurmsched.Snapshot) bool { return s.Active == 0 })
+	if snap.Counts[slurmsched.ShowCancelled] != 4 || !snap.Cancelled {
+		t.Errorf("after the queue emptied: %v (cancelled marker %v)", snap.Counts, snap.Cancelled)
+	}
+	// No worker requeued itself after the cancel.
+	time.Sleep(3 * time.Second)
+	for i, st := range mustStatuses(t, run) {
+		if st.State != results.StateCancelled {
+			t.Errorf("item %d changed after the cancel: %+v", i, st)
+		}
+	}
+	out, _, _ := mlbench(t, nil, "status", run.Dir)
+	if !strings.Contains(out, "4 cancelled") {
+		t.Errorf("status:\n%s", out)
+	}
+	var j sl.Jobs
+	b, _ := os.ReadFile(filepath.Join(run.Dir, "slurm", "jobs.json"))
+	if err := json.Unmarshal(b, &j); err != nil || len(j.Submissions) != 1 {
+		t.Errorf("jobs.json: %s", b)
+	}
+}
+
+func mustStatuses(t *testing.T, run *harness.Run) []results.ItemStatus {
+	t.Helper()
+	sts, err := run.Statuses()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sts
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/mlbench/mlbench/harness"
+	"github.com/mlbench/mlbench/results"
+)
+
+var sweepCommand = &cli.Command{
+	Name:  "sweep",
+	Usage: "run a grid of config values as sweep points of one run (here, or on Slurm)",
+	Description: `Plans one run whose work items are tasks x seeds x every combination of the
+--grid values (each item records its sweep point in the manifest and in its
+trace rows), then runs it here (the local scheduler, like 'mlbench run') or
+submits it to Slurm (like 'mlbench submit'). Compare the points with
+'mlbench report RUN --by KEY'.
+
+Examples:
+  mlbench sweep --suite demo --grid search.uct_c=0.5,1.414 --steps 5
+  mlbench sweep --suite mle-bench-lite --grid search.uct_c=0.5,1.414 --grid search.workers=1,3 --scheduler slurm --slurm.gres gpu:1`,
+	Flags: clusterFlags(
+		&cli.StringFlag{Name: "scheduler", Usage: "local or slurm (default: scheduler.kind)"},
+		&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "work items run at once by the local scheduler (scheduler.jobs)"},
+		dryRunFlag,
+	),
+	Action: sweepAction,
+}
+
+func sweepAction(c *cli.Context) error {
+	if len(c.StringSlice("grid")) == 0 {
+		return cli.Exit("a sweep needs at least one --grid key=v1,v2 (e.g. --grid search.uct_c=0.5,1.414)", 2)
+	}
+	kind := c.String("scheduler")
+	if kind == "" {
+		cfg, err := loadConfig(c, nil)
+		if err != nil {
+			return err
+		}
+		kind = cfg.Scheduler.Kind
+	}
+	switch kind {
+	case "slurm":
+		return planAndSubmit(c, "sweep")
+	case "local":
+	default:
+		return cli.Exit(fmt.Sprintf("--scheduler %q: use local or slurm", kind), 2)
+	}
+	if c.Bool("dry-run") {
+		return cli.Exit("--dry-run needs --scheduler slurm", 2)
+	}
+	cfg, err := loadConfig(c, runFlagKeys)
+	if err != nil {
+		return err
+	}
+	cfg.Scheduler.Kind = "local"
+	tasks, err := resolveTasks(c, cfg)
+	if err != nil {
+		return err
+	}
+	grid, err := parseGrid(c)
+	if err != nil {
+		return err
+	}
+	run, err := harness.Plan(harness.PlanRequest{Tasks: tasks, Seeds: c.Int("seeds"), Grid: grid, Config: cfg})
+	if err != nil {
+		return cli.Exit(err.Error(), 2)
+	}
+	fmt.Fprintf(c.App.ErrWriter, "run %s: %d work items (%d sweep points) in %s\n", run.Manifest.RunID, len(run.Manifest.Items), len(harness.Points(grid)), run.Dir)
+	err = executeRun(c, run, allItems(run))
+	for _, a := range grid {
+		if perr := printSweepReport(c.App.Writer, run.Dir, a.Key); perr != nil {
+			fmt.Fprintf(c.App.ErrWriter, "mlbench: report by %s: %v\n", a.Key, perr)
+		}
+	}
+	return err
+}
+
+// printSweepReport prints the medal table grouped by one swept key.
+func printSweepReport(w io.Writer, dir, key string) error {
+	r, err := results.Collect(context.Background(), dir, results.CollectOptions{})
+	if err != nil {
+		return err
+	}
+	rep, err := results.BuildReport([]*results.Run{r}, results.ReportOptions{By: key})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nBy %s\n", key)
+	return rep.Render(w, "table")
+}
