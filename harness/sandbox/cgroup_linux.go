@@ -241,7 +241,7 @@ func sweepStale(dir string) {
 		}
 		pidText, _, _ := strings.Cut(rest, "-")
 		pid, err := strconv.Atoi(pidText)
-		if err != nil || pid == os.Getpid() || syscall.Kill(pid, 0) != syscall.ESRCH {
+		if err != nil || pid == os.Getpid() || processAlive(pid) {
 			continue
 		}
 		stale := filepath.Join(dir, e.Name())

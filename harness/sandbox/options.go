@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -112,6 +113,7 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	o.EnvAllow = slices.Clone(o.EnvAllow)
 	o.Binds = slices.Clone(o.Binds)
+	sweepTmp()
 	return o, nil
 }
 
@@ -317,7 +319,7 @@ func (o *Options) prepare(spec Spec) (*job, error) {
 	}
 	j.tmp = spec.TmpDir
 	if j.tmp == "" {
-		if j.tmp, err = os.MkdirTemp("", "mlbench-tmp-"); err != nil {
+		if j.tmp, err = os.MkdirTemp("", tmpPrefix+strconv.Itoa(os.Getpid())+"-"); err != nil {
 			return nil, fmt.Errorf("create private tmp: %w", err)
 		}
 		j.removeTmp = true
@@ -325,6 +327,32 @@ func (o *Options) prepare(spec Spec) (*job, error) {
 		return nil, err
 	}
 	return j, nil
+}
+
+// tmpPrefix starts the names of the private /tmp directories Run makes,
+// followed by the pid of the process that made them.
+const tmpPrefix = "mlbench-tmp-"
+
+// sweepTmp removes private /tmp directories left by processes that died
+// during a run (a killed worker cannot clean up after itself).
+func sweepTmp() {
+	dir := os.TempDir()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		rest, ok := strings.CutPrefix(e.Name(), tmpPrefix)
+		if !ok || !e.IsDir() {
+			continue
+		}
+		pidText, _, ok := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if !ok || err != nil || pid == os.Getpid() || processAlive(pid) {
+			continue
+		}
+		_ = os.RemoveAll(filepath.Join(dir, e.Name()))
+	}
 }
 
 // cleanup removes the private /tmp Run created.

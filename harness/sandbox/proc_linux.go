@@ -146,6 +146,11 @@ func allowedCPUs() []int {
 	return out
 }
 
+// processAlive reports whether pid exists (zombies included).
+func processAlive(pid int) bool {
+	return syscall.Kill(pid, 0) != syscall.ESRCH
+}
+
 // kill sends sig to pid, ignoring processes that are already gone.
 func kill(pid int, sig syscall.Signal) {
 	if pid > 0 {

@@ -3,8 +3,11 @@ package sandbox_test
 import (
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -211,5 +214,30 @@ func TestParseGPUs(t *testing.T) {
 	t.Setenv("CUDA_VISIBLE_DEVICES", "3,5")
 	if g, err := sandbox.ParseGPUs("auto"); err != nil || !slices.Equal(g, []string{"3", "5"}) {
 		t.Fatalf("auto: %v %v", g, err)
+	}
+}
+
+func TestStalePrivateTmpIsSwept(t *testing.T) {
+	needPython(t)
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	// A pid that cannot be alive: above the kernel's limit.
+	stale := filepath.Join(tmp, "mlbench-tmp-99999999-123")
+	live := filepath.Join(tmp, "mlbench-tmp-"+strconv.Itoa(os.Getppid())+"-456")
+	for _, d := range []string{stale, live} {
+		if err := os.MkdirAll(filepath.Join(d, "leftover"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := sandbox.NewProcess(sandbox.Options{Python: python, Warn: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the private /tmp of a dead process was kept: %v", err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Fatalf("the private /tmp of a live process was removed: %v", err)
 	}
 }
