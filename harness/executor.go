@@ -30,12 +30,24 @@ type nodeExecutor struct {
 	// relative: the process backend cannot remap paths, so the code sees
 	// its data through ./input and writes ./submission/ in its work dir.
 	relative bool
+	// slots are the CPUs and GPUs of each search worker (exec.cpus,
+	// exec.gpus), so parallel workers do not fight over one GPU.
+	slots []sandbox.Slot
 }
 
 var _ search.Executor = (*nodeExecutor)(nil)
 
-func newNodeExecutor(sb sandbox.Executor, run *Run, index int, t task.Task, cfg *configs.Config) *nodeExecutor {
-	return &nodeExecutor{sb: sb, run: run, itemDir: run.ItemDir(index), task: t, cfg: cfg, relative: sb.Info().Backend == "process"}
+func newNodeExecutor(sb sandbox.Executor, run *Run, index int, t task.Task, cfg *configs.Config) (*nodeExecutor, error) {
+	gpus, err := sandbox.ParseGPUs(cfg.Exec.GPUs)
+	if err != nil {
+		return nil, &configs.FieldError{Field: "exec.gpus", Value: cfg.Exec.GPUs, Err: err}
+	}
+	slots, err := sandbox.Slots(cfg.Search.Workers, cfg.Exec.CPUs, gpus)
+	if err != nil {
+		return nil, err
+	}
+	return &nodeExecutor{sb: sb, run: run, itemDir: run.ItemDir(index), task: t, cfg: cfg,
+		relative: sb.Info().Backend == "process", slots: slots}, nil
 }
 
 func (e *nodeExecutor) codeInputDir() string {
@@ -101,6 +113,10 @@ func (e *nodeExecutor) Execute(ctx context.Context, n search.NodeSnapshot) (sear
 	}
 	spec := e.spec(dir)
 	spec.Script = filepath.Join(spec.WorkDir, sandbox.CodeFile)
+	if len(e.slots) > 0 {
+		slot := e.slots[n.Worker%len(e.slots)]
+		spec.Limits.CPUs, spec.Limits.GPUs = slot.CPUs, slot.GPUs
+	}
 	if err := e.prepare(dir, spec); err != nil {
 		return search.ExecResult{}, fmt.Errorf("execute node: %w", err)
 	}

@@ -160,7 +160,10 @@ func RunItem(ctx context.Context, run *Run, index int, opts ItemOptions) (*Outco
 		return fail(fmt.Errorf("set up sandbox: %w", err))
 	}
 	defer sb.Close()
-	ex := newNodeExecutor(sb, run, index, t, cfg)
+	ex, err := newNodeExecutor(sb, run, index, t, cfg)
+	if err != nil {
+		return fail(err)
+	}
 	facts, err := ex.preflight(ctx)
 	if err != nil {
 		return fail(err)
