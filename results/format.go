@@ -294,7 +294,7 @@ func (r *Report) anytimeTable(machine bool) table {
 			row = append(row, a.Split, num(a.Hours, 4), itoa(a.Tasks), itoa(a.Seeds), num(a.AnyMedal.Mean, 4),
 				num(a.AnyMedal.SEM, 4), itoa(a.Chosen), itoa(a.Ungraded))
 		} else {
-			row = append(row, a.Split, num(a.Hours, 2), itoa(a.Tasks), itoa(a.Seeds), pm(a.AnyMedal), itoa(a.Chosen), itoa(a.Ungraded))
+			row = append(row, a.Split, num(a.Hours, 3), itoa(a.Tasks), itoa(a.Seeds), pm(a.AnyMedal), itoa(a.Chosen), itoa(a.Ungraded))
 		}
 		ungraded += a.Ungraded
 		t.rows = append(t.rows, row)

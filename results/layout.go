@@ -238,6 +238,11 @@ func writeFileAtomic(path string, fill func(*os.File) error) (err error) {
 			_ = os.Remove(tmp)
 		}
 	}()
+	// Readable by the group and others like any file we create: runs live
+	// on shared filesystems (CreateTemp makes 0600).
+	if err = f.Chmod(0o644); err != nil {
+		return fmt.Errorf("chmod %s: %w", filepath.Base(path), err)
+	}
 	if err = fill(f); err != nil {
 		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
 	}

@@ -86,6 +86,7 @@ func MedalPlot(rep *Report) (*plot.Plot, error) {
 		p.Add(eb)
 	}
 	p.NominalX(Splits...)
+	p.X.Min, p.X.Max = -0.5, float64(len(Splits))-0.5 // every split, even one without bars
 	percentAxis(p, len(order))
 	p.Add(plotter.NewGrid())
 	return p, nil

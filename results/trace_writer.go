@@ -481,6 +481,9 @@ func writePart(dir string, n int, rows []NodeRow, rowGroupRows int) error {
 		_ = os.Remove(tmp)
 		return err
 	}
+	if err := f.Chmod(0o644); err != nil { // CreateTemp makes 0600
+		return fail(fmt.Errorf("chmod trace part %d: %w", n, err))
+	}
 	if err := encodeNodes(f, rows, rowGroupRows); err != nil {
 		return fail(fmt.Errorf("write trace part %d: %w", n, err))
 	}

@@ -298,3 +298,8 @@ func readCapped(path string) string {
 	// A rune cut in two becomes one replacement character.
 	return strings.ToValidUTF8(string(b[:htmlFileLimit]), "\uFFFD") + "\n… (cut at 256 KiB)"
 }
+
+// WriteHTMLFile writes the WriteHTML page to path atomically.
+func (t *Tree) WriteHTMLFile(path string) error {
+	return writeFileAtomic(path, func(f *os.File) error { return t.WriteHTML(f) })
+}

@@ -40,10 +40,12 @@ func newApp() *cli.App {
 func commands() []*cli.Command {
 	return []*cli.Command{
 		cancelCommand,
+		collectCommand,
 		configCommand,
 		gradeCommand,
 		graderCommand,
 		llmCommand,
+		reportCommand,
 		resumeCommand,
 		runCommand,
 		sandboxCommand,
@@ -51,6 +53,7 @@ func commands() []*cli.Command {
 		submitCommand,
 		sweepCommand,
 		tasksCommand,
+		traceCommand,
 		wisdomCommand,
 		workerCommand,
 	}

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/mlbench/mlbench/results"
+)
+
+var traceCommand = &cli.Command{
+	Name:  "trace",
+	Usage: "look at a run's node traces",
+	Subcommands: []*cli.Command{{
+		Name:      "tree",
+		Usage:     "show the search tree of one work item (terminal, or an interactive HTML page)",
+		ArgsUsage: "RUN",
+		Description: `Prints the item's tree: one line per node with its stage, validation metric
+(or BUG with the exit code or timeout), test result when graded ('mlbench
+collect --grade-nodes') and a star on the node whose submission was graded.
+
+--html FILE writes a self-contained page (open it from disk, no network):
+click a node to see its plan, code, output and review.
+
+Examples:
+  mlbench trace tree runs/20260101-120000-abcdef --item 3
+  mlbench trace tree 20260101-120000-abcdef --item 3 --html tree.html`,
+		Flags: append(globalFlags(),
+			&cli.IntFlag{Name: "item", Aliases: []string{"i"}, Usage: "work item `N` (see mlbench status)"},
+			&cli.StringFlag{Name: "html", Usage: "write an interactive page to `FILE` instead of printing"},
+		),
+		Action: traceTreeAction,
+	}},
+}
+
+func traceTreeAction(c *cli.Context) error {
+	args, err := positionalArgs(c)
+	if err != nil {
+		return cli.Exit("trace tree: "+err.Error(), 2)
+	}
+	if len(args) != 1 || !c.IsSet("item") {
+		return cli.Exit("usage: mlbench trace tree RUN --item N [--html FILE]", 2)
+	}
+	cfg, err := loadConfig(c, nil)
+	if err != nil {
+		return err
+	}
+	dir, err := resolveRunDir(args[0], cfg.Results.Dir)
+	if err != nil {
+		return cli.Exit(err.Error(), 2)
+	}
+	reader := results.NewReader(nil)
+	tree, err := results.LoadTree(c.Context, dir, c.Int("item"), reader)
+	if err != nil {
+		return cli.Exit(fmt.Sprintf("trace tree: %v", err), 2)
+	}
+	if path := c.String("html"); path != "" {
+		if err := tree.WriteHTMLFile(path); err != nil {
+			return fmt.Errorf("trace tree: %w", err)
+		}
+		fmt.Fprintf(c.App.Writer, "wrote %s (%d nodes)\n", path, tree.Nodes)
+	} else if err := tree.WriteText(c.App.Writer); err != nil {
+		return err
+	}
+	if s := reader.Skipped(); len(s) > 0 {
+		printWarnings(c.App.ErrWriter, []string{fmt.Sprintf("skipped %d unreadable trace part(s) (corrupt or partial); first: %s: %v",
+			len(s), s[0].Path, s[0].Err)})
+	}
+	return nil
+}
