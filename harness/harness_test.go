@@ -4,18 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/mlbench/mlbench/configs"
 	"github.com/mlbench/mlbench/harness"
+	"github.com/mlbench/mlbench/harness/sandbox"
 	"github.com/mlbench/mlbench/harness/task"
 	"github.com/mlbench/mlbench/memory"
 	"github.com/mlbench/mlbench/results"
@@ -374,5 +378,52 @@ func TestIntegrationCancel(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(run.ItemDir(0), harness.CheckpointDir, harness.CheckpointFile)); err != nil {
 		t.Errorf("a cancelled item keeps its checkpoint: %v", err)
+	}
+}
+
+// recordingSandbox wraps a real executor and records every spec it runs.
+type recordingSandbox struct {
+	sandbox.Executor
+	mu    sync.Mutex
+	specs []sandbox.Spec
+}
+
+func (r *recordingSandbox) Run(ctx context.Context, spec sandbox.Spec) (*sandbox.Result, error) {
+	r.mu.Lock()
+	r.specs = append(r.specs, spec)
+	r.mu.Unlock()
+	return r.Executor.Run(ctx, spec)
+}
+
+func TestIntegrationWorkerSlots(t *testing.T) {
+	needPython(t)
+	if runtime.NumCPU() < 2 {
+		t.Skip("needs 2 CPUs")
+	}
+	cfg := testConfig(t, "search.steps=4", "search.workers=2", "exec.cpus=1", "exec.gpus=0,1", "exec.sandbox=process")
+	run := planOne(t, cfg, "demo-binary-auc")
+	rec := &recordingSandbox{}
+	_, err := harness.RunItem(context.Background(), run, 0, harness.ItemOptions{Agent: scriptedAgent(0.05),
+		Sandbox: func(c configs.Exec, w io.Writer) (sandbox.Executor, error) {
+			ex, err := sandbox.New(c, w)
+			rec.Executor = ex
+			return rec, err
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpus, gpus := map[string]bool{}, map[string]bool{}
+	for _, s := range rec.specs {
+		if s.Code != "" {
+			continue // the preflight
+		}
+		if len(s.Limits.CPUs) != 1 || len(s.Limits.GPUs) != 1 {
+			t.Fatalf("node spec without its slot: %+v", s.Limits)
+		}
+		cpus[fmt.Sprint(s.Limits.CPUs)] = true
+		gpus[fmt.Sprint(s.Limits.GPUs)] = true
+	}
+	if len(cpus) != 2 || len(gpus) != 2 {
+		t.Errorf("two workers should use two CPU and two GPU slots, got %v %v", cpus, gpus)
 	}
 }
