@@ -115,12 +115,12 @@ func TestCLIReportCollectTrace(t *testing.T) {
 			Pending int    `json:"pending"`
 		} `json:"runs"`
 		Medals []struct {
-			Split    string `json:"split"`
-			Seeds    int    `json:"seeds"`
+			Split    string                 `json:"split"`
+			Seeds    int                    `json:"seeds"`
 			AnyMedal struct{ Mean float64 } `json:"any_medal_pct"`
 		} `json:"medals"`
 		Anytime []struct {
-			Hours    float64 `json:"hours"`
+			Hours    float64                `json:"hours"`
 			AnyMedal struct{ Mean float64 } `json:"any_medal_pct"`
 		} `json:"anytime"`
 	}
