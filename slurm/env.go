@@ -16,20 +16,16 @@ type Env struct {
 	ArrayTaskID int
 	// Restarts is how often Slurm requeued the job (SLURM_RESTART_COUNT).
 	Restarts int
-	// Requeue says the script asked for --requeue (MLBENCH_SLURM_REQUEUE).
-	Requeue bool
 }
 
 // EnvFrom reads the Slurm environment through getenv (os.Getenv when nil).
-// ok is false outside an array element started by an mlbench script (one
-// that exports MLBENCH_SLURM_ELEMENT=1): a worker run by hand inside
-// salloc is no element.
+// ok is false outside a Slurm job.
 func EnvFrom(getenv func(string) string) (Env, bool) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
 	e := Env{JobID: getenv("SLURM_JOB_ID"), ArrayJobID: getenv("SLURM_ARRAY_JOB_ID"), ArrayTaskID: -1}
-	if e.JobID == "" || getenv("MLBENCH_SLURM_ELEMENT") != "1" {
+	if e.JobID == "" {
 		return e, false
 	}
 	if n, err := strconv.Atoi(getenv("SLURM_ARRAY_TASK_ID")); err == nil {
@@ -38,7 +34,6 @@ func EnvFrom(getenv func(string) string) (Env, bool) {
 	if n, err := strconv.Atoi(getenv("SLURM_RESTART_COUNT")); err == nil && n > 0 {
 		e.Restarts = n
 	}
-	e.Requeue = getenv("MLBENCH_SLURM_REQUEUE") == "1"
 	return e, true
 }
 

@@ -35,8 +35,11 @@ type Script struct {
 	CPUsPerTask int
 	Mem         string
 	// Requeue lets Slurm requeue elements (preemption, node failure,
-	// `scontrol requeue`); the worker reads MLBENCH_SLURM_REQUEUE=1.
+	// `scontrol requeue`); the worker is told with --requeue.
 	Requeue bool
+	// MaxAttempts caps the starts of an element (worker --max-attempts;
+	// 0: the run config's slurm.max_attempts).
+	MaxAttempts int
 	// SignalGrace sends USR1 to the worker this long before the time
 	// limit, so it checkpoints and requeues itself (0: no signal).
 	SignalGrace time.Duration
@@ -143,6 +146,8 @@ func (s *Script) validate() error {
 		return &OptionError{"slurm.time", s.Time, "use minutes, HH:MM:SS, D-HH:MM:SS or UNLIMITED"}
 	case s.Mem != "" && !memRe.MatchString(s.Mem):
 		return &OptionError{"slurm.mem", s.Mem, "use a number with an optional K, M, G or T suffix, e.g. 64G"}
+	case s.MaxAttempts < 0:
+		return &OptionError{"slurm.max_attempts", strconv.Itoa(s.MaxAttempts), "must be at least 1"}
 	case s.CPUsPerTask < 0:
 		return &OptionError{"slurm.cpus_per_task", strconv.Itoa(s.CPUsPerTask), "must be 0 (Slurm's default) or more"}
 	case s.SignalGrace < 0 || s.SignalGrace > maxSignalSeconds*time.Second:
@@ -233,13 +238,6 @@ func RenderScript(s Script) ([]byte, error) {
 		dir(d)
 	}
 	b.WriteString("\nset -eu\n")
-	// The worker reads these to act as an array element (see EnvFrom).
-	b.WriteString("export MLBENCH_SLURM_ELEMENT=1\n")
-	if s.Requeue {
-		b.WriteString("export MLBENCH_SLURM_REQUEUE=1\n")
-	} else {
-		b.WriteString("export MLBENCH_SLURM_REQUEUE=0\n")
-	}
 	fmt.Fprintf(&b, "item=$((%d + SLURM_ARRAY_TASK_ID))\n", s.Chunk.Base)
 	b.WriteString(`echo "mlbench: element ${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID} (job ${SLURM_JOB_ID}, restart ${SLURM_RESTART_COUNT:-0}) runs item ${item} on $(hostname) at $(date -Is)" >&2` + "\n")
 	bin := Quote(s.Binary)
@@ -262,7 +260,16 @@ func RenderScript(s Script) ([]byte, error) {
 		}
 		b.WriteString(" " + Quote(c.Image) + " ")
 	}
-	fmt.Fprintf(&b, "%s worker --run %s --index \"$item\"\n", bin, Quote(s.RunDir))
+	// --slurm: the worker acts as an array element (checkpoint and requeue
+	// on USR1/TERM); --requeue: Slurm requeues it by itself on TERM.
+	b.WriteString(bin + " worker --slurm")
+	if s.Requeue {
+		b.WriteString(" --requeue")
+	}
+	if s.MaxAttempts > 0 {
+		fmt.Fprintf(&b, " --max-attempts %d", s.MaxAttempts)
+	}
+	fmt.Fprintf(&b, " --run %s --index \"$item\"\n", Quote(s.RunDir))
 	return b.Bytes(), nil
 }
 

@@ -52,6 +52,7 @@ func fullScript() slurm.Script {
 		CPUsPerTask: 8,
 		Mem:         "64G",
 		Requeue:     true,
+		MaxAttempts: 3,
 		SignalGrace: 5 * time.Minute,
 		Extra:       []string{"--constraint=a100", "#SBATCH --mail-type=FAIL", "--exclude=node[01-02]"},
 	}
@@ -114,6 +115,7 @@ func TestRenderScriptRejects(t *testing.T) {
 		{"bad time", func(s *slurm.Script) { s.Time = "12 hours" }, "slurm.time"},
 		{"bad mem", func(s *slurm.Script) { s.Mem = "64 GB" }, "slurm.mem"},
 		{"partition injection", func(s *slurm.Script) { s.Partition = "gpu\n#SBATCH --uid=0" }, "slurm.partition"},
+		{"negative attempts", func(s *slurm.Script) { s.MaxAttempts = -1 }, "slurm.max_attempts"},
 		{"negative throttle", func(s *slurm.Script) { s.Throttle = -1 }, "slurm.array_throttle"},
 		{"grace too long", func(s *slurm.Script) { s.SignalGrace = 20 * time.Hour }, "slurm.signal_grace"},
 		{"extra not an option", func(s *slurm.Script) { s.Extra = []string{"constraint=a100"} }, "slurm.extra"},

@@ -16,7 +16,6 @@ import (
 	"github.com/mlbench/mlbench/harness/task"
 	"github.com/mlbench/mlbench/results"
 	"github.com/mlbench/mlbench/scheduler/local"
-	"github.com/mlbench/mlbench/slurm"
 )
 
 // runFlagKeys map the run flags onto config keys; set flags win over
@@ -216,10 +215,11 @@ var resumeCommand = &cli.Command{
 	Name:      "resume",
 	Usage:     "continue an interrupted or failed run: here (local scheduler) or as a new Slurm array",
 	ArgsUsage: "RUN",
-	Flags: append(globalFlags(),
+	Flags: append(append(globalFlags(),
 		&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "work items run at once (default: the run's scheduler.jobs)"},
 		&cli.BoolFlag{Name: "failed-only", Usage: "rerun only failed items (not cancelled or pending ones)"},
 		&cli.StringFlag{Name: "scheduler", Usage: "local (run here) or slurm (resubmit as a new array); default: the run's scheduler.kind"}),
+		slurmFlags()...),
 	Action: func(c *cli.Context) error {
 		if c.NArg() != 1 {
 			return cli.Exit("usage: mlbench resume RUN (a run directory or id)", 2)
@@ -267,10 +267,13 @@ var workerCommand = &cli.Command{
 	Usage: "run one work item of a run (what schedulers and Slurm array elements call)",
 	Flags: append(globalFlags(),
 		&cli.StringFlag{Name: "run", Required: true, Usage: "run `DIR`"},
-		&cli.IntFlag{Name: "index", Required: true, Usage: "work item `N`"}),
+		&cli.IntFlag{Name: "index", Required: true, Usage: "work item `N`"},
+		&cli.BoolFlag{Name: "slurm", Usage: "run as a Slurm array element: on USR1/TERM checkpoint and requeue (the sbatch script sets it)"},
+		&cli.BoolFlag{Name: "requeue", Usage: "with --slurm: the job was submitted with --requeue"},
+		&cli.IntFlag{Name: "max-attempts", Usage: "with --slurm: starts of the element allowed (default: the run's slurm.max_attempts)"}),
 	Action: func(c *cli.Context) error {
-		if env, ok := slurm.EnvFrom(nil); ok {
-			return elementWorker(c, env)
+		if c.Bool("slurm") {
+			return elementWorker(c)
 		}
 		run, err := harness.Open(c.String("run"), "")
 		if err != nil {

@@ -203,7 +203,17 @@ func lastIndex(array string) int {
 // resumeOnSlurm resubmits a run's unfinished items (or with failedOnly its
 // failed ones) as a new array; items still queued or running are left to
 // their elements.
+//
+// The --slurm.* flags override the run's Slurm options for the new array
+// (a longer --slurm.time, another partition).
 func resumeOnSlurm(c *cli.Context, run *harness.Run, failedOnly bool) error {
+	for flag, key := range slurmFlagKeys {
+		if c.IsSet(flag) {
+			if err := run.Config.Set(key, flagValue(c, flag)); err != nil {
+				return cli.Exit(fmt.Sprintf("--%s: %v", flag, err), 2)
+			}
+		}
+	}
 	client := &sl.Client{}
 	snap, err := slurmsched.Observe(c.Context, client, run.Dir, run.Manifest)
 	if err != nil {
@@ -252,23 +262,31 @@ func resumeOnSlurm(c *cli.Context, run *harness.Run, failedOnly bool) error {
 // elementWorker is `mlbench worker` inside a Slurm array element: USR1 and
 // TERM stop the search gracefully, the item keeps its checkpoint and is
 // requeued (see harness.RunElement).
-func elementWorker(c *cli.Context, env sl.Env) error {
+func elementWorker(c *cli.Context) error {
 	// First: SIGUSR1's default action would kill the process.
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGUSR1, syscall.SIGTERM)
 	defer signal.Stop(sigs)
+	env, ok := sl.EnvFrom(nil)
+	if !ok {
+		return cli.Exit("worker --slurm: not inside a Slurm job (SLURM_JOB_ID is unset)", 2)
+	}
 	run, err := harness.Open(c.String("run"), "")
 	if err != nil {
 		return err
 	}
 	index := c.Int("index")
+	maxAttempts := run.Config.Slurm.MaxAttempts
+	if c.IsSet("max-attempts") {
+		maxAttempts = c.Int("max-attempts")
+	}
 	client := &sl.Client{}
 	fmt.Fprintf(c.App.ErrWriter, "mlbench worker: item %d of run %s as Slurm element %s, attempt %d of %d\n",
-		index, run.Manifest.RunID, env.Element(), env.Attempt(), run.Config.Slurm.MaxAttempts)
+		index, run.Manifest.RunID, env.Element(), env.Attempt(), maxAttempts)
 	// Only our handler ends the search on TERM: it must know the signal.
 	ctx := context.WithoutCancel(c.Context)
 	_, err = harness.RunElement(ctx, run, index, harness.ItemOptions{Agent: harness.DefaultAgent, Log: c.App.ErrWriter}, harness.ElementOptions{
-		Attempt: env.Attempt(), MaxAttempts: run.Config.Slurm.MaxAttempts, Requeueable: env.Requeue,
+		Attempt: env.Attempt(), MaxAttempts: maxAttempts, Requeueable: c.Bool("requeue"),
 		Requeue:   func(ctx context.Context) error { return client.Requeue(ctx, env.Element()) },
 		Cancelled: func() bool { return sl.Cancelled(run.Dir) },
 		Signals:   sigs, Log: c.App.ErrWriter,

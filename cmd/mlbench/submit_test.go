@@ -53,7 +53,7 @@ func TestSubmitDryRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"--array=0-15%3", "--constraint=a100", "--nice=10", "--cpus-per-task=1", "worker --run " + dir} {
+	for _, want := range []string{"--array=0-15%3", "--constraint=a100", "--nice=10", "--cpus-per-task=1", "worker --slurm --requeue --max-attempts 3 --run " + dir} {
 		if !strings.Contains(string(script), want) {
 			t.Errorf("script lacks %q:\n%s", want, script)
 		}

@@ -203,7 +203,7 @@ func (s *Slurm) scriptBase(runDir, runID string) (sl.Script, error) {
 		RunID: runID, RunDir: runDir, Binary: bin, WorkDir: wd,
 		Throttle: cfg.Slurm.ArrayThrottle, Time: cfg.Slurm.Time, Partition: cfg.Slurm.Partition,
 		Account: cfg.Slurm.Account, QOS: cfg.Slurm.QOS, Gres: cfg.Slurm.Gres, CPUsPerTask: cfg.Slurm.CPUsPerTask,
-		Mem: cfg.Slurm.Mem, Requeue: true, SignalGrace: cfg.Slurm.SignalGrace, Extra: cfg.Slurm.Extra,
+		Mem: cfg.Slurm.Mem, Requeue: true, MaxAttempts: cfg.Slurm.MaxAttempts, SignalGrace: cfg.Slurm.SignalGrace, Extra: cfg.Slurm.Extra,
 	}
 	if img := cfg.Slurm.Container; img != "" {
 		sc.Container = &sl.Container{Binary: cfg.Exec.Apptainer.Binary, Image: configs.ExpandPath(img), Binds: containerBinds(cfg, runDir, bin, wd)}

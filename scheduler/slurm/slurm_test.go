@@ -134,7 +134,7 @@ func TestSubmit(t *testing.T) {
 		"#SBATCH --array=0-7%2",
 		"#SBATCH --output=" + run.Dir + "/slurm/logs/%A_%a.out",
 		"#SBATCH --cpus-per-task=1", "#SBATCH --mem=1G", "#SBATCH --time=10:00", "#SBATCH --requeue", "#SBATCH --signal=B:USR1@300",
-		"exec /usr/local/bin/mlbench worker --run " + run.Dir + ` --index "$item"`,
+		"exec /usr/local/bin/mlbench worker --slurm --requeue --max-attempts 3 --run " + run.Dir + ` --index "$item"`,
 	} {
 		if !strings.Contains(string(script), want) {
 			t.Errorf("script lacks %q:\n%s", want, script)
@@ -245,7 +245,7 @@ func TestContainer(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(filepath.Join(run.Dir, "slurm", "array.sbatch"))
-	for _, want := range []string{"exec /usr/bin/apptainer exec --bind " + filepath.Dir(run.Dir), "--bind /opt/mlbench/bin", "--bind " + cfg.Data.DemoDir, " --nv /images/mlbench.sif /opt/mlbench/bin/mlbench worker"} {
+	for _, want := range []string{"exec /usr/bin/apptainer exec --bind " + filepath.Dir(run.Dir), "--bind /opt/mlbench/bin", "--bind " + cfg.Data.DemoDir, " --nv /images/mlbench.sif /opt/mlbench/bin/mlbench worker --slurm"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("script lacks %q:\n%s", want, b)
 		}
