@@ -23,10 +23,17 @@ func (c Chunk) Items() []int {
 	return out
 }
 
+// MaxArraySpec is the longest --array value mlbench writes: slurmctld
+// refuses index lists of about 4096 characters ("Pathname ... too long"),
+// and a throttle suffix must still fit.
+const MaxArraySpec = 4000
+
 // Chunks splits work items into arrays whose indices stay below
-// maxArraySize (Slurm's MaxArraySize: the largest index is one less). Items
-// are sorted and deduplicated; each chunk's base is its first item, so a
-// contiguous run of items becomes the array 0-(n-1).
+// maxArraySize (Slurm's MaxArraySize: the largest index is one less) and
+// whose --array value stays within MaxArraySpec characters. Items are
+// sorted and deduplicated; each chunk's base is its first item, so a
+// contiguous run of items becomes the array 0-(n-1), and scattered items
+// (a resubmission) an explicit index list.
 func Chunks(items []int, maxArraySize int) []Chunk {
 	if len(items) == 0 {
 		return nil
@@ -38,15 +45,40 @@ func Chunks(items []int, maxArraySize int) []Chunk {
 	slices.Sort(sorted)
 	sorted = slices.Compact(sorted)
 	var out []Chunk
-	cur := Chunk{Base: sorted[0]}
-	for _, it := range sorted {
-		if it-cur.Base >= maxArraySize {
+	var cur Chunk
+	specLen, start := 0, 0 // formatted length; first index of the last range
+	for i, it := range sorted {
+		if i > 0 {
+			x := it - cur.Base
+			last := cur.Indices[len(cur.Indices)-1]
+			n := specLen + 1 + digits(x) // ",x"
+			if x == last+1 {
+				n = specLen - rangeLen(start, last) + rangeLen(start, x)
+			}
+			if x < maxArraySize && n <= MaxArraySpec {
+				if x != last+1 {
+					start = x
+				}
+				cur.Indices = append(cur.Indices, x)
+				specLen = n
+				continue
+			}
 			out = append(out, cur)
-			cur = Chunk{Base: it}
 		}
-		cur.Indices = append(cur.Indices, it-cur.Base)
+		cur = Chunk{Base: it, Indices: []int{0}}
+		specLen, start = 1, 0
 	}
 	return append(out, cur)
+}
+
+func digits(x int) int { return len(strconv.Itoa(x)) }
+
+// rangeLen is the formatted length of the range a-b ("a" when a == b).
+func rangeLen(a, b int) int {
+	if a == b {
+		return digits(a)
+	}
+	return digits(a) + 1 + digits(b)
 }
 
 // FormatIndices writes ascending, distinct indices the way sbatch --array

@@ -30,6 +30,7 @@ func TestChunks(t *testing.T) {
 		{"three chunks", seq(0, 24), 10, []slurm.Chunk{{0, seq(0, 9)}, {10, seq(0, 9)}, {20, seq(0, 4)}}},
 		{"scattered resubmit", []int{5000, 3, 7, 7, 1200}, 1001, []slurm.Chunk{{3, []int{0, 4}}, {1200, []int{0}}, {5000, []int{0}}}},
 		{"late items start at zero", []int{9998, 9999}, 1001, []slurm.Chunk{{9998, []int{0, 1}}}},
+		{"max one", []int{0, 1, 2}, 1, []slurm.Chunk{{0, []int{0}}, {1, []int{0}}, {2, []int{0}}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -54,6 +55,35 @@ func TestChunks(t *testing.T) {
 				t.Errorf("items %v, want %v", all, want)
 			}
 		})
+	}
+}
+
+// TestChunksKeepSpecShort: 5,000 scattered items (every other one of
+// 10,000) would be a 24,000-character --array list, which slurmctld
+// refuses; chunks keep each list within MaxArraySpec.
+func TestChunksKeepSpecShort(t *testing.T) {
+	var items []int
+	for i := 0; i < 10000; i += 2 {
+		items = append(items, i)
+	}
+	items = append(items, seq(10001, 12000)...) // then a long contiguous stretch
+	chunks := slurm.Chunks(items, 10001)
+	var all []int
+	for i, c := range chunks {
+		spec := slurm.FormatIndices(c.Indices)
+		if len(spec) > slurm.MaxArraySpec {
+			t.Errorf("chunk %d: --array of %d characters", i, len(spec))
+		}
+		if i < len(chunks)-1 && len(spec) < slurm.MaxArraySpec-12 {
+			t.Errorf("chunk %d closed early at %d characters", i, len(spec))
+		}
+		all = append(all, c.Items()...)
+	}
+	if !slices.Equal(all, items) {
+		t.Errorf("chunks lose or reorder items")
+	}
+	if n := len(chunks); n < 6 || n > 9 {
+		t.Errorf("%d chunks", n)
 	}
 }
 
