@@ -164,6 +164,7 @@ func TestReportChild(t *testing.T) {
 // case. MLBENCH_BENCH_RUN=DIR keeps the generated set in DIR for reuse.
 func BenchmarkReport2M(b *testing.B) {
 	dir := bigRun(b)
+	defer debug.SetGCPercent(debug.SetGCPercent(results.BatchGCPercent)) // as mlbench report does
 	b.ResetTimer()
 	for range b.N {
 		reportOnce(b, dir, true)
