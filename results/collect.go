@@ -203,9 +203,11 @@ func runLabel(dir string, m Manifest) string {
 }
 
 // LoadRun loads a run for a report: from results.parquet when it exists,
-// is readable, covers every manifest item and every row is final (done or
-// failed); otherwise by Collect. A results file written while the run was
-// still going is therefore never trusted over the live item directories.
+// is readable, covers every manifest item, every row is final (done or
+// failed) and no item's status.json or grade.json is newer than it;
+// otherwise by Collect. A results file written while the run was still
+// going, or before an item was resumed or regraded, is therefore never
+// trusted over the live item directories.
 func LoadRun(ctx context.Context, runDir string, opts CollectOptions) (*Run, error) {
 	opts = opts.withDefaults()
 	if !opts.Recompute {
@@ -218,12 +220,22 @@ func LoadRun(ctx context.Context, runDir string, opts CollectOptions) (*Run, err
 
 func loadResultsFile(ctx context.Context, runDir string, opts CollectOptions) (*Run, bool) {
 	path := filepath.Join(runDir, ResultsFile)
-	if _, err := os.Stat(path); err != nil {
+	st, err := os.Stat(path)
+	if err != nil {
 		return nil, false
 	}
 	m, err := ReadManifest(runDir)
 	if err != nil {
 		return nil, false
+	}
+	// An item that changed since (resumed, regraded) makes the file stale.
+	for _, it := range m.Items {
+		dir := ItemDir(runDir, it.Index)
+		for _, name := range []string{StatusFile, GradeFile} {
+			if fi, err := os.Stat(filepath.Join(dir, name)); err == nil && fi.ModTime().After(st.ModTime()) {
+				return nil, false
+			}
+		}
 	}
 	rows, err := opts.Reader.Results(ctx, path)
 	if err != nil || len(rows) != len(m.Items) {

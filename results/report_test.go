@@ -284,3 +284,41 @@ func TestAnytimeArithmetic(t *testing.T) {
 		t.Fatalf("matched %d of %d expected rows in %+v", seen, len(want), rows)
 	}
 }
+
+// TestLoadRunResultsFile: a final results.parquet is used; one older than
+// an item's status (the item was resumed since) is not.
+func TestLoadRunResultsFile(t *testing.T) {
+	dir := writeFixtureRun(t, t.TempDir(), "r", []fixtureItem{
+		{task: "a", split: "low", state: results.StateDone, grade: "gold", nodes: 2},
+		{task: "b", split: "low", state: results.StateFailed, nodes: 1},
+	})
+	ctx := context.Background()
+	run, err := results.Collect(ctx, dir, results.CollectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := results.WriteResults(dir, run.Rows); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	for i := range 2 {
+		for _, name := range []string{results.StatusFile, results.GradeFile} {
+			_ = os.Chtimes(filepath.Join(results.ItemDir(dir, i), name), old, old)
+		}
+	}
+	got, err := results.LoadRun(ctx, dir, results.CollectOptions{})
+	if err != nil || got.Source != results.ResultsFile || len(got.Rows) != 2 || !got.Rows[0].GoldMedal {
+		t.Fatalf("final results file not used: %+v, %v", got, err)
+	}
+	// Item 1 is resumed: its status is rewritten after results.parquet.
+	st := results.ItemStatus{State: results.StateRunning, Attempts: 2, StartedAt: fixtureStart}
+	if err := results.WriteJSON(filepath.Join(results.ItemDir(dir, 1), results.StatusFile), st); err != nil {
+		t.Fatal(err)
+	}
+	future := time.Now().Add(time.Minute)
+	_ = os.Chtimes(filepath.Join(results.ItemDir(dir, 1), results.StatusFile), future, future)
+	got, err = results.LoadRun(ctx, dir, results.CollectOptions{})
+	if err != nil || got.Source != "items" || got.Rows[1].Status != results.StateRunning {
+		t.Fatalf("stale results file used: source %s rows %+v, %v", got.Source, got.Rows, err)
+	}
+}
