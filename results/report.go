@@ -2,7 +2,6 @@ package results
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -540,6 +539,3 @@ func round(x float64, digits int) float64 {
 	p := math.Pow(10, float64(digits))
 	return math.Round(x*p) / p
 }
-
-// ErrNoRuns is returned when a report is asked for no runs.
-var ErrNoRuns = errors.New("results: no runs to report")
