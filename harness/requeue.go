@@ -139,8 +139,10 @@ func RunElement(ctx context.Context, run *Run, index int, opts ItemOptions, el E
 		sigName = signalName(syscall.SIGUSR1)
 	}
 	if cancelled() {
-		if _, cerr := CancelItem(run, index, "cancelled by mlbench cancel"); cerr != nil && !errors.Is(cerr, ErrBusy) {
-			return out, cerr
+		// Even a step that failed because it was cut off: the item is
+		// cancelled, not failed.
+		if uerr := markUnfinished(run, index, results.StateCancelled, "cancelled by mlbench cancel; its checkpoint is kept"); uerr != nil {
+			return out, uerr
 		}
 		return out, ErrCancelled
 	}

@@ -3,6 +3,7 @@ package harness_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -179,6 +180,35 @@ func TestIntegrationElementCancelledMidway(t *testing.T) {
 	}
 	if st := readStatus(t, dir); st.State != results.StateCancelled {
 		t.Errorf("status %+v", st)
+	}
+}
+
+// TestIntegrationElementSignalAtStart: a signal that arrives while the
+// item is still being set up (its preflight cut off) leaves it pending for
+// the requeue, or cancelled in a cancelled run, never failed.
+func TestIntegrationElementSignalAtStart(t *testing.T) {
+	needPython(t)
+	for _, runCancelled := range []bool{false, true} {
+		t.Run(fmt.Sprintf("run cancelled %v", runCancelled), func(t *testing.T) {
+			cfg := testConfig(t, "search.steps=3", "search.workers=1", "exec.sandbox=process")
+			run := planOne(t, cfg, "demo-binary-auc")
+			sigs := make(chan os.Signal, 1)
+			sigs <- syscall.SIGTERM
+			_, err := harness.RunElement(context.Background(), run, 0, harness.ItemOptions{Agent: scriptedAgent(0.2)}, harness.ElementOptions{
+				Attempt: 1, MaxAttempts: 3, Requeueable: true, Signals: sigs,
+				Cancelled: func() bool { return runCancelled },
+			})
+			want, state := harness.ErrRequeued, results.StatePending
+			if runCancelled {
+				want, state = harness.ErrCancelled, results.StateCancelled
+			}
+			if !errors.Is(err, want) {
+				t.Fatalf("want %v, got %v", want, err)
+			}
+			if st := readStatus(t, run.ItemDir(0)); st.State != state {
+				t.Errorf("status %+v, want %s", st, state)
+			}
+		})
 	}
 }
 

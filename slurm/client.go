@@ -134,7 +134,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 func (c *Client) Submit(ctx context.Context, script string) (string, error) {
 	out, err := c.command(ctx, "sbatch", "--parsable", script)
 	if err != nil {
-		return "", fmt.Errorf("submit %s: %w", script, err)
+		return "", fmt.Errorf("submit array: %w", err)
 	}
 	return ParseJobID(out)
 }

@@ -136,7 +136,7 @@ func planAndSubmit(c *cli.Context, reason string) error {
 	sched.Config = run.Config
 	fmt.Fprintf(c.App.ErrWriter, "run %s: %d work items in %s\n", run.Manifest.RunID, len(run.Manifest.Items), run.Dir)
 	if err := sched.Submit(c.Context, run.Dir, allItems(run)); err != nil {
-		return cli.Exit(fmt.Sprintf("%v\nthe run is planned in %s but not (fully) submitted; after fixing the cause submit it with: mlbench resume --scheduler slurm %s", err, run.Dir, runRef(run)), 1)
+		return cli.Exit(fmt.Sprintf("%v\nthe run is planned in %s but not (fully) submitted; after fixing the cause submit it with: mlbench resume --scheduler slurm [--slurm.* flags] %s", err, run.Dir, runRef(run)), 1)
 	}
 	printSubmitted(c.App.ErrWriter, run, sched.Submitted, dry)
 	fmt.Fprintln(c.App.Writer, run.Manifest.RunID)
