@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlbench/mlbench/configs"
 	"github.com/mlbench/mlbench/harness"
 	"github.com/mlbench/mlbench/results"
 	slurmsched "github.com/mlbench/mlbench/scheduler/slurm"
@@ -409,4 +410,94 @@ func mustStatuses(t *testing.T, run *harness.Run) []results.ItemStatus {
 		t.Fatal(err)
 	}
 	return sts
+}
+
+func TestSweepOnSlurmDryRun(t *testing.T) {
+	root := t.TempDir()
+	args := append([]string{"sweep", "--task", "demo-binary-auc", "--grid", "search.uct_c=0.5,2", "--grid", "search.decay=linear,none", "--scheduler", "slurm", "--dry-run"}, clusterArgs(root, 1)...)
+	out, errOut, code := mlbench(t, nil, args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	dir := filepath.Join(root, "runs", strings.TrimSpace(out))
+	m, err := results.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var points []string
+	for _, it := range m.Items {
+		points = append(points, it.ParamsJSON())
+	}
+	want := []string{`{"search.decay":"linear","search.uct_c":"0.5"}`, `{"search.decay":"none","search.uct_c":"0.5"}`,
+		`{"search.decay":"linear","search.uct_c":"2"}`, `{"search.decay":"none","search.uct_c":"2"}`}
+	if !slices.Equal(points, want) {
+		t.Errorf("sweep points %v, want %v", points, want)
+	}
+	jobs, _ := sl.ReadJobs(dir)
+	if _, err := os.Stat(filepath.Join(dir, "slurm", "array.sbatch")); err != nil || len(jobs.Submissions) != 0 {
+		t.Errorf("dry run: script %v, jobs %+v", err, jobs)
+	}
+}
+
+// BenchmarkStatusCommand10000 is `mlbench status` over 10,000 items less
+// the squeue round trip (answered by a fake): every status.json read, the
+// queue mapped to items, the summary, progress bar and table rendered.
+// Target: at most 1 s.
+func BenchmarkStatusCommand10000(b *testing.B) {
+	root := b.TempDir()
+	cfg, err := loadTestConfig(root)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tasks, err := harness.RegistryFrom(cfg).Suite("demo")
+	if err != nil {
+		b.Fatal(err)
+	}
+	vals := make([]string, 50)
+	for i := range vals {
+		vals[i] = fmt.Sprintf("%.2f", 0.5+float64(i)/100)
+	}
+	run, err := harness.Plan(harness.PlanRequest{Tasks: tasks, Seeds: 1, Config: cfg,
+		Grid: []harness.Axis{{Key: "search.uct_c", Values: vals}, {Key: "search.decay_alpha", Values: vals}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := sl.RecordSubmission(run.Dir, sl.Submission{JobID: "101", Base: 0, Array: "0-9999", Items: 10000}); err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < 6300; i++ {
+		st := results.ItemStatus{State: results.StateDone, Attempts: 1}
+		if i >= 6200 {
+			st.State = results.StateRunning
+		}
+		dir := run.ItemDir(i)
+		os.MkdirAll(dir, 0o755)
+		body, _ := json.Marshal(st)
+		os.WriteFile(filepath.Join(dir, results.StatusFile), body, 0o644)
+	}
+	var q strings.Builder
+	q.WriteString("101|6300-9999%100|101|PENDING|JobArrayTaskLimit\n")
+	for i := 6200; i < 6300; i++ {
+		fmt.Fprintf(&q, "101|%d|%d|RUNNING|None\n", i, 1000+i)
+	}
+	queue := q.String()
+	client := &sl.Client{Run: func(context.Context, string, ...string) ([]byte, []byte, error) { return []byte(queue), nil, nil }}
+	b.ResetTimer()
+	for range b.N {
+		snap, err := slurmsched.Observe(context.Background(), client, run.Dir, run.Manifest)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var out strings.Builder
+		printStatus(&out, run, snap, false)
+		if !strings.Contains(out.String(), "6200 done, 100 running, 3700 queued") {
+			b.Fatalf("status:\n%s", out.String())
+		}
+	}
+}
+
+func loadTestConfig(root string) (*configs.Config, error) {
+	return configs.Load(configs.Options{Env: []string{}, Sets: []string{
+		"data.demo_dir=" + filepath.Join(root, "demo"), "results.dir=" + filepath.Join(root, "runs"),
+	}})
 }
