@@ -182,10 +182,23 @@ stop_pid() {
 
 node_state() { sinfo -h -n "$(hostname -s)" -o %t 2>/dev/null | head -n 1; }
 
+# slurmd_registered SINCE: slurmctld has heard from a slurmd started at or
+# after SINCE (epoch seconds); a restored state says idle before that.
+slurmd_registered() {
+  local t
+  t=$(scontrol show node -o "$(hostname -s)" 2>/dev/null | sed -n 's/.*SlurmdStartTime=\([^ ]*\).*/\1/p')
+  [ -n "$t" ] && [ "$t" != None ] && [ "$(date -d "$t" +%s 2>/dev/null || echo 0)" -ge "$1" ]
+}
+
+# wait_idle SINCE: wait until the node answers and is usable.
 wait_idle() {
-  local deadline=$((SECONDS + TIMEOUT)) st=""
+  local deadline=$((SECONDS + TIMEOUT)) st="" since=${1:-0}
   while [ $SECONDS -lt $deadline ]; do
     st=$(node_state || true)
+    if [ "$since" -gt 0 ] && ! slurmd_registered "$since"; then
+      sleep 1
+      continue
+    fi
     case "$st" in
       idle|mix|mix-|alloc|comp|idle~) say "node $(hostname -s) is $st"; return 0 ;;
       down*|drain*|drng*|fail*)
@@ -216,11 +229,13 @@ up() {
     # Without -c: queued jobs survive a restart (state in $SPOOL_CTLD).
     as_root "$(bin slurmctld)" -f "$CONF" || die "slurmctld failed to start; see $LOGDIR/slurmctld.log"
   fi
+  local since=0
   if ! alive "$SLURMD_PID"; then
     say "starting slurmd"
+    since=$(($(date +%s) - 1))
     as_root "$(bin slurmd)" -f "$CONF" || die "slurmd failed to start; see $LOGDIR/slurmd.log"
   fi
-  wait_idle
+  wait_idle "$since"
 }
 
 down() {
