@@ -10,15 +10,15 @@
 # `up` is idempotent: daemons already running are left alone unless the
 # config it writes changed. It writes $SLURM_CONF (default
 # /etc/slurm/slurm.conf) and refuses to replace one it did not write unless
-# MLBENCH_SLURM_FORCE=1. Environment:
-#   MLBENCH_SLURM_TIMEOUT  seconds to wait for an idle node (default 90)
-#   MLBENCH_SLURM_CLUSTER  ClusterName (default mlbench)
+# SLURM_LOCAL_FORCE=1. Environment:
+#   SLURM_LOCAL_TIMEOUT  seconds to wait for an idle node (default 90)
+#   SLURM_LOCAL_CLUSTER  ClusterName (default mlbench)
 set -euo pipefail
 
 CONF=${SLURM_CONF:-/etc/slurm/slurm.conf}
 MARK="# written by mlbench scripts/slurm-local.sh"
-TIMEOUT=${MLBENCH_SLURM_TIMEOUT:-90}
-CLUSTER=${MLBENCH_SLURM_CLUSTER:-mlbench}
+TIMEOUT=${SLURM_LOCAL_TIMEOUT:-90}
+CLUSTER=${SLURM_LOCAL_CLUSTER:-mlbench}
 SPOOL_CTLD=/var/spool/slurmctld
 SPOOL_D=/var/spool/slurmd
 LOGDIR=/var/log/slurm
@@ -149,8 +149,8 @@ write_conf() {
   new=$(render_conf)
   CHANGED=1
   if [ -e "$CONF" ]; then
-    if ! grep -qF "$MARK" "$CONF" && [ "${MLBENCH_SLURM_FORCE:-0}" != 1 ]; then
-      die "$CONF exists and was not written by this script; move it away or set MLBENCH_SLURM_FORCE=1 to replace it"
+    if ! grep -qF "$MARK" "$CONF" && [ "${SLURM_LOCAL_FORCE:-0}" != 1 ]; then
+      die "$CONF exists and was not written by this script; move it away or set SLURM_LOCAL_FORCE=1 to replace it"
     fi
     if [ "$(as_root cat "$CONF")" = "$new" ]; then
       CHANGED=0
