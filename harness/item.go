@@ -16,6 +16,7 @@ import (
 	"github.com/mlbench/mlbench/grader"
 	"github.com/mlbench/mlbench/harness/sandbox"
 	"github.com/mlbench/mlbench/harness/task"
+	"github.com/mlbench/mlbench/internal/atomicfile"
 	"github.com/mlbench/mlbench/results"
 	"github.com/mlbench/mlbench/search"
 )
@@ -384,35 +385,12 @@ func (b *bestSink) OnNewBest(_ context.Context, n search.NodeSnapshot) error {
 		return fmt.Errorf("update best: %w", err)
 	}
 	for name, body := range map[string][]byte{results.SubmissionFile: sub, "solution.py": []byte(n.Code)} {
-		if err := writeFileAtomic(filepath.Join(best, name), body); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(best, name), body, 0o644); err != nil {
 			return fmt.Errorf("update best: %w", err)
 		}
 	}
 	// node_id last: it names a submission that is already in place.
-	return writeFileAtomic(filepath.Join(best, results.BestNodeIDFile), []byte(n.ID+"\n"))
-}
-
-// writeFileAtomic writes body to path via a synced temp file and a rename.
-func writeFileAtomic(path string, body []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(body)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
+	return atomicfile.WriteFile(filepath.Join(best, results.BestNodeIDFile), []byte(n.ID+"\n"), 0o644)
 }
 
 // truncate shortens s to n bytes, keeping valid UTF-8 boundaries loosely.

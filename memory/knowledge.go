@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/mlbench/mlbench/internal/atomicfile"
 )
 
 // knowledgeVersion is the version of the persisted Knowledge JSON.
@@ -336,7 +338,7 @@ func SaveKnowledge(path string, k *Knowledge) error {
 	if err != nil {
 		return fmt.Errorf("encode task knowledge: %w", err)
 	}
-	if err := writeFileAtomic(path, data, 0o644); err != nil {
+	if err := atomicfile.WriteFile(path, data, 0o644); err != nil {
 		return fmt.Errorf("save task knowledge: %w", err)
 	}
 	return nil

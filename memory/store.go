@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/sourcegraph/conc/pool"
+
+	"github.com/mlbench/mlbench/internal/atomicfile"
 )
 
 // racyWindow is how old the directory's modification time must be, when
@@ -146,7 +148,7 @@ func (s *Store) put(e Entry) (Entry, bool, error) {
 	if _, err := os.Stat(path); err == nil {
 		return e, false, nil
 	}
-	if err := writeFileAtomic(path, data, 0o644); err != nil {
+	if err := atomicfile.WriteFile(path, data, 0o644); err != nil {
 		return Entry{}, false, fmt.Errorf("put wisdom entry: %w", err)
 	}
 	return e, true, nil

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/mlbench/mlbench/internal/atomicfile"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -216,58 +218,10 @@ func WriteJSON(path string, v any) error {
 		return fmt.Errorf("encode %s: %w", filepath.Base(path), err)
 	}
 	b = append(b, '\n')
-	return writeFileAtomic(path, func(f *os.File) error {
+	return atomicfile.Write(path, 0o644, func(f io.Writer) error {
 		_, err := f.Write(b)
 		return err
 	})
-}
-
-// writeFileAtomic creates a temp file next to path, lets fill write it,
-// fsyncs, closes and renames it over path. On any error the temp file is
-// removed and path is untouched.
-func writeFileAtomic(path string, fill func(*os.File) error) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("create temp for %s: %w", filepath.Base(path), err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(tmp)
-		}
-	}()
-	// Readable by the group and others like any file we create: runs live
-	// on shared filesystems (CreateTemp makes 0600).
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("chmod %s: %w", filepath.Base(path), err)
-	}
-	if err = fill(f); err != nil {
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", filepath.Base(path), err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", filepath.Base(path), err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("rename %s: %w", filepath.Base(path), err)
-	}
-	syncDir(dir)
-	return nil
-}
-
-// syncDir fsyncs a directory so a rename survives a power loss. Errors are
-// ignored: some filesystems (NFS among them) refuse fsync on directories.
-func syncDir(dir string) {
-	d, err := os.Open(dir)
-	if err != nil {
-		return
-	}
-	_ = d.Sync()
-	_ = d.Close()
 }
 
 // sanitizeJSONNumbers replaces the bare NaN, Infinity and -Infinity tokens

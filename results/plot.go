@@ -3,8 +3,9 @@ package results
 import (
 	"errors"
 	"fmt"
+	"github.com/mlbench/mlbench/internal/atomicfile"
+	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -196,7 +197,7 @@ func SavePlot(path string, rep *Report) error {
 	for i, p := range plots {
 		p.Draw(canvases[i][0])
 	}
-	return writeFileAtomic(path, func(f *os.File) error {
+	return atomicfile.Write(path, 0o644, func(f io.Writer) error {
 		_, err := c.WriteTo(f)
 		return err
 	})

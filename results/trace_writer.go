@@ -15,6 +15,8 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/zstd"
+
+	"github.com/mlbench/mlbench/internal/atomicfile"
 )
 
 // Trace part file names: trace-<part>.parquet, part a zero-padded counter
@@ -216,7 +218,7 @@ func mergeParts(itemDir string, run []tracePart) error {
 			return fmt.Errorf("compact %s: remove merged part: %w", itemDir, err)
 		}
 	}
-	syncDir(itemDir)
+	atomicfile.SyncDir(itemDir)
 	return nil
 }
 
@@ -497,7 +499,7 @@ func writePart(dir string, n int, rows []NodeRow, rowGroupRows int) error {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("rename trace part %d: %w", n, err)
 	}
-	syncDir(dir)
+	atomicfile.SyncDir(dir)
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"github.com/mlbench/mlbench/internal/atomicfile"
 	"html/template"
 	"io"
 	"os"
@@ -301,5 +302,5 @@ func readCapped(path string) string {
 
 // WriteHTMLFile writes the WriteHTML page to path atomically.
 func (t *Tree) WriteHTMLFile(path string) error {
-	return writeFileAtomic(path, func(f *os.File) error { return t.WriteHTML(f) })
+	return atomicfile.Write(path, 0o644, func(f io.Writer) error { return t.WriteHTML(f) })
 }
