@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // mlbenchBin is the binary built once for the CLI tests.
@@ -130,5 +131,55 @@ func TestIntegrationRunDemoTask(t *testing.T) {
 	runs, _ := filepath.Glob(filepath.Join(root, "runs", "*", "items", "0", "grade.json"))
 	if len(runs) != 1 {
 		t.Errorf("want one graded item, found %v", runs)
+	}
+}
+
+func TestIntegrationInterruptAndResume(t *testing.T) {
+	if err := exec.Command("/usr/bin/python3", "-c", "import sklearn, pandas").Run(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("CI needs /usr/bin/python3 with scikit-learn and pandas")
+		}
+		t.Skip("needs /usr/bin/python3 with scikit-learn and pandas")
+	}
+	root := t.TempDir()
+	args := []string{"--set", "data.demo_dir=" + filepath.Join(root, "demo"), "--set", "exec.python=/usr/bin/python3",
+		"--set", "memory.wisdom.dir=" + filepath.Join(root, "wisdom"), "--results", filepath.Join(root, "runs")}
+	cmd := exec.Command(mlbenchBin, append([]string{"run", "--task", "demo-regression-rmse", "--steps", "6", "--jobs", "1"}, args...)...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + root}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Interrupt once the first node has finished.
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if m, _ := filepath.Glob(filepath.Join(root, "runs", "*", "items", "0", "progress.json")); len(m) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no progress: %s", stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 130 || !strings.Contains(stderr.String(), "mlbench resume") {
+		t.Fatalf("interrupted run: %v\n%s", err, stderr.String())
+	}
+	runDirs, _ := filepath.Glob(filepath.Join(root, "runs", "*"))
+	status, _ := os.ReadFile(filepath.Join(runDirs[0], "items", "0", "status.json"))
+	if !strings.Contains(string(status), `"cancelled"`) {
+		t.Errorf("status after interrupt: %s", status)
+	}
+	if _, err := os.Stat(filepath.Join(runDirs[0], "items", "0", "checkpoint", "state.json")); err != nil {
+		t.Errorf("no checkpoint after interrupt: %v", err)
+	}
+	// Resume finishes the item from its checkpoint.
+	_, errOut, code := mlbench(t, nil, "resume", runDirs[0])
+	if code != 0 || !strings.Contains(errOut, "done, score") {
+		t.Errorf("resume: exit %d\n%s", code, errOut)
 	}
 }
