@@ -317,7 +317,7 @@ func TestIntegrationSlurmSubmitDemo(t *testing.T) {
 func TestIntegrationSlurmRequeue(t *testing.T) {
 	needSlurm(t)
 	root := t.TempDir()
-	run := submit(t, root, 8, "--task", "demo-regression-rmse")
+	run := submit(t, root, 5, "--task", "demo-regression-rmse")
 	dir := run.ItemDir(0)
 	snap := waitFor(t, run, 5*time.Minute, "running with 2 nodes", func(s *slurmsched.Snapshot) bool {
 		return s.Items[0].Show == slurmsched.ShowRunning && harness.ReadProgress(dir).Nodes >= 2
@@ -350,8 +350,8 @@ func TestIntegrationSlurmRequeue(t *testing.T) {
 		}
 		seen[r.NodeID] = true
 	}
-	if len(rows) < 8 {
-		t.Errorf("%d nodes in the traces, want the 8 of the budget", len(rows))
+	if len(rows) < 5 {
+		t.Errorf("%d nodes in the traces, want the 5 of the budget", len(rows))
 	}
 	logs := elementLogs(run.Dir)
 	for _, want := range []string{"DUE TO JOB REQUEUE", "SIGTERM received; stopping the search gracefully", "attempt 2 of 3", "resuming from a checkpoint of"} {
