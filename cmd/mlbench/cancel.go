@@ -24,7 +24,9 @@ var cancelCommand = &cli.Command{
 cancels every Slurm array of the run with scancel, then marks each item that
 is not done or failed as cancelled. Running workers get SIGTERM, checkpoint
 and mark their item themselves; cancel waits for them up to --wait.
-Checkpoints are kept: 'mlbench resume RUN' (or --scheduler slurm) continues.
+Checkpoints are kept: 'mlbench resume RUN' continues. A run without Slurm
+arrays only has its unfinished items marked (a local 'mlbench run' stops
+with Ctrl-C).
 
 Examples:
   mlbench cancel 20260101-120000-abcdef
@@ -58,8 +60,8 @@ func cancelAction(c *cli.Context) error {
 			return cli.Exit(fmt.Sprintf("cancel run %s: %v", run.Manifest.RunID, err), 1)
 		}
 		fmt.Fprintf(c.App.ErrWriter, "run %s: cancelled Slurm arrays %v\n", run.Manifest.RunID, jobs.JobIDs())
-	} else if err := sl.MarkCancelled(run.Dir, time.Now()); err != nil {
-		return err
+	} else {
+		fmt.Fprintf(c.App.ErrWriter, "run %s has no Slurm arrays; a local 'mlbench run' of it stops with Ctrl-C\n", run.Manifest.RunID)
 	}
 
 	sts, err := run.Statuses()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"sort"
 	"strconv"
 	"sync"
 
@@ -206,18 +205,4 @@ func readStatuses(runDir string, items []ItemState) error {
 	close(next)
 	wg.Wait()
 	return firstErr
-}
-
-// Unfinished returns the items a resume submits: every item not done, or
-// with failedOnly, the failed ones.
-func Unfinished(statuses []results.ItemStatus, failedOnly bool) []int {
-	var out []int
-	for i, st := range statuses {
-		if st.State == results.StateDone || (failedOnly && st.State != results.StateFailed) {
-			continue
-		}
-		out = append(out, i)
-	}
-	sort.Ints(out)
-	return out
 }
