@@ -15,6 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/mlbench/mlbench/harness"
+	"github.com/mlbench/mlbench/results"
 	slurmsched "github.com/mlbench/mlbench/scheduler/slurm"
 	sl "github.com/mlbench/mlbench/slurm"
 )
@@ -223,7 +224,7 @@ func resumeOnSlurm(c *cli.Context, run *harness.Run, failedOnly bool) error {
 		return cli.Exit(fmt.Sprintf("cannot see the queue, so cannot tell which items still have elements: %v", snap.QueueErr), 1)
 	}
 	var items []int
-	busy := 0
+	busy, skipped := 0, 0
 	for _, it := range snap.Items {
 		switch it.Show {
 		case slurmsched.ShowDone:
@@ -232,12 +233,17 @@ func resumeOnSlurm(c *cli.Context, run *harness.Run, failedOnly bool) error {
 			busy++
 			continue
 		}
-		if failedOnly && it.Status.State != "failed" {
+		if failedOnly && it.Status.State != results.StateFailed {
+			skipped++
 			continue
 		}
 		items = append(items, it.Index)
 	}
 	if len(items) == 0 {
+		if skipped > 0 {
+			fmt.Fprintf(c.App.ErrWriter, "run %s: no failed items to resubmit; %d unfinished items are not failed (resume without --failed-only resubmits them)\n", run.Manifest.RunID, skipped)
+			return nil
+		}
 		if busy > 0 {
 			fmt.Fprintf(c.App.ErrWriter, "run %s: nothing to resubmit; %d items are still queued or running (mlbench status %s)\n", run.Manifest.RunID, busy, runRef(run))
 			return nil

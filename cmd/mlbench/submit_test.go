@@ -401,6 +401,39 @@ func TestIntegrationSlurmCancel(t *testing.T) {
 	if err := json.Unmarshal(b, &j); err != nil || len(j.Submissions) != 1 {
 		t.Errorf("jobs.json: %s", b)
 	}
+
+	// Resume resubmits the cancelled items as a new array, with new options.
+	if _, errOut, code := mlbench(t, nil, "resume", "--failed-only", run.Dir); code != 0 || !strings.Contains(errOut, "no failed items") {
+		t.Errorf("resume --failed-only: exit %d: %s", code, errOut)
+	}
+	_, errOut, code = mlbench(t, nil, "resume", "--slurm.time", "12:00", run.Dir)
+	if code != 0 || !strings.Contains(errOut, "resubmitting 4 of 4 items") {
+		t.Fatalf("resume: exit %d: %s", code, errOut)
+	}
+	jobs, err := sl.ReadJobs(run.Dir)
+	if err != nil || len(jobs.Submissions) != 2 || jobs.Submissions[1].Reason != "resume" || jobs.Submissions[1].Script != "slurm/array.1.sbatch" {
+		t.Fatalf("jobs after resume: %+v, %v", jobs, err)
+	}
+	if script, _ := os.ReadFile(filepath.Join(run.Dir, "slurm", "array.1.sbatch")); !strings.Contains(string(script), "--time=12:00") {
+		t.Errorf("resubmitted script:\n%s", script)
+	}
+	if sl.Cancelled(run.Dir) {
+		t.Error("the resubmission kept the cancel marker")
+	}
+	waitFor(t, run, 5*time.Minute, "running again", func(s *slurmsched.Snapshot) bool {
+		return s.Counts[slurmsched.ShowRunning] > 0
+	})
+	if _, errOut, code := mlbench(t, nil, "resume", run.Dir); code != 0 || !strings.Contains(errOut, "nothing to resubmit") {
+		t.Errorf("resume while queued: exit %d: %s", code, errOut)
+	}
+	if _, errOut, code := mlbench(t, nil, "cancel", run.Dir); code != 0 {
+		t.Fatalf("second cancel: exit %d: %s", code, errOut)
+	}
+	for i, st := range mustStatuses(t, run) {
+		if st.State != results.StateCancelled {
+			t.Errorf("item %d after the second cancel: %+v", i, st)
+		}
+	}
 }
 
 func mustStatuses(t *testing.T, run *harness.Run) []results.ItemStatus {
