@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/mlbench/mlbench/internal/atomicfile"
 )
 
 // Names inside a run directory.
@@ -138,7 +140,7 @@ func RecordSubmission(runDir string, s Submission) error {
 	if err != nil {
 		return fmt.Errorf("record submission: %w", err)
 	}
-	if err := WriteFileAtomic(filepath.Join(dir, JobsFile), append(b, '\n')); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, JobsFile), append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("record submission: %w", err)
 	}
 	return nil
@@ -150,7 +152,7 @@ func MarkCancelled(runDir string, at time.Time) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("mark run cancelled: %w", err)
 	}
-	if err := WriteFileAtomic(filepath.Join(dir, CancelFile), []byte(at.UTC().Format(time.RFC3339)+"\n")); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, CancelFile), []byte(at.UTC().Format(time.RFC3339)+"\n"), 0o644); err != nil {
 		return fmt.Errorf("mark run cancelled: %w", err)
 	}
 	return nil
@@ -170,31 +172,4 @@ func ClearCancelled(runDir string) error {
 func Cancelled(runDir string) bool {
 	_, err := os.Stat(filepath.Join(runDir, Dir, CancelFile))
 	return err == nil
-}
-
-// WriteFileAtomic writes body to path through a synced temp file in the
-// same directory and a rename.
-func WriteFileAtomic(path string, body []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(body)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
 }

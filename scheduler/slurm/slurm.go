@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mlbench/mlbench/configs"
+	"github.com/mlbench/mlbench/internal/atomicfile"
 	"github.com/mlbench/mlbench/results"
 	"github.com/mlbench/mlbench/scheduler"
 	sl "github.com/mlbench/mlbench/slurm"
@@ -120,7 +121,7 @@ func (s *Slurm) Submit(ctx context.Context, runDir string, items []int) error {
 		}
 		name := sl.ScriptName(n)
 		path := filepath.Join(runDir, sl.Dir, name)
-		if err := sl.WriteFileAtomic(path, body); err != nil {
+		if err := atomicfile.WriteFile(path, body, 0o644); err != nil {
 			return fmt.Errorf("write sbatch script: %w", err)
 		}
 		sub := sl.Submission{Script: filepath.Join(sl.Dir, name), Base: chunk.Base, Array: script.Array(), Items: len(chunk.Indices), Reason: reason, SubmittedAt: now().UTC()}
