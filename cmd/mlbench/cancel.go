@@ -39,16 +39,9 @@ Examples:
 }
 
 func cancelAction(c *cli.Context) error {
-	if c.NArg() != 1 {
-		return cli.Exit("usage: mlbench cancel RUN (a run directory or id)", 2)
-	}
-	cfg, err := loadConfig(c, map[string]string{"results": "results.dir"})
+	run, err := openRunArg(c, "cancel")
 	if err != nil {
 		return err
-	}
-	run, err := harness.Open(c.Args().First(), cfg.Results.Dir)
-	if err != nil {
-		return cli.Exit(err.Error(), 2)
 	}
 	jobs, err := sl.ReadJobs(run.Dir)
 	if err != nil {

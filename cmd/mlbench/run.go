@@ -134,6 +134,23 @@ func resolveTasks(c *cli.Context, cfg *configs.Config) ([]task.Task, error) {
 	return tasks, nil
 }
 
+// openRunArg opens the one RUN argument of a command (a run directory, or
+// a run id under results.dir).
+func openRunArg(c *cli.Context, command string) (*harness.Run, error) {
+	if c.NArg() != 1 {
+		return nil, cli.Exit(fmt.Sprintf("usage: mlbench %s [flags] RUN (a run directory or id; flags go before RUN)", command), 2)
+	}
+	cfg, err := loadConfig(c, map[string]string{"results": "results.dir"})
+	if err != nil {
+		return nil, err
+	}
+	run, err := harness.Open(c.Args().First(), cfg.Results.Dir)
+	if err != nil {
+		return nil, cli.Exit(err.Error(), 2)
+	}
+	return run, nil
+}
+
 func indexOf(tasks []task.Task, id string) int {
 	for i, t := range tasks {
 		if t.ID == id {
@@ -221,16 +238,9 @@ var resumeCommand = &cli.Command{
 		&cli.StringFlag{Name: "scheduler", Usage: "local (run here) or slurm (resubmit as a new array); default: the run's scheduler.kind"}),
 		slurmFlags()...),
 	Action: func(c *cli.Context) error {
-		if c.NArg() != 1 {
-			return cli.Exit("usage: mlbench resume RUN (a run directory or id)", 2)
-		}
-		cfg, err := loadConfig(c, nil)
+		run, err := openRunArg(c, "resume")
 		if err != nil {
 			return err
-		}
-		run, err := harness.Open(c.Args().First(), cfg.Results.Dir)
-		if err != nil {
-			return cli.Exit(err.Error(), 2)
 		}
 		switch kind := cmp.Or(c.String("scheduler"), run.Config.Scheduler.Kind); kind {
 		case "slurm":

@@ -50,16 +50,9 @@ Examples:
 const statusRows = 25
 
 func statusAction(c *cli.Context) error {
-	if c.NArg() != 1 {
-		return cli.Exit("usage: mlbench status RUN (a run directory or id)", 2)
-	}
-	cfg, err := loadConfig(c, map[string]string{"results": "results.dir"})
+	run, err := openRunArg(c, "status")
 	if err != nil {
 		return err
-	}
-	run, err := harness.Open(c.Args().First(), cfg.Results.Dir)
-	if err != nil {
-		return cli.Exit(err.Error(), 2)
 	}
 	client := &sl.Client{}
 	interval := max(c.Duration("interval"), 2*time.Second)
