@@ -135,6 +135,32 @@ type Report struct {
 	Reason           string    `json:"reason,omitempty"`
 }
 
+// Summary says in a few words how the submission did, for logs: "no
+// submission", "invalid submission: <reason>", "score 0.82212, bronze
+// medal", "score 0.8, above median", "score 0.7, no medal".
+func (r Report) Summary() string {
+	switch {
+	case !r.SubmissionExists:
+		return "no submission"
+	case !r.ValidSubmission:
+		return "invalid submission: " + r.Reason
+	case r.Score == nil:
+		return "no score"
+	}
+	s := "score " + strconv.FormatFloat(*r.Score, 'g', -1, 64)
+	switch {
+	case r.GoldMedal:
+		return s + ", gold medal"
+	case r.SilverMedal:
+		return s + ", silver medal"
+	case r.BronzeMedal:
+		return s + ", bronze medal"
+	case r.AboveMedian:
+		return s + ", above median"
+	}
+	return s + ", no medal"
+}
+
 // createdAtLayout is Python's datetime.isoformat() of a naive local time.
 const createdAtLayout = "2006-01-02T15:04:05.000000"
 

@@ -25,3 +25,22 @@ func TestLongIntegerIDsDoNotCollide(t *testing.T) {
 		t.Errorf("19-digit ids collide: %q", a)
 	}
 }
+
+func TestReportSummary(t *testing.T) {
+	score := 0.82212
+	cases := []struct {
+		r    Report
+		want string
+	}{
+		{Report{}, "no submission"},
+		{Report{SubmissionExists: true, Reason: "missing 3 ids"}, "invalid submission: missing 3 ids"},
+		{Report{SubmissionExists: true, ValidSubmission: true, Score: &score, BronzeMedal: true, AnyMedal: true}, "score 0.82212, bronze medal"},
+		{Report{SubmissionExists: true, ValidSubmission: true, Score: &score, AboveMedian: true}, "score 0.82212, above median"},
+		{Report{SubmissionExists: true, ValidSubmission: true, Score: &score}, "score 0.82212, no medal"},
+	}
+	for _, tc := range cases {
+		if got := tc.r.Summary(); got != tc.want {
+			t.Errorf("Summary() = %q, want %q", got, tc.want)
+		}
+	}
+}

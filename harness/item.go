@@ -240,7 +240,7 @@ func RunItem(ctx context.Context, run *Run, index int, opts ItemOptions) (*Outco
 		return out, err
 	}
 	out.Status = st
-	fmt.Fprintf(log, "item %d: %s done: %d nodes (%d buggy), stopped by %s, %s\n", index, t.ID, res.Nodes, res.Buggy, res.Reason, describeGrade(rep))
+	fmt.Fprintf(log, "item %d: %s done: %d nodes (%d buggy), stopped by %s, %s\n", index, t.ID, res.Nodes, res.Buggy, res.Reason, rep.Summary())
 	return out, nil
 }
 
@@ -257,26 +257,6 @@ func resumeNote(st *search.State) string {
 	return fmt.Sprintf(", resuming from a checkpoint of %d nodes", done)
 }
 
-func describeGrade(r *grader.Report) string {
-	switch {
-	case !r.SubmissionExists:
-		return "no submission"
-	case !r.ValidSubmission:
-		return "invalid submission: " + r.Reason
-	case r.Score == nil:
-		return "no score"
-	}
-	medal := "no medal"
-	switch {
-	case r.GoldMedal:
-		medal = "gold"
-	case r.SilverMedal:
-		medal = "silver"
-	case r.BronzeMedal:
-		medal = "bronze"
-	}
-	return fmt.Sprintf("score %.5g (%s)", *r.Score, medal)
-}
 
 // Preflight checks, before a run is planned, that the sandbox starts here
 // and its Python has numpy, pandas and scikit-learn, running a tiny script

@@ -10,7 +10,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -148,7 +147,7 @@ func gradeJSONL(c *cli.Context, path, outDir, dataDir, lbDir string) error {
 			return cli.Exit(fmt.Sprintf("grade: %s:%d: %v", path, line, err), 2)
 		}
 		reports = append(reports, rep)
-		fmt.Fprintf(c.App.ErrWriter, "graded %s: %s\n", entry.CompetitionID, gradeDescribe(rep))
+		fmt.Fprintf(c.App.ErrWriter, "graded %s: %s\n", entry.CompetitionID, rep.Summary())
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("read %s: %w", path, err)
@@ -177,25 +176,6 @@ func gradeJSONL(c *cli.Context, path, outDir, dataDir, lbDir string) error {
 	return gradePrintJSON(c.App.Writer, summary)
 }
 
-// gradeDescribe is a one-line summary of a report for progress output.
-func gradeDescribe(r grader.Report) string {
-	switch {
-	case !r.SubmissionExists:
-		return "no submission"
-	case !r.ValidSubmission:
-		return "invalid: " + r.Reason
-	}
-	medal := "no medal"
-	switch {
-	case r.GoldMedal:
-		medal = "gold"
-	case r.SilverMedal:
-		medal = "silver"
-	case r.BronzeMedal:
-		medal = "bronze"
-	}
-	return fmt.Sprintf("score %s, %s", strconv.FormatFloat(*r.Score, 'g', -1, 64), medal)
-}
 
 // gradeWriteAtomic writes through a temporary file in the same directory.
 func gradeWriteAtomic(dst string, b []byte) error {
