@@ -257,7 +257,6 @@ func resumeNote(st *search.State) string {
 	return fmt.Sprintf(", resuming from a checkpoint of %d nodes", done)
 }
 
-
 // Preflight checks, before a run is planned, that the sandbox starts here
 // and its Python has numpy, pandas and scikit-learn, running a tiny script
 // on task t's public data the way nodes run.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/mlbench/mlbench/configs"
 	"github.com/mlbench/mlbench/grader"
+	"github.com/mlbench/mlbench/internal/atomicfile"
 )
 
 // gradeFlagKeys maps grade's flags to their config keys.
@@ -162,7 +163,7 @@ func gradeJSONL(c *cli.Context, path, outDir, dataDir, lbDir string) error {
 	if err != nil {
 		return fmt.Errorf("encode grading report: %w", err)
 	}
-	if err := gradeWriteAtomic(dst, append(b, '\n')); err != nil {
+	if err := atomicfile.WriteFile(dst, append(b, '\n'), 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.App.ErrWriter, "saved grading report to %s\n", dst)
@@ -174,31 +175,6 @@ func gradeJSONL(c *cli.Context, path, outDir, dataDir, lbDir string) error {
 	delete(summary, "competition_reports")
 	summary["report_path"] = dst
 	return gradePrintJSON(c.App.Writer, summary)
-}
-
-
-// gradeWriteAtomic writes through a temporary file in the same directory.
-func gradeWriteAtomic(dst string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".tmp-"+filepath.Base(dst)+"-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", dst, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", dst, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", dst, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", dst, err)
-	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
-		return fmt.Errorf("write %s: %w", dst, err)
-	}
-	return nil
 }
 
 // medalsReport is the answer of `grade medals`.
