@@ -98,26 +98,7 @@ func (p *Apptainer) Run(ctx context.Context, spec Spec) (*Result, error) {
 		}
 		env = append(env, "APPTAINERENV_"+k+"="+vars[k])
 	}
-	l := &launch{
-		backend:   "apptainer",
-		argv:      append([]string{p.app.Binary}, args...),
-		env:       env,
-		dir:       j.work,
-		mode:      holdShell,
-		memory:    j.lim.Memory,
-		dataLimit: len(j.lim.GPUs) > 0,
-		procs:     j.lim.MaxProcs,
-		cpus:      j.lim.CPUs,
-		cg:        p.cg,
-		timeout:   j.timeout,
-		grace:     j.grace,
-		outputMax: j.outputMax,
-	}
-	res, err := l.run(ctx)
-	if res != nil {
-		res.Files = listFiles(j.sub)
-	}
-	return res, err
+	return j.start(ctx, "apptainer", append([]string{p.app.Binary}, args...), env, j.work, holdShell, p.cg)
 }
 
 // args builds `apptainer exec ...` after the binary.

@@ -171,25 +171,7 @@ func (b *Bwrap) Run(ctx context.Context, spec Spec) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &launch{
-		backend:   "bwrap",
-		argv:      append([]string{b.binary}, args...),
-		env:       environ(env),
-		mode:      holdBwrap,
-		memory:    j.lim.Memory,
-		dataLimit: len(j.lim.GPUs) > 0,
-		procs:     j.lim.MaxProcs,
-		cpus:      j.lim.CPUs,
-		cg:        b.cg,
-		timeout:   j.timeout,
-		grace:     j.grace,
-		outputMax: j.outputMax,
-	}
-	res, err := l.run(ctx)
-	if res != nil {
-		res.Files = listFiles(j.sub)
-	}
-	return res, err
+	return j.start(ctx, "bwrap", append([]string{b.binary}, args...), environ(env), "", holdBwrap, b.cg)
 }
 
 // args builds bwrap's command line for one job.

@@ -1,6 +1,9 @@
 package sandbox
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // holdMode is how the first process of a run waits, before exec, for its
 // limits to be applied.
@@ -46,4 +49,30 @@ type launch struct {
 	timeout   time.Duration
 	grace     time.Duration
 	outputMax int
+}
+
+// start runs the job through one backend's command line (argv, env, the
+// working directory and how the first process is held) under the job's
+// limits, and lists the submission files the code left.
+func (j *job) start(ctx context.Context, backend string, argv, env []string, dir string, mode holdMode, cg *cgroups) (*Result, error) {
+	l := &launch{
+		backend:   backend,
+		argv:      argv,
+		env:       env,
+		dir:       dir,
+		mode:      mode,
+		memory:    j.lim.Memory,
+		dataLimit: len(j.lim.GPUs) > 0,
+		procs:     j.lim.MaxProcs,
+		cpus:      j.lim.CPUs,
+		cg:        cg,
+		timeout:   j.timeout,
+		grace:     j.grace,
+		outputMax: j.outputMax,
+	}
+	res, err := l.run(ctx)
+	if res != nil {
+		res.Files = listFiles(j.sub)
+	}
+	return res, err
 }

@@ -80,26 +80,7 @@ func (p *Process) Run(ctx context.Context, spec Spec) (*Result, error) {
 		return nil, err
 	}
 	argv := []string{p.python, j.script}
-	l := &launch{
-		backend:   "process",
-		argv:      append(argv, spec.Args...),
-		env:       environ(env),
-		dir:       j.work,
-		mode:      holdShell,
-		memory:    j.lim.Memory,
-		dataLimit: len(j.lim.GPUs) > 0,
-		procs:     j.lim.MaxProcs,
-		cpus:      j.lim.CPUs,
-		cg:        p.cg,
-		timeout:   j.timeout,
-		grace:     j.grace,
-		outputMax: j.outputMax,
-	}
-	res, err := l.run(ctx)
-	if res != nil {
-		res.Files = listFiles(j.sub)
-	}
-	return res, err
+	return j.start(ctx, "process", append(argv, spec.Args...), environ(env), j.work, holdShell, p.cg)
 }
 
 // Close releases the executor's cgroup parent. Idempotent.
