@@ -427,3 +427,14 @@ func TestIntegrationWorkerSlots(t *testing.T) {
 		t.Errorf("two workers should use two CPU and two GPU slots, got %v %v", cpus, gpus)
 	}
 }
+
+func TestCancelDuringSetupIsNotAFailure(t *testing.T) {
+	cfg := testConfig(t, "exec.sandbox=process")
+	run := planOne(t, cfg, "demo-binary-auc")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	out, err := harness.RunItem(ctx, run, 0, harness.ItemOptions{Agent: scriptedAgent(0)})
+	if !errors.Is(err, harness.ErrCancelled) || out == nil || out.Status.State != results.StateCancelled {
+		t.Fatalf("interrupted before the search: %v %+v", err, out)
+	}
+}

@@ -128,7 +128,20 @@ func RunItem(ctx context.Context, run *Run, index int, opts ItemOptions) (*Outco
 	if err := writeStatus(dir, st); err != nil {
 		return nil, err
 	}
+	// cancelled marks an interrupted item: nothing is wrong with it, it
+	// resumes from its checkpoint.
+	cancelled := func() (*Outcome, error) {
+		st.State, st.FinishedAt, st.Error = results.StateCancelled, time.Now().UTC(), "interrupted; resume continues from the checkpoint"
+		if err := writeStatus(dir, st); err != nil {
+			return out, err
+		}
+		out.Status = st
+		return out, ErrCancelled
+	}
 	fail := func(err error) (*Outcome, error) {
+		if ctx.Err() != nil {
+			return cancelled() // interrupted while setting up or tearing down
+		}
 		st.State, st.FinishedAt, st.Error = results.StateFailed, time.Now().UTC(), err.Error()
 		if werr := writeStatus(dir, st); werr != nil {
 			err = errors.Join(err, werr)
@@ -221,12 +234,7 @@ func RunItem(ctx context.Context, run *Run, index int, opts ItemOptions) (*Outco
 		return fail(serr)
 	}
 	if res.Reason == search.StopCancelled || ctx.Err() != nil {
-		st.State, st.FinishedAt, st.Error = results.StateCancelled, time.Now().UTC(), "interrupted; resume continues from the checkpoint"
-		if err := writeStatus(dir, st); err != nil {
-			return out, err
-		}
-		out.Status = st
-		return out, ErrCancelled
+		return cancelled()
 	}
 
 	rep, err := gradeBest(ctx, dir, t, cfg)
