@@ -23,6 +23,20 @@ func requireRows(sub *Table, want int) error {
 	return nil
 }
 
+// alignChecked is the opening most graders share: one submission row per
+// answer row, the required columns present (checked in the order given, so
+// the first missing one is reported), then the submission's rows aligned
+// to the answers by idCol.
+func alignChecked(sub, ans *Table, idCol string, cols ...string) ([]int, error) {
+	if err := requireRows(sub, ans.Len()); err != nil {
+		return nil, err
+	}
+	if err := requireColumns(sub, cols...); err != nil {
+		return nil, err
+	}
+	return alignByID(sub, ans, idCol)
+}
+
 // alignByID matches submission rows to answer rows by the id column, the
 // way the reference's "sort both by id, then require equal id lists" does:
 // the two id multisets must be equal. It returns, for each answer row i, the

@@ -258,13 +258,7 @@ func gradePlaygroundS3E18(sub, ans *Table) (float64, error) {
 
 // gradeAlaska2 is the competition's weighted AUC.
 func gradeAlaska2(sub, ans *Table) (float64, error) {
-	if err := requireRows(sub, ans.Len()); err != nil {
-		return 0, err
-	}
-	if err := requireColumns(sub, "Id", "Label"); err != nil {
-		return 0, err
-	}
-	perm, err := alignByID(sub, ans, "Id")
+	perm, err := alignChecked(sub, ans, "Id", "Id", "Label")
 	if err != nil {
 		return 0, err
 	}

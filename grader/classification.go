@@ -90,13 +90,7 @@ func alignedClasses(sub, ans *Table, perm []int, col string) (y, p []string, err
 type accuracyGrader struct{ id, target string }
 
 func (g accuracyGrader) Grade(sub, ans *Table) (float64, error) {
-	if err := requireRows(sub, ans.Len()); err != nil {
-		return 0, err
-	}
-	if err := requireColumns(sub, g.target, g.id); err != nil {
-		return 0, err
-	}
-	perm, err := alignByID(sub, ans, g.id)
+	perm, err := alignChecked(sub, ans, g.id, g.target, g.id)
 	if err != nil {
 		return 0, err
 	}
@@ -112,13 +106,7 @@ func (g accuracyGrader) Grade(sub, ans *Table) (float64, error) {
 type textAccuracyGrader struct{ id, target string }
 
 func (g textAccuracyGrader) Grade(sub, ans *Table) (float64, error) {
-	if err := requireRows(sub, ans.Len()); err != nil {
-		return 0, err
-	}
-	if err := requireColumns(sub, g.target, g.id); err != nil {
-		return 0, err
-	}
-	perm, err := alignByID(sub, ans, g.id)
+	perm, err := alignChecked(sub, ans, g.id, g.target, g.id)
 	if err != nil {
 		return 0, err
 	}
@@ -219,13 +207,7 @@ func intKeys(v []int64) []string {
 // gradeINaturalist is the top-1 error: 1 - accuracy of the first predicted
 // class.
 func gradeINaturalist(sub, ans *Table) (float64, error) {
-	if err := requireRows(sub, ans.Len()); err != nil {
-		return 0, err
-	}
-	if err := requireColumns(sub, "id", "predicted"); err != nil {
-		return 0, err
-	}
-	perm, err := alignByID(sub, ans, "id")
+	perm, err := alignChecked(sub, ans, "id", "id", "predicted")
 	if err != nil {
 		return 0, err
 	}
@@ -312,13 +294,7 @@ func gradePlantSeedlings(sub, ans *Table) (float64, error) {
 type macroF1Grader struct{ id, target string }
 
 func (g macroF1Grader) Grade(sub, ans *Table) (float64, error) {
-	if err := requireRows(sub, ans.Len()); err != nil {
-		return 0, err
-	}
-	if err := requireColumns(sub, g.id, g.target); err != nil {
-		return 0, err
-	}
-	perm, err := alignByID(sub, ans, g.id)
+	perm, err := alignChecked(sub, ans, g.id, g.id, g.target)
 	if err != nil {
 		return 0, err
 	}

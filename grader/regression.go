@@ -740,13 +740,7 @@ func pearson(x, y []float64) (float64, error) {
 }
 
 func gradePatent(sub, ans *Table) (float64, error) {
-	if err := requireRows(sub, ans.Len()); err != nil {
-		return 0, err
-	}
-	if err := requireColumns(sub, "id", "score"); err != nil {
-		return 0, err
-	}
-	perm, err := alignByID(sub, ans, "id")
+	perm, err := alignChecked(sub, ans, "id", "id", "score")
 	if err != nil {
 		return 0, err
 	}

@@ -328,13 +328,7 @@ func wordSet(s string) map[string]bool {
 // word sets; an empty-vs-empty row scores 0.
 func gradeChaii(sub, ans *Table) (float64, error) {
 	const target = "PredictionString"
-	if err := requireRows(sub, ans.Len()); err != nil {
-		return 0, err
-	}
-	if err := requireColumns(sub, target, "id"); err != nil {
-		return 0, err
-	}
-	perm, err := alignByID(sub, ans, "id")
+	perm, err := alignChecked(sub, ans, "id", target, "id")
 	if err != nil {
 		return 0, err
 	}
