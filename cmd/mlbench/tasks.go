@@ -8,18 +8,9 @@ import (
 
 	"github.com/mlbench/mlbench/configs"
 	"github.com/mlbench/mlbench/grader"
+	"github.com/mlbench/mlbench/harness"
 	"github.com/mlbench/mlbench/harness/task"
 )
-
-// taskRegistry resolves tasks against the configured directories.
-func taskRegistry(cfg *configs.Config) task.Registry {
-	return task.Registry{
-		DataDir:      configs.ExpandPath(cfg.Data.Dir),
-		Leaderboards: configs.ExpandPath(cfg.Data.Leaderboards),
-		DemoDir:      configs.ExpandPath(cfg.Data.DemoDir),
-		DemoSeed:     cfg.Data.DemoSeed,
-	}
-}
 
 var dataDirFlag = &cli.StringFlag{Name: "data-dir", Usage: "prepared MLE-Bench data `DIR` (data.dir)"}
 
@@ -51,7 +42,7 @@ func tasksList(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	reg := taskRegistry(cfg)
+	reg := harness.RegistryFrom(cfg)
 	tasks, err := reg.Suite(c.String("suite"))
 	if err != nil {
 		return cli.Exit(err.Error(), 2)
