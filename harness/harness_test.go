@@ -345,14 +345,16 @@ func TestIntegrationBadInput(t *testing.T) {
 		cfg := testConfig(t, "search.steps=3", "exec.sandbox=process")
 		run := planOne(t, cfg, "demo-binary-auc")
 		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		started := make(chan struct{})
+		started, finished := make(chan struct{}), make(chan struct{})
 		go func() {
+			defer close(finished)
 			harness.RunItem(ctx, run, 0, harness.ItemOptions{Agent: func(c context.Context, e harness.AgentEnv) (*harness.Agent, error) {
 				close(started)
 				return scriptedAgent(1)(c, e)
 			}})
 		}()
+		// The first worker must be gone before t.TempDir is removed.
+		defer func() { cancel(); <-finished }()
 		<-started
 		_, err := harness.RunItem(context.Background(), run, 0, harness.ItemOptions{Agent: scriptedAgent(0)})
 		if !errors.Is(err, harness.ErrBusy) {
