@@ -17,11 +17,8 @@ build: ## build bin/mlbench
 deps: ## install the Debian packages for running (as root), or say what to install
 	@scripts/deps.sh run
 
-test: ## install test deps if root, lint, then run every test (integration tests included)
-	@scripts/deps.sh test
-	$(MAKE) lint
-	$(GO) test -count=1 -timeout 45m $(PKGS)
-	$(MAKE) test-race
+test: ## every test, integration included; as root installs deps and starts/stops a local Slurm
+	@GO=$(GO) scripts/test.sh
 
 test-unit: ## run the tests that need nothing but Go
 	$(GO) test -count=1 -short $(PKGS)

@@ -3,7 +3,6 @@ package sandbox
 import (
 	"context"
 	"fmt"
-	"os/exec"
 )
 
 // Process runs code as a plain child process: its own process group,
@@ -24,13 +23,13 @@ var _ Executor = (*Process)(nil)
 const processWarning = "WARNING: sandbox: the process backend isolates weakly: generated code can read every file this user can (including private answers), reach the network, and escape the process group; use bwrap or apptainer for real runs"
 
 // NewProcess returns the process backend. The interpreter is resolved on
-// the host's PATH now.
+// the host's PATH now (see findPython).
 func NewProcess(o Options) (*Process, error) {
 	o, err := o.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	py, err := exec.LookPath(o.Python)
+	py, err := findPython(o.Python)
 	if err != nil {
 		return nil, fmt.Errorf("find python %q: %w", o.Python, err)
 	}

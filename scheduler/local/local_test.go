@@ -19,12 +19,14 @@ import (
 const fakeWorker = `#!/bin/sh
 # args: worker --run DIR --index N
 dir=$3; idx=$5
+# Install the TERM trap before announcing readiness: the test cancels as
+# soon as every worker is active, and a trap installed later would miss it.
+trap 'echo term > "$dir/term-$idx"; rm -f "$dir/active/$idx"; exit 143' TERM
+case " $STUBBORN " in *" $idx "*) trap '' TERM;; esac
 mkdir -p "$dir/active"
 touch "$dir/active/$idx"
 n=$(ls "$dir/active" | wc -l)
 echo "$n" >> "$dir/concurrency"
-trap 'echo term > "$dir/term-$idx"; rm -f "$dir/active/$idx"; exit 143' TERM
-case " $STUBBORN " in *" $idx "*) trap '' TERM;; esac
 sleep "${SLEEP:-0.3}" &
 wait $!
 rm -f "$dir/active/$idx"
