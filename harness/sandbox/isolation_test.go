@@ -314,6 +314,9 @@ func TestMemoryLimit(t *testing.T) {
 	}
 	o := testOptions()
 	o.Memory = 1 << 30
+	// Zero-filling a gigabyte takes seconds on a loaded 2-core machine; the
+	// verdict under test is out-of-memory, not speed.
+	o.Timeout = 60 * time.Second
 	for name, e := range backends(t, o, false) {
 		for _, c := range cases {
 			t.Run(name+"/"+c.name, func(t *testing.T) {
