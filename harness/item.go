@@ -26,7 +26,7 @@ const (
 	CheckpointDir  = "checkpoint"
 	CheckpointFile = "state.json"
 	ProgressFile   = "progress.json"
-	lockFile       = ".lock"
+	lockFile       = results.LockFile
 )
 
 // ErrCancelled is returned by RunItem when its context ended the search;
@@ -326,6 +326,13 @@ func lockItem(dir string) (func(), error) {
 			return nil, ErrBusy
 		}
 		return nil, fmt.Errorf("lock item: %w", err)
+	}
+	// Who holds the item, for status and the web view: a dead owner of a
+	// running item means it was killed and needs a resume. Best effort: the
+	// lock itself is what keeps two workers apart.
+	if b, err := json.Marshal(results.SelfOwner()); err == nil {
+		_ = f.Truncate(0)
+		_, _ = f.WriteAt(append(b, '\n'), 0)
 	}
 	return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
 }

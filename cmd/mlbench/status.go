@@ -31,7 +31,9 @@ States: done, failed, cancelled; running; queued (waiting, never started);
 requeued (waiting after an interrupted attempt); suspended; lost (the run
 directory says running but its element left the queue: killed by the OOM
 killer, a node failure or the time limit); unqueued (pending with no element
-in the queue); pending (not started, and no queue to ask: a local run, or
+in the queue); interrupted (the run directory says running but the worker
+that held the item on this machine is gone: killed with SIGKILL or by the
+OOM killer); pending (not started, and no queue to ask: a local run, or
 squeue failed).
 
 Examples:
@@ -203,6 +205,8 @@ func statusNote(run *harness.Run, s *slurmsched.Snapshot, it *slurmsched.ItemSta
 		if log := lastLog(run.Dir, s, it.Index); log != "" {
 			note += "; see " + log
 		}
+	case slurmsched.ShowInterrupted:
+		note = "its worker is gone (killed); resume continues from the checkpoint"
 	case slurmsched.ShowUnqueued:
 		note = "no element in the queue"
 		if it.Status.Error != "" {
@@ -239,7 +243,7 @@ func lastLog(runDir string, s *slurmsched.Snapshot, item int) string {
 }
 
 func statusHint(s *slurmsched.Snapshot) string {
-	stuck := s.Counts[slurmsched.ShowLost] + s.Counts[slurmsched.ShowUnqueued] + s.Counts[slurmsched.ShowFailed] + s.Counts[slurmsched.ShowCancelled]
+	stuck := s.Counts[slurmsched.ShowLost] + s.Counts[slurmsched.ShowInterrupted] + s.Counts[slurmsched.ShowUnqueued] + s.Counts[slurmsched.ShowFailed] + s.Counts[slurmsched.ShowCancelled]
 	switch {
 	case stuck == 0:
 		return ""

@@ -25,6 +25,10 @@ const (
 	// (killed by the OOM killer, a node failure, a time limit without
 	// grace); resume continues it from its checkpoint.
 	ShowLost = "lost"
+	// ShowInterrupted: the run dir says running, but the worker that held
+	// the item on this host is gone (killed with SIGKILL, the OOM killer);
+	// resume continues it from its checkpoint.
+	ShowInterrupted = "interrupted"
 	// ShowUnqueued: pending, and no element of it is in the queue
 	// (never submitted, or cancelled outside mlbench).
 	ShowUnqueued = "unqueued"
@@ -34,7 +38,7 @@ const (
 )
 
 // ShowOrder lists the Show values in the order status prints them.
-var ShowOrder = []string{ShowDone, ShowFailed, ShowCancelled, ShowRunning, ShowSuspended, ShowRequeued, ShowQueued, ShowLost, ShowUnqueued, ShowPending}
+var ShowOrder = []string{ShowDone, ShowFailed, ShowCancelled, ShowRunning, ShowSuspended, ShowRequeued, ShowQueued, ShowLost, ShowInterrupted, ShowUnqueued, ShowPending}
 
 // ItemState is one work item as status sees it.
 type ItemState struct {
@@ -45,6 +49,8 @@ type ItemState struct {
 	Slurm    string // Slurm's state, e.g. PENDING ("" when not queued)
 	Reason   string // why it waits
 	JobIndex int    // which submission (index in Jobs) queued it; -1 when none
+	// OwnerDead: running, but its owner process on this host is gone.
+	OwnerDead bool
 }
 
 // Snapshot is a run's state: the run directory's status files plus one
@@ -161,6 +167,9 @@ func show(st *ItemState, queueKnown bool) string {
 		if queueKnown {
 			return ShowLost
 		}
+		if st.OwnerDead {
+			return ShowInterrupted
+		}
 		return ShowRunning
 	}
 	if !queueKnown {
@@ -194,7 +203,8 @@ func readStatuses(runDir string, items []ItemState) error {
 						mu.Unlock()
 						continue
 					}
-					items[i] = ItemState{Index: i, Status: st}
+					dir := results.ItemDir(runDir, i)
+					items[i] = ItemState{Index: i, Status: st, OwnerDead: results.ItemInterrupted(dir, st)}
 				}
 			}
 		}()
