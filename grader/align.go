@@ -3,6 +3,8 @@ package grader
 import (
 	"fmt"
 	"hash/maphash"
+	"math"
+	"sort"
 )
 
 // requireColumns checks that the submission has every named column.
@@ -219,4 +221,191 @@ func gather[T any](v []T, perm []int) []T {
 		out[i] = v[p]
 	}
 	return out
+}
+
+// alignAfterColumns is alignChecked for references that check the columns
+// before the row count.
+func alignAfterColumns(sub, ans *Table, idCol string, cols ...string) ([]int, error) {
+	if err := requireColumns(sub, cols...); err != nil {
+		return nil, err
+	}
+	if err := requireRows(sub, ans.Len()); err != nil {
+		return nil, err
+	}
+	return alignByID(sub, ans, idCol)
+}
+
+// answerFloats returns a numeric column of the answers; its errors say
+// that the answers, not the submission, are at fault.
+func answerFloats(ans *Table, col string) ([]float64, error) {
+	c, err := ans.Column(col)
+	if err != nil {
+		return nil, fmt.Errorf("answers: %w", err)
+	}
+	v, err := c.Floats()
+	if err != nil {
+		return nil, fmt.Errorf("answers: %w", err)
+	}
+	return v, nil
+}
+
+// submissionFloats returns a numeric column of the submission in its own
+// row order.
+func submissionFloats(sub *Table, col string) ([]float64, error) {
+	c, err := sub.Column(col)
+	if err != nil {
+		return nil, err
+	}
+	return c.Floats()
+}
+
+// columnFloats returns the answers' and the submission's values of a
+// numeric column, each in its own file order. The submission is parsed
+// first, so that its errors are the ones reported.
+func columnFloats(sub, ans *Table, col string) (y, p []float64, err error) {
+	if p, err = submissionFloats(sub, col); err != nil {
+		return nil, nil, err
+	}
+	if y, err = answerFloats(ans, col); err != nil {
+		return nil, nil, err
+	}
+	return y, p, nil
+}
+
+// alignedFloats is columnFloats with the submission's values reordered to
+// answer order by perm (from alignByID).
+func alignedFloats(sub, ans *Table, perm []int, col string) (y, p []float64, err error) {
+	if y, p, err = columnFloats(sub, ans, col); err != nil {
+		return nil, nil, err
+	}
+	return y, gather(p, perm), nil
+}
+
+// sortedRows returns row indices ordered by a column as pandas sorts it:
+// numbers by value (missing last) when the column is numeric, text
+// otherwise; equal keys keep file order.
+func sortedRows(c Column) []int {
+	idx := make([]int, c.Len())
+	for i := range idx {
+		idx[i] = i
+	}
+	if c.IsNumeric() {
+		v, _ := c.Floats()
+		sort.SliceStable(idx, func(a, b int) bool {
+			x, y := v[idx[a]], v[idx[b]]
+			if math.IsNaN(y) {
+				return !math.IsNaN(x)
+			}
+			return x < y
+		})
+		return idx
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return c.String(idx[a]) < c.String(idx[b]) })
+	return idx
+}
+
+// idKey returns the key function for matching ids of two columns: numbers
+// when both are numeric, text otherwise.
+func idKey(sc, ac Column) func(Column, int) string {
+	if sc.IsNumeric() && ac.IsNumeric() {
+		return func(c Column, i int) string { return numberKey(c.String(i)) }
+	}
+	return func(c Column, i int) string { return c.String(i) }
+}
+
+// sameIDSet is the reference's set(submission[id]) == set(answers[id]).
+func sameIDSet(sub, ans *Table, col string) error {
+	sc, err := sub.Column(col)
+	if err != nil {
+		return err
+	}
+	ac, err := ans.Column(col)
+	if err != nil {
+		return fmt.Errorf("answers: %w", err)
+	}
+	key := idKey(sc, ac)
+	want := make(map[string]bool, ac.Len())
+	for i := range ac.Len() {
+		want[key(ac, i)] = true
+	}
+	have := make(map[string]bool, sc.Len())
+	extra, firstExtra, firstExtraRow := 0, "", 0
+	for i := range sc.Len() {
+		k := key(sc, i)
+		if have[k] {
+			continue
+		}
+		have[k] = true
+		if !want[k] {
+			if extra == 0 {
+				firstExtra, firstExtraRow = sc.String(i), i+1
+			}
+			extra++
+		}
+	}
+	missing, firstMissing := 0, ""
+	for i := range ac.Len() {
+		k := key(ac, i)
+		if !have[k] {
+			if missing == 0 {
+				firstMissing = ac.String(i)
+			}
+			missing++
+			have[k] = true // count each missing id once
+		}
+	}
+	switch {
+	case missing > 0 && extra > 0:
+		return &InvalidSubmission{Column: col, Reason: fmt.Sprintf("ids in column '%s' do not match the answers: missing %d ids (first: %s), %d unexpected ids (first: %s, row %d)", col, missing, quoteCell(firstMissing), extra, quoteCell(firstExtra), firstExtraRow)}
+	case missing > 0:
+		return &InvalidSubmission{Column: col, Reason: fmt.Sprintf("ids in column '%s' do not match the answers: missing %d ids (first: %s)", col, missing, quoteCell(firstMissing))}
+	case extra > 0:
+		return &InvalidSubmission{Row: firstExtraRow, Column: col, Reason: fmt.Sprintf("%d ids are not in the answers (first: %s)", extra, quoteCell(firstExtra))}
+	}
+	return nil
+}
+
+// mergeOnID is pandas' answers.merge(submission, on=id): every pair of an
+// answer row and a submission row with the same id, in answer order
+// (duplicated submission ids give several pairs).
+func mergeOnID(sub, ans *Table, col string) (ansRows, subRows []int, err error) {
+	sc, err := sub.Column(col)
+	if err != nil {
+		return nil, nil, err
+	}
+	ac, err := ans.Column(col)
+	if err != nil {
+		return nil, nil, fmt.Errorf("answers: %w", err)
+	}
+	key := idKey(sc, ac)
+	bySub := make(map[string][]int, sc.Len())
+	for i := range sc.Len() {
+		k := key(sc, i)
+		bySub[k] = append(bySub[k], i)
+	}
+	for i := range ac.Len() {
+		for _, j := range bySub[key(ac, i)] {
+			ansRows = append(ansRows, i)
+			subRows = append(subRows, j)
+		}
+	}
+	return ansRows, subRows, nil
+}
+
+// opening is how a reference starts grading: alignChecked (row count
+// first) or alignAfterColumns (required columns first).
+type opening func(sub, ans *Table, idCol string, cols ...string) ([]int, error)
+
+// byID is the whole opening of a grader that scores one column matched by
+// id: open with the id and the column required, then get the answers' and
+// the submission's values of the column (alignedFloats, alignedClasses),
+// the submission's in answer order.
+func byID[T any](sub, ans *Table, open opening, get func(sub, ans *Table, perm []int, col string) ([]T, []T, error), idCol, col string) (y, p []T, perm []int, err error) {
+	if perm, err = open(sub, ans, idCol, idCol, col); err != nil {
+		return nil, nil, nil, err
+	}
+	if y, p, err = get(sub, ans, perm, col); err != nil {
+		return nil, nil, nil, err
+	}
+	return y, p, perm, nil
 }

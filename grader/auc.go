@@ -10,30 +10,6 @@ import (
 
 // ROC-AUC competitions.
 
-func init() {
-	for id, cols := range map[string][2]string{
-		"aerial-cactus-identification":                        {"id", "has_cactus"},
-		"detecting-insults-in-social-commentary":              {"Comment", "Insult"},
-		"histopathologic-cancer-detection":                    {"id", "label"},
-		"mlsp-2013-birds":                                     {"Id", "Probability"},
-		"random-acts-of-pizza":                                {"request_id", "requester_received_pizza"},
-		"rsna-miccai-brain-tumor-radiogenomic-classification": {"BraTS21ID", "MGMT_value"},
-		"seti-breakthrough-listen":                            {"id", "target"},
-		"siim-isic-melanoma-classification":                   {"image_name", "target"},
-		"tabular-playground-series-may-2022":                  {"id", "target"},
-		"the-icml-2013-whale-challenge-right-whale-redux":     {"clip", "probability"},
-		"invasive-species-monitoring":                         {"name", "invasive"},
-	} {
-		register(id, aurocGrader{id: cols[0], target: cols[1]})
-	}
-	register("ranzcr-clip-catheter-line-classification", GraderFunc(gradeRanzcr))
-	register("plant-pathology-2020-fgvc7", GraderFunc(gradePlantPathology2020))
-	register("jigsaw-toxic-comment-classification-challenge", GraderFunc(gradeJigsawToxic))
-	register("playground-series-s3e18", GraderFunc(gradePlaygroundS3E18))
-	register("alaska2-image-steganalysis", GraderFunc(gradeAlaska2))
-	register("jigsaw-unintended-bias-in-toxicity-classification", GraderFunc(gradeJigsawBias))
-}
-
 // aurocGrader is the reference's prepare_for_auroc_metric + roc_auc_score:
 // id and target columns, equal row count, a numeric target in [0, 1], the
 // same ids.
@@ -161,13 +137,7 @@ func gradeJigsawToxic(sub, ans *Table) (float64, error) {
 	if err := requireColumns(sub, "id"); err != nil {
 		return 0, err
 	}
-	if err := requireColumns(sub, jigsawToxicClasses...); err != nil {
-		return 0, err
-	}
-	if err := requireRows(sub, ans.Len()); err != nil {
-		return 0, err
-	}
-	perm, err := alignByID(sub, ans, "id")
+	perm, err := alignAfterColumns(sub, ans, "id", jigsawToxicClasses...)
 	if err != nil {
 		return 0, err
 	}
@@ -175,13 +145,9 @@ func gradeJigsawToxic(sub, ans *Table) (float64, error) {
 	keep := make([]bool, ans.Len())
 	sums := make([]float64, ans.Len())
 	for _, c := range jigsawToxicClasses {
-		ac, err := ans.Column(c)
+		v, err := answerFloats(ans, c)
 		if err != nil {
-			return 0, fmt.Errorf("answers: %w", err)
-		}
-		v, err := ac.Floats()
-		if err != nil {
-			return 0, fmt.Errorf("answers: %w", err)
+			return 0, err
 		}
 		for i, x := range v {
 			sums[i] += x
@@ -197,15 +163,13 @@ func gradeJigsawToxic(sub, ans *Table) (float64, error) {
 	}
 	var sum float64
 	for j := range subCols {
-		sc, _ := sub.Column(subCols[j])
-		ac, _ := ans.Column(ansCols[j])
-		s, err := sc.Floats()
+		s, err := submissionFloats(sub, subCols[j])
 		if err != nil {
 			return 0, err
 		}
-		yv, err := ac.Floats()
+		yv, err := answerFloats(ans, ansCols[j])
 		if err != nil {
-			return 0, fmt.Errorf("answers: %w", err)
+			return 0, err
 		}
 		var ys []bool
 		var ss []float64
@@ -243,13 +207,7 @@ func nonIDColumns(t *Table, id string) []string {
 
 // gradePlaygroundS3E18 is the macro AUC over EC1 and EC2.
 func gradePlaygroundS3E18(sub, ans *Table) (float64, error) {
-	if err := requireColumns(sub, "id", "EC1", "EC2"); err != nil {
-		return 0, err
-	}
-	if err := requireRows(sub, ans.Len()); err != nil {
-		return 0, err
-	}
-	perm, err := alignByID(sub, ans, "id")
+	perm, err := alignAfterColumns(sub, ans, "id", "id", "EC1", "EC2")
 	if err != nil {
 		return 0, err
 	}
@@ -258,11 +216,7 @@ func gradePlaygroundS3E18(sub, ans *Table) (float64, error) {
 
 // gradeAlaska2 is the competition's weighted AUC.
 func gradeAlaska2(sub, ans *Table) (float64, error) {
-	perm, err := alignChecked(sub, ans, "Id", "Id", "Label")
-	if err != nil {
-		return 0, err
-	}
-	y, p, err := alignedFloats(sub, ans, perm, "Label")
+	y, p, perm, err := byID(sub, ans, alignChecked, alignedFloats, "Id", "Label")
 	if err != nil {
 		return 0, err
 	}
@@ -388,15 +342,11 @@ func gradeJigsawBias(sub, ans *Table) (float64, error) {
 		}
 		predCol = "toxicity"
 	}
-	if err := requireRows(sub, ans.Len()); err != nil {
-		return 0, err
-	}
-	perm, err := alignByID(sub, ans, "id")
+	perm, err := alignChecked(sub, ans, "id")
 	if err != nil {
 		return 0, err
 	}
-	sc, _ := sub.Column(predCol)
-	raw, err := sc.Floats()
+	raw, err := submissionFloats(sub, predCol)
 	if err != nil {
 		return 0, err
 	}
@@ -408,13 +358,9 @@ func gradeJigsawBias(sub, ans *Table) (float64, error) {
 		return out
 	}
 	pred := binarise(gather(raw, perm))
-	ac, err := ans.Column("toxicity")
+	tv, err := answerFloats(ans, "toxicity")
 	if err != nil {
-		return 0, fmt.Errorf("answers: %w", err)
-	}
-	tv, err := ac.Floats()
-	if err != nil {
-		return 0, fmt.Errorf("answers: %w", err)
+		return 0, err
 	}
 	tox := binarise(tv)
 	score := func(sel func(i int) bool) (float64, error) {
@@ -434,13 +380,9 @@ func gradeJigsawBias(sub, ans *Table) (float64, error) {
 	}
 	var powSums [3]float64
 	for _, idc := range jigsawIdentities {
-		c, err := ans.Column(idc)
+		v, err := answerFloats(ans, idc)
 		if err != nil {
-			return 0, fmt.Errorf("answers: %w", err)
-		}
-		v, err := c.Floats()
-		if err != nil {
-			return 0, fmt.Errorf("answers: %w", err)
+			return 0, err
 		}
 		in := binarise(v)
 		subsets := [3]func(i int) bool{

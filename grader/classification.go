@@ -10,37 +10,6 @@ import (
 // Classification competitions: accuracy, macro/micro F1 on single labels,
 // quadratic weighted kappa, Matthews correlation.
 
-func init() {
-	for id, cols := range map[string][2]string{
-		"cassava-leaf-disease-classification":          {"image_id", "label"},
-		"cdiscount-image-classification-challenge":     {"_id", "category_id"},
-		"iwildcam-2020-fgvc7":                          {"Id", "Category"},
-		"tabular-playground-series-dec-2021":           {"Id", "Cover_Type"},
-		"tensorflow-speech-recognition-challenge":      {"fname", "label"},
-		"ml2021spring-hw2":                             {"Id", "ClassId"},
-		"movie-review-sentiment-analysis-kernels-only": {"PhraseId", "Sentiment"},
-		"spaceship-titanic":                            {"PassengerId", "Transported"},
-	} {
-		register(id, accuracyGrader{id: cols[0], target: cols[1]})
-	}
-	register("text-normalization-challenge-english-language", textAccuracyGrader{id: "id", target: "after"})
-	register("text-normalization-challenge-russian-language", textAccuracyGrader{id: "id", target: "after"})
-	register("inaturalist-2019-fgvc6", GraderFunc(gradeINaturalist))
-	register("paddy-disease-classification", GraderFunc(gradePaddy))
-	register("plant-seedlings-classification", GraderFunc(gradePlantSeedlings))
-	for id, cols := range map[string][2]string{
-		"herbarium-2020-fgvc7": {"Id", "Predicted"},
-		"herbarium-2021-fgvc8": {"Id", "Predicted"},
-		"herbarium-2022-fgvc9": {"Id", "Predicted"},
-		"iwildcam-2019-fgvc6":  {"Id", "Category"},
-	} {
-		register(id, macroF1Grader{id: cols[0], target: cols[1]})
-	}
-	register("aptos2019-blindness-detection", GraderFunc(gradeAptos))
-	register("learning-agency-lab-automated-essay-scoring-2", GraderFunc(gradeEssayScoring))
-	register("nfl-player-contact-detection", GraderFunc(gradeNFLContact))
-}
-
 // classKeys returns a column's labels as sklearn's classification metrics
 // see them (see labelKeys), refusing what sklearn refuses: missing values
 // and non-integer numbers (a "continuous" target).
@@ -234,10 +203,7 @@ func gradePaddy(sub, ans *Table) (float64, error) {
 			return 0, invalidf("expected columns image_id and label; columns are: %s", sub.columnList())
 		}
 	}
-	if err := requireRows(sub, ans.Len()); err != nil {
-		return 0, err
-	}
-	perm, err := alignByID(sub, ans, "image_id")
+	perm, err := alignChecked(sub, ans, "image_id")
 	if err != nil {
 		return 0, err
 	}
@@ -273,17 +239,7 @@ func gradePaddy(sub, ans *Table) (float64, error) {
 
 // gradePlantSeedlings is micro-F1 of single labels, which equals accuracy.
 func gradePlantSeedlings(sub, ans *Table) (float64, error) {
-	if err := requireColumns(sub, "file", "species"); err != nil {
-		return 0, err
-	}
-	if err := requireRows(sub, ans.Len()); err != nil {
-		return 0, err
-	}
-	perm, err := alignByID(sub, ans, "file")
-	if err != nil {
-		return 0, err
-	}
-	y, p, err := alignedClasses(sub, ans, perm, "species")
+	y, p, _, err := byID(sub, ans, alignAfterColumns, alignedClasses, "file", "species")
 	if err != nil {
 		return 0, err
 	}
@@ -322,17 +278,7 @@ func gradeAptos(sub, ans *Table) (float64, error) {
 	if sub.Len() == 0 {
 		return 0, invalidf("submission has no rows")
 	}
-	if err := requireColumns(sub, "id_code"); err != nil {
-		return 0, err
-	}
-	if err := requireRows(sub, ans.Len()); err != nil {
-		return 0, err
-	}
-	perm, err := alignByID(sub, ans, "id_code")
-	if err != nil {
-		return 0, err
-	}
-	y, p, err := alignedClasses(sub, ans, perm, "diagnosis")
+	y, p, _, err := byID(sub, ans, alignAfterColumns, alignedClasses, "id_code", "diagnosis")
 	if err != nil {
 		return 0, err
 	}
@@ -347,14 +293,7 @@ func gradeEssayScoring(sub, ans *Table) (float64, error) {
 	if sub.Len() == 0 {
 		return 0, invalidf("submission has no rows")
 	}
-	if err := requireRows(sub, ans.Len()); err != nil {
-		return 0, err
-	}
-	perm, err := alignByID(sub, ans, "essay_id")
-	if err != nil {
-		return 0, err
-	}
-	y, p, err := alignedClasses(sub, ans, perm, "score")
+	y, p, _, err := byID(sub, ans, alignChecked, alignedClasses, "essay_id", "score")
 	if err != nil {
 		return 0, err
 	}
@@ -363,17 +302,7 @@ func gradeEssayScoring(sub, ans *Table) (float64, error) {
 
 // gradeNFLContact is the Matthews correlation on contact.
 func gradeNFLContact(sub, ans *Table) (float64, error) {
-	if err := requireColumns(sub, "contact_id", "contact"); err != nil {
-		return 0, err
-	}
-	if err := requireRows(sub, ans.Len()); err != nil {
-		return 0, err
-	}
-	perm, err := alignByID(sub, ans, "contact_id")
-	if err != nil {
-		return 0, err
-	}
-	y, p, err := alignedClasses(sub, ans, perm, "contact")
+	y, p, _, err := byID(sub, ans, alignAfterColumns, alignedClasses, "contact_id", "contact")
 	if err != nil {
 		return 0, err
 	}

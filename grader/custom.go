@@ -131,13 +131,7 @@ type customGrader struct {
 }
 
 func (g *customGrader) Grade(sub, ans *Table) (float64, error) {
-	if err := requireColumns(sub, append([]string{g.id}, g.targets...)...); err != nil {
-		return 0, err
-	}
-	if err := requireRows(sub, ans.Len()); err != nil {
-		return 0, err
-	}
-	perm, err := alignByID(sub, ans, g.id)
+	perm, err := alignAfterColumns(sub, ans, g.id, append([]string{g.id}, g.targets...)...)
 	if err != nil {
 		return 0, err
 	}

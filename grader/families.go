@@ -27,27 +27,6 @@ func withColumn(err error, col string, perm []int) error {
 	return &out
 }
 
-// alignedFloats returns the answers' and the submission's values of a
-// numeric column, the submission's reordered to answer order.
-func alignedFloats(sub, ans *Table, perm []int, col string) (y, p []float64, err error) {
-	ac, err := ans.Column(col)
-	if err != nil {
-		return nil, nil, fmt.Errorf("answers: %w", err)
-	}
-	if y, err = ac.Floats(); err != nil {
-		return nil, nil, fmt.Errorf("answers: %w", err)
-	}
-	sc, err := sub.Column(col)
-	if err != nil {
-		return nil, nil, err
-	}
-	raw, err := sc.Floats()
-	if err != nil {
-		return nil, nil, err
-	}
-	return y, gather(raw, perm), nil
-}
-
 // alignedLabels returns label keys (see labelKeys) of a column of both
 // tables, the submission's in answer order.
 func alignedLabels(sub, ans *Table, perm []int, col string) (y, p []string, err error) {
@@ -65,11 +44,7 @@ func alignedLabels(sub, ans *Table, perm []int, col string) (y, p []string, err 
 // probabilities parses a submission column and requires every value in
 // [0, 1] (NaN fails, as pandas' comparisons do).
 func probabilities(sub *Table, col string) ([]float64, error) {
-	sc, err := sub.Column(col)
-	if err != nil {
-		return nil, err
-	}
-	v, err := sc.Floats()
+	v, err := submissionFloats(sub, col)
 	if err != nil {
 		return nil, err
 	}
@@ -160,11 +135,7 @@ func aucColumn(sub, ans *Table, perm []int, col string, unit bool) (float64, err
 	if err != nil {
 		return 0, err
 	}
-	sc, err := sub.Column(col)
-	if err != nil {
-		return 0, err
-	}
-	s, err := sc.Floats()
+	s, err := submissionFloats(sub, col)
 	if err != nil {
 		return 0, err
 	}

@@ -68,17 +68,6 @@ type FileGrader interface {
 	GradeFiles(ctx context.Context, submissionPath, answersPath string) (float64, error)
 }
 
-var graders = map[string]CompetitionGrader{}
-
-// register installs the grader of a competition; it is called from init
-// functions only, and a second registration of an id is a programming error.
-func register(id string, g CompetitionGrader) {
-	if _, dup := graders[id]; dup {
-		panic("grader: duplicate registration of " + id)
-	}
-	graders[id] = g
-}
-
 // HasGrader reports whether the competition has a registered grader.
 func HasGrader(id string) bool {
 	_, ok := graders[id]

@@ -8,18 +8,6 @@ import (
 
 // Log-loss, KL-divergence and probabilistic-F1 competitions.
 
-func init() {
-	register("dog-breed-identification", GraderFunc(gradeDogBreed))
-	register("leaf-classification", GraderFunc(gradeLeaf))
-	register("spooky-author-identification", GraderFunc(gradeSpooky))
-	register("lmsys-chatbot-arena", GraderFunc(gradeLMSYS))
-	register("dogs-vs-cats-redux-kernels-edition", binaryLogLossGrader{id: "id", target: "label", checkRows: true})
-	register("statoil-iceberg-classifier-challenge", binaryLogLossGrader{id: "id", target: "is_iceberg"})
-	register("rsna-2022-cervical-spine-fracture-detection", GraderFunc(gradeRSNA2022))
-	register("rsna-breast-cancer-detection", GraderFunc(gradeRSNABreast))
-	register("hms-harmful-brain-activity-classification", GraderFunc(gradeHMS))
-}
-
 // answerClasses are the answers' class columns: every column but the id
 // (the reference's class lists, e.g. the 120 breeds, are exactly these).
 func answerClasses(ans *Table, id string) []string { return nonIDColumns(ans, id) }
@@ -81,8 +69,7 @@ func gradeSpooky(sub, ans *Table) (float64, error) {
 	cols := sub.Columns()[1:]
 	sums := make([]float64, sub.Len())
 	for _, c := range cols {
-		col, _ := sub.Column(c)
-		v, err := col.Floats()
+		v, err := submissionFloats(sub, c)
 		if err != nil {
 			return 0, err
 		}
@@ -107,13 +94,7 @@ func gradeSpooky(sub, ans *Table) (float64, error) {
 var lmsysClasses = []string{"winner_model_a", "winner_model_b", "winner_tie"}
 
 func gradeLMSYS(sub, ans *Table) (float64, error) {
-	if err := requireColumns(sub, append([]string{"id"}, lmsysClasses...)...); err != nil {
-		return 0, err
-	}
-	if err := requireRows(sub, ans.Len()); err != nil {
-		return 0, err
-	}
-	perm, err := alignByID(sub, ans, "id")
+	perm, err := alignAfterColumns(sub, ans, "id", append([]string{"id"}, lmsysClasses...)...)
 	if err != nil {
 		return 0, err
 	}
@@ -159,22 +140,14 @@ func gradeRSNA2022(sub, ans *Table) (float64, error) {
 	if err := requireColumns(sub, "row_id", "fractured"); err != nil {
 		return 0, err
 	}
-	sc, _ := sub.Column("fractured")
-	p, err := sc.Floats()
+	p, err := submissionFloats(sub, "fractured")
 	if err != nil {
 		return 0, err
 	}
 	if err := checkUnit(p, "fractured"); err != nil {
 		return 0, err
 	}
-	if err := requireRows(sub, ans.Len()); err != nil {
-		return 0, err
-	}
-	perm, err := alignByID(sub, ans, "row_id")
-	if err != nil {
-		return 0, err
-	}
-	y, pp, err := alignedFloats(sub, ans, perm, "fractured")
+	y, pp, _, err := byID(sub, ans, alignChecked, alignedFloats, "row_id", "fractured")
 	if err != nil {
 		return 0, err
 	}
@@ -235,17 +208,7 @@ func gradeRSNA2022(sub, ans *Table) (float64, error) {
 // clipped to [0, 1]; a missing prediction makes the sums NaN and the score
 // 0, as in the reference.
 func gradeRSNABreast(sub, ans *Table) (float64, error) {
-	if err := requireColumns(sub, "prediction_id", "cancer"); err != nil {
-		return 0, err
-	}
-	if err := requireRows(sub, ans.Len()); err != nil {
-		return 0, err
-	}
-	perm, err := alignByID(sub, ans, "prediction_id")
-	if err != nil {
-		return 0, err
-	}
-	y, p, err := alignedFloats(sub, ans, perm, "cancer")
+	y, p, _, err := byID(sub, ans, alignAfterColumns, alignedFloats, "prediction_id", "cancer")
 	if err != nil {
 		return 0, err
 	}
@@ -294,8 +257,7 @@ func gradeHMS(sub, ans *Table) (float64, error) {
 	allSums := make([]float64, n)
 	cols := map[string][]float64{}
 	for _, c := range nonIDColumns(sub, "eeg_id") {
-		col, _ := sub.Column(c)
-		v, err := col.Floats()
+		v, err := submissionFloats(sub, c)
 		isTarget := false
 		for _, t := range hmsTargets {
 			isTarget = isTarget || t == c
@@ -344,12 +306,9 @@ func gradeHMS(sub, ans *Table) (float64, error) {
 	votes := make([][]float64, len(hmsTargets))
 	voteSums := make([]float64, ans.Len())
 	for k, t := range hmsTargets {
-		ac, err := ans.Column(t)
-		if err != nil {
-			return 0, fmt.Errorf("answers: %w", err)
-		}
-		if votes[k], err = ac.Floats(); err != nil {
-			return 0, fmt.Errorf("answers: %w", err)
+		var err error
+		if votes[k], err = answerFloats(ans, t); err != nil {
+			return 0, err
 		}
 		for i, v := range votes[k] {
 			if !math.IsNaN(v) {

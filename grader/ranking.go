@@ -8,16 +8,6 @@ import (
 
 // Ranking and multi-label competitions: MAP@k, lwlrap, multi-label micro-F1.
 
-func init() {
-	register("h-and-m-personalized-fashion-recommendations", GraderFunc(gradeHM))
-	register("hotel-id-2021-fgvc8", GraderFunc(gradeHotelID))
-	register("whale-categorization-playground", GraderFunc(gradeWhale))
-	register("freesound-audio-tagging-2019", GraderFunc(gradeFreesound))
-	register("facebook-recruiting-iii-keyword-extraction", multiLabelF1{id: "Id", target: "Tags"})
-	register("imet-2020-fgvc7", multiLabelF1{id: "id", target: "attribute_ids"})
-	register("plant-pathology-2021-fgvc8", multiLabelF1{id: "image", target: "labels"})
-}
-
 // meanAPAtK is the mean AP@k of rows zipped in order (actual from the
 // answers, predicted from the submission, both split on single spaces as
 // str.split(" ") does).
@@ -189,8 +179,7 @@ func gradeFreesound(sub, ans *Table) (float64, error) {
 	scores := make([][]float64, m)
 	truth := make([][]float64, m)
 	for k, c := range freesoundClasses {
-		sc, _ := sub.Column(c)
-		v, err := sc.Floats()
+		v, err := submissionFloats(sub, c)
 		if err != nil {
 			return 0, err
 		}
@@ -200,12 +189,8 @@ func gradeFreesound(sub, ans *Table) (float64, error) {
 			}
 		}
 		scores[k] = gather(v, perm)
-		ac, err := ans.Column(c)
-		if err != nil {
-			return 0, fmt.Errorf("answers: %w", err)
-		}
-		if truth[k], err = ac.Floats(); err != nil {
-			return 0, fmt.Errorf("answers: %w", err)
+		if truth[k], err = answerFloats(ans, c); err != nil {
+			return 0, err
 		}
 	}
 	var num, den float64
@@ -257,13 +242,7 @@ func gradeFreesound(sub, ans *Table) (float64, error) {
 type multiLabelF1 struct{ id, target string }
 
 func (g multiLabelF1) Grade(sub, ans *Table) (float64, error) {
-	if err := requireColumns(sub, g.id, g.target); err != nil {
-		return 0, err
-	}
-	if err := requireRows(sub, ans.Len()); err != nil {
-		return 0, err
-	}
-	perm, err := alignByID(sub, ans, g.id)
+	perm, err := alignAfterColumns(sub, ans, g.id, g.id, g.target)
 	if err != nil {
 		return 0, err
 	}

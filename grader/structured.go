@@ -18,12 +18,6 @@ import (
 // the submission as a stream: a segmentation submission of several
 // gigabytes grades in memory bounded by the answers, not by the file.
 
-func init() {
-	for id, fn := range structured.Graders {
-		register(id, streamGrader{id: id, fn: fn})
-	}
-}
-
 // streamGrader adapts a structured.Func: it is a FileGrader, so Grade and
 // Validate hand it the files and never build Tables of them.
 type streamGrader struct {

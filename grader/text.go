@@ -11,14 +11,6 @@ import (
 // Text competitions (edit distance, word Jaccard) and the pandas/Python
 // string conversions their reference graders rely on.
 
-func init() {
-	register("billion-word-imputation", GraderFunc(gradeBillionWord))
-	register("bms-molecular-translation", GraderFunc(gradeBMS))
-	register("multi-modal-gesture-recognition", GraderFunc(gradeGestures))
-	register("chaii-hindi-and-tamil-question-answering", GraderFunc(gradeChaii))
-	register("tweet-sentiment-extraction", GraderFunc(gradeTweetSentiment))
-}
-
 // colKind is the dtype pandas infers for a CSV column.
 type colKind int
 
@@ -367,13 +359,7 @@ func gradeChaii(sub, ans *Table) (float64, error) {
 // reference, a row where both texts are empty divides by zero and makes
 // the submission invalid.
 func gradeTweetSentiment(sub, ans *Table) (float64, error) {
-	if err := requireColumns(sub, "textID", "selected_text"); err != nil {
-		return 0, err
-	}
-	if err := requireRows(sub, ans.Len()); err != nil {
-		return 0, err
-	}
-	perm, err := alignByID(sub, ans, "textID")
+	perm, err := alignAfterColumns(sub, ans, "textID", "textID", "selected_text")
 	if err != nil {
 		return 0, err
 	}

@@ -14,10 +14,6 @@ import (
 // tensorflow2-question-answering: the answers are JSONL (the simplified
 // Natural Questions format), so this grader reads the files itself.
 
-func init() {
-	register("tensorflow2-question-answering", tf2qaGrader{})
-}
-
 type tf2qaGrader struct{}
 
 // Grade is not used for this competition (GradeFiles is); it grades a
