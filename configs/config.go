@@ -12,6 +12,7 @@ import "time"
 // tag; the dotted path of tags (e.g. "search.uct_c") is the key users write
 // in files, --set and MLBENCH_SEARCH_UCT_C.
 type Config struct {
+	Agent     Agent     `yaml:"agent"`
 	LLM       LLM       `yaml:"llm"`
 	Search    Search    `yaml:"search"`
 	Exec      Exec      `yaml:"exec"`
@@ -74,6 +75,13 @@ type ChatTemplate struct {
 type Price struct {
 	Prompt     float64 `yaml:"prompt"`
 	Completion float64 `yaml:"completion"`
+}
+
+// Agent chooses what solves each work item.
+type Agent struct {
+	// Kind names a registered agent: "mlbench" (our tree search, the
+	// default); harness.AgentKinds lists what this binary has.
+	Kind string `yaml:"kind"`
 }
 
 // Search configures the tree search (defaults from ML-Master's published config).

@@ -29,6 +29,7 @@ func (c *Config) Validate() error {
 			bad(field, n, "must not be negative")
 		}
 	}
+	oneOf("agent.kind", c.Agent.Kind, Kinds("agent.kind")...)
 	s := c.Search
 	oneOf("search.policy", s.Policy, "mcts", "greedy")
 	oneOf("search.coder", s.Coder, "auto", "llm", "baseline")
@@ -100,7 +101,7 @@ func (c *Config) Validate() error {
 	nonNegative("memory.context_budget", c.Memory.ContextBudget)
 	nonNegative("memory.task_knowledge.every", c.Memory.TaskKnowledge.Every)
 	nonNegative("memory.wisdom.top_k", c.Memory.Wisdom.TopK)
-	oneOf("scheduler.kind", c.Scheduler.Kind, "local", "slurm")
+	oneOf("scheduler.kind", c.Scheduler.Kind, Kinds("scheduler.kind")...)
 	positive("scheduler.jobs", c.Scheduler.Jobs)
 	nonNegative("slurm.cpus_per_task", c.Slurm.CPUsPerTask)
 	nonNegative("slurm.array_throttle", c.Slurm.ArrayThrottle)

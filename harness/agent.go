@@ -3,15 +3,54 @@ package harness
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 
+	"github.com/mlbench/mlbench/configs"
+	"github.com/mlbench/mlbench/harness/sandbox"
+	"github.com/mlbench/mlbench/harness/task"
+	"github.com/mlbench/mlbench/search"
 	"github.com/mlbench/mlbench/search/coder/baseline"
 )
+
+// Coders is what our search agent (agent_mlbench.go) asks of a model: the
+// coder and reviewer of a search, built per item by a CoderFactory.
+type Coders struct {
+	Coder    search.Coder
+	Reviewer search.Reviewer
+	// Describe names the coders in logs, e.g. "baseline" or "llm gpt-4o".
+	Describe string
+	// Cost returns the LLM cost in USD of a usage (nil: free).
+	Cost func(search.Usage) float64
+	// Close releases what they hold (idempotent); nil when nothing.
+	Close func() error
+}
+
+// CoderFactory builds the coders for one item.
+type CoderFactory func(ctx context.Context, env CoderEnv) (*Coders, error)
+
+// CoderEnv is what a CoderFactory knows about the item.
+type CoderEnv struct {
+	Config  *configs.Config
+	Task    task.Task
+	Seed    int
+	ItemDir string
+	// InputDir and SubmissionPath are where generated code finds the public
+	// data and must write its submission, as the code sees them.
+	InputDir       string
+	SubmissionPath string
+	// Memory renders memory context for prompts.
+	Memory *Memory
+	// XGBoost says whether xgboost imports in the sandbox.
+	XGBoost  bool
+	Executor sandbox.Executor
+	Log      io.Writer
+}
 
 // CoderName resolves search.coder: "auto" picks the LLM coder when the
 // code model's API key is in the environment (or a replay transcript is
 // configured), else the offline baseline.
-func CoderName(env AgentEnv) string {
+func CoderName(env CoderEnv) string {
 	c := env.Config.Search.Coder
 	if c != "auto" {
 		return c
@@ -22,19 +61,19 @@ func CoderName(env AgentEnv) string {
 	return "baseline"
 }
 
-// DefaultAgent builds the agent that search.coder names.
-func DefaultAgent(ctx context.Context, env AgentEnv) (*Agent, error) {
+// DefaultCoders builds the coders that search.coder names.
+func DefaultCoders(ctx context.Context, env CoderEnv) (*Coders, error) {
 	switch name := CoderName(env); name {
 	case "baseline":
-		return baselineAgent(env)
+		return baselineCoders(env)
 	case "llm":
-		return llmAgent(ctx, env)
+		return llmCoders(ctx, env)
 	default:
 		return nil, fmt.Errorf("unknown coder %q (search.coder: auto, llm or baseline)", name)
 	}
 }
 
-func baselineAgent(env AgentEnv) (*Agent, error) {
+func baselineCoders(env CoderEnv) (*Coders, error) {
 	t := env.Task
 	bt := baseline.Task{
 		ID: t.ID, PublicDir: t.PublicDir, InputDir: env.InputDir, SubmissionPath: env.SubmissionPath,
@@ -49,5 +88,5 @@ func baselineAgent(env AgentEnv) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Agent{Coder: c, Reviewer: c.Reviewer(), Describe: "baseline (offline AutoML)"}, nil
+	return &Coders{Coder: c, Reviewer: c.Reviewer(), Describe: "baseline (offline AutoML)"}, nil
 }

@@ -16,9 +16,9 @@ const TranscriptFile = "llm-transcript.jsonl"
 // previewBudget bounds the data preview in the prompt, in characters.
 const previewBudget = 6000
 
-// llmAgent builds the LLM coder and reviewer: prompts carry the task's
+// llmCoders builds the LLM coder and reviewer: prompts carry the task's
 // description, a preview of its public data and the memory context.
-func llmAgent(_ context.Context, env AgentEnv) (*Agent, error) {
+func llmCoders(_ context.Context, env CoderEnv) (*Coders, error) {
 	t := env.Task
 	desc, err := t.Description()
 	if err != nil {
@@ -51,7 +51,7 @@ func llmAgent(_ context.Context, env AgentEnv) (*Agent, error) {
 		return nil, err
 	}
 	prices, model := env.Config.LLM.Prices, env.Config.LLM.Code.Model
-	return &Agent{
+	return &Coders{
 		Coder: coder, Reviewer: reviewer,
 		Describe: fmt.Sprintf("llm %s (review: %s)", model, env.Config.LLM.Feedback.Model),
 		// A node's usage sums its coder and reviewer calls; it is priced

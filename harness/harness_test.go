@@ -182,10 +182,10 @@ func (scripted) Review(_ context.Context, _ search.NodeSnapshot, res search.Exec
 	return search.Review{Summary: "ok", Metric: &v}, nil
 }
 
-func scriptedAgent(sleep float64) harness.AgentFactory {
-	return func(context.Context, harness.AgentEnv) (*harness.Agent, error) {
+func scriptedAgent(sleep float64) harness.CoderFactory {
+	return func(context.Context, harness.CoderEnv) (*harness.Coders, error) {
 		s := scripted{sleep: sleep}
-		return &harness.Agent{Coder: s, Reviewer: s, Describe: "scripted"}, nil
+		return &harness.Coders{Coder: s, Reviewer: s, Describe: "scripted"}, nil
 	}
 }
 
@@ -194,7 +194,7 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv("MLBENCH_TEST_WORKER_RUN"); dir != "" {
 		run, err := harness.Open(dir, "")
 		if err == nil {
-			_, err = harness.RunItem(context.Background(), run, 0, harness.ItemOptions{Agent: scriptedAgent(0.4), Log: os.Stderr})
+			_, err = harness.RunItem(context.Background(), run, 0, harness.ItemOptions{Coders: scriptedAgent(0.4), Log: os.Stderr})
 		}
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -254,15 +254,15 @@ func TestIntegrationKillAndResume(t *testing.T) {
 		t.Fatalf("a killed worker leaves its item running, got %s", st.State)
 	}
 
-	out, err := harness.RunItem(context.Background(), run, 0, harness.ItemOptions{Agent: scriptedAgent(0.05)})
+	out, err := harness.RunItem(context.Background(), run, 0, harness.ItemOptions{Coders: scriptedAgent(0.05)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if out.Status.State != results.StateDone || out.Status.Attempts != 2 {
 		t.Errorf("after resume: %+v", out.Status)
 	}
-	if out.Search.Nodes != 10 {
-		t.Errorf("resumed run has %d finished nodes, want the budget of 10", out.Search.Nodes)
+	if out.Agent.Nodes != 10 {
+		t.Errorf("resumed run has %d finished nodes, want the budget of 10", out.Agent.Nodes)
 	}
 	ids := nodeIDs(t, itemDir)
 	seen := map[string]bool{}
@@ -272,14 +272,14 @@ func TestIntegrationKillAndResume(t *testing.T) {
 		}
 		seen[id] = true
 	}
-	if len(ids) != out.Search.Nodes {
-		t.Errorf("traces hold %d nodes, the tree %d", len(ids), out.Search.Nodes)
+	if len(ids) != out.Agent.Nodes {
+		t.Errorf("traces hold %d nodes, the tree %d", len(ids), out.Agent.Nodes)
 	}
 	if out.Grade == nil || !out.Grade.ValidSubmission {
 		t.Errorf("grade after resume: %+v", out.Grade)
 	}
 	// Rerunning a done item is a no-op.
-	again, err := harness.RunItem(context.Background(), run, 0, harness.ItemOptions{Agent: scriptedAgent(0)})
+	again, err := harness.RunItem(context.Background(), run, 0, harness.ItemOptions{Coders: scriptedAgent(0)})
 	if err != nil || again.Status.Attempts != 2 || len(nodeIDs(t, itemDir)) != len(ids) {
 		t.Errorf("rerun of a done item changed it: %v %+v", err, again.Status)
 	}
@@ -289,7 +289,7 @@ func TestIntegrationBaselineItem(t *testing.T) {
 	needPython(t)
 	cfg := testConfig(t, "search.steps=4", "search.workers=2", "search.coder=baseline")
 	run := planOne(t, cfg, "demo-multiclass-logloss")
-	out, err := harness.RunItem(context.Background(), run, 0, harness.ItemOptions{Agent: harness.DefaultAgent})
+	out, err := harness.RunItem(context.Background(), run, 0, harness.ItemOptions{Coders: harness.DefaultCoders})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,7 +323,7 @@ func TestIntegrationBadInput(t *testing.T) {
 	t.Run("python missing", func(t *testing.T) {
 		cfg := testConfig(t, "exec.python=/nonexistent/python3", "exec.sandbox=process")
 		run := planOne(t, cfg, "demo-binary-auc")
-		out, err := harness.RunItem(context.Background(), run, 0, harness.ItemOptions{Agent: scriptedAgent(0)})
+		out, err := harness.RunItem(context.Background(), run, 0, harness.ItemOptions{Coders: scriptedAgent(0)})
 		if err == nil || !strings.Contains(err.Error(), "/nonexistent/python3") || !strings.Contains(err.Error(), "exec.python") {
 			t.Errorf("python missing: %v", err)
 		}
@@ -336,7 +336,7 @@ func TestIntegrationBadInput(t *testing.T) {
 		run := planOne(t, cfg, "demo-binary-auc")
 		tk := demoTask(t, cfg, "demo-binary-auc")
 		os.Remove(tk.AnswersPath())
-		_, err := harness.RunItem(context.Background(), run, 0, harness.ItemOptions{Agent: scriptedAgent(0)})
+		_, err := harness.RunItem(context.Background(), run, 0, harness.ItemOptions{Coders: scriptedAgent(0)})
 		if !errors.Is(err, task.ErrNotPrepared) {
 			t.Errorf("unprepared: %v", err)
 		}
@@ -348,7 +348,7 @@ func TestIntegrationBadInput(t *testing.T) {
 		started, finished := make(chan struct{}), make(chan struct{})
 		go func() {
 			defer close(finished)
-			harness.RunItem(ctx, run, 0, harness.ItemOptions{Agent: func(c context.Context, e harness.AgentEnv) (*harness.Agent, error) {
+			harness.RunItem(ctx, run, 0, harness.ItemOptions{Coders: func(c context.Context, e harness.CoderEnv) (*harness.Coders, error) {
 				close(started)
 				return scriptedAgent(1)(c, e)
 			}})
@@ -356,7 +356,7 @@ func TestIntegrationBadInput(t *testing.T) {
 		// The first worker must be gone before t.TempDir is removed.
 		defer func() { cancel(); <-finished }()
 		<-started
-		_, err := harness.RunItem(context.Background(), run, 0, harness.ItemOptions{Agent: scriptedAgent(0)})
+		_, err := harness.RunItem(context.Background(), run, 0, harness.ItemOptions{Coders: scriptedAgent(0)})
 		if !errors.Is(err, harness.ErrBusy) {
 			t.Errorf("second worker on a running item: %v", err)
 		}
@@ -374,7 +374,7 @@ func TestIntegrationCancel(t *testing.T) {
 		}
 		cancel()
 	}()
-	out, err := harness.RunItem(ctx, run, 0, harness.ItemOptions{Agent: scriptedAgent(0.2)})
+	out, err := harness.RunItem(ctx, run, 0, harness.ItemOptions{Coders: scriptedAgent(0.2)})
 	if !errors.Is(err, harness.ErrCancelled) || out.Status.State != results.StateCancelled {
 		t.Fatalf("cancel: %v %+v", err, out)
 	}
@@ -405,7 +405,7 @@ func TestIntegrationWorkerSlots(t *testing.T) {
 	cfg := testConfig(t, "search.steps=4", "search.workers=2", "exec.cpus=1", "exec.gpus=0,1", "exec.sandbox=process")
 	run := planOne(t, cfg, "demo-binary-auc")
 	rec := &recordingSandbox{}
-	_, err := harness.RunItem(context.Background(), run, 0, harness.ItemOptions{Agent: scriptedAgent(0.05),
+	_, err := harness.RunItem(context.Background(), run, 0, harness.ItemOptions{Coders: scriptedAgent(0.05),
 		Sandbox: func(c configs.Exec, w io.Writer) (sandbox.Executor, error) {
 			ex, err := sandbox.New(c, w)
 			rec.Executor = ex
@@ -435,7 +435,7 @@ func TestCancelDuringSetupIsNotAFailure(t *testing.T) {
 	run := planOne(t, cfg, "demo-binary-auc")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	out, err := harness.RunItem(ctx, run, 0, harness.ItemOptions{Agent: scriptedAgent(0)})
+	out, err := harness.RunItem(ctx, run, 0, harness.ItemOptions{Coders: scriptedAgent(0)})
 	if !errors.Is(err, harness.ErrCancelled) || out == nil || out.Status.State != results.StateCancelled {
 		t.Fatalf("interrupted before the search: %v %+v", err, out)
 	}

@@ -36,43 +36,11 @@ var ErrCancelled = errors.New("harness: item cancelled")
 // ErrBusy is returned when another worker holds the item.
 var ErrBusy = errors.New("harness: item is being run by another worker")
 
-// Agent is what solves one task: the coder and reviewer of a search, built
-// per item. Close releases what they hold (idempotent).
-type Agent struct {
-	Coder    search.Coder
-	Reviewer search.Reviewer
-	// Describe names the agent in logs, e.g. "baseline" or "llm gpt-4o".
-	Describe string
-	// Usage returns the LLM cost in USD of a usage (nil: free).
-	Cost  func(search.Usage) float64
-	Close func() error
-}
-
-// AgentFactory builds the agent for one item.
-type AgentFactory func(ctx context.Context, env AgentEnv) (*Agent, error)
-
-// AgentEnv is what an AgentFactory knows about the item.
-type AgentEnv struct {
-	Config  *configs.Config
-	Task    task.Task
-	Seed    int
-	ItemDir string
-	// InputDir and SubmissionPath are where generated code finds the public
-	// data and must write its submission, as the code sees them.
-	InputDir       string
-	SubmissionPath string
-	// Memory renders memory context for prompts.
-	Memory *Memory
-	// XGBoost says whether xgboost imports in the sandbox.
-	XGBoost  bool
-	Executor sandbox.Executor
-	Log      io.Writer
-}
-
 // ItemOptions are RunItem's collaborators beyond the config.
 type ItemOptions struct {
-	// Agent builds the coder and reviewer. Required.
-	Agent AgentFactory
+	// Coders builds the coder and reviewer of the mlbench agent; nil
+	// means DefaultCoders (search.coder decides).
+	Coders CoderFactory
 	// Sandbox builds the executor; nil means sandbox.New(cfg.Exec).
 	Sandbox func(cfg configs.Exec, warn io.Writer) (sandbox.Executor, error)
 	// Log receives progress lines; nil means io.Discard.
@@ -86,7 +54,7 @@ type Outcome struct {
 	Index  int
 	Status results.ItemStatus
 	Grade  *grader.Report
-	Search search.Result
+	Agent  AgentResult
 }
 
 // RunItem runs work item index of run to completion, resuming from its
@@ -95,15 +63,74 @@ type Outcome struct {
 // checkpoint (ErrCancelled); a failure of the infrastructure marks it failed
 // and is returned. Nodes that fail are data in the traces, not errors.
 func RunItem(ctx context.Context, run *Run, index int, opts ItemOptions) (*Outcome, error) {
-	if opts.Agent == nil {
-		return nil, errors.New("run item: no agent factory")
+	it, err := claimItem(run, index, opts.Log)
+	if err != nil {
+		return nil, err
 	}
-	log := opts.Log
+	defer it.unlock()
+	if it.st.State == results.StateDone {
+		return it.out, nil // idempotent: a done item is never rerun
+	}
+	if err := it.markRunning(); err != nil {
+		return nil, err
+	}
+	env, err := it.resolve()
+	if err != nil {
+		return it.fail(ctx, err)
+	}
+	sb, err := openSandbox(opts, env.Config, it.log)
+	if err != nil {
+		return it.fail(ctx, err)
+	}
+	defer sb.Close()
+	env.Sandbox = sb
+	agent, err := NewAgent(env.Config, opts)
+	if err != nil {
+		return it.fail(ctx, err)
+	}
+	defer agent.Close()
+	res, err := agent.Solve(ctx, env)
+	it.out.Agent = res
+	switch {
+	case errors.Is(err, ErrCancelled):
+		return it.cancelled()
+	case err != nil:
+		return it.fail(ctx, err)
+	case ctx.Err() != nil:
+		return it.cancelled()
+	}
+	rep, err := gradeBest(ctx, it.dir, it.submission(res), env.Task, env.Config)
+	if err != nil {
+		return it.fail(ctx, err)
+	}
+	it.out.Grade = rep
+	agent.Graded(ctx, rep)
+	if err := it.done(); err != nil {
+		return it.out, err
+	}
+	fmt.Fprintf(it.log, "item %d: %s done: %d nodes (%d buggy), stopped by %s, %s\n", index, env.Task.ID, res.Nodes, res.Buggy, res.Stop, rep.Summary())
+	return it.out, nil
+}
+
+// itemRun is one attempt at an item while its worker holds the lock: the
+// status it keeps truthful and the outcome it returns.
+type itemRun struct {
+	run    *Run
+	index  int
+	dir    string
+	log    io.Writer
+	st     results.ItemStatus
+	out    *Outcome
+	unlock func()
+}
+
+// claimItem locks the item (ErrBusy when another worker has it) and reads
+// its status.
+func claimItem(run *Run, index int, log io.Writer) (*itemRun, error) {
 	if log == nil {
 		log = io.Discard
 	}
-	item, err := run.Item(index)
-	if err != nil {
+	if _, err := run.Item(index); err != nil {
 		return nil, err
 	}
 	dir := run.ItemDir(index)
@@ -114,54 +141,89 @@ func RunItem(ctx context.Context, run *Run, index int, opts ItemOptions) (*Outco
 	if err != nil {
 		return nil, fmt.Errorf("run item %d: %w", index, err)
 	}
-	defer unlock()
-
 	st, err := results.ReadItemStatus(dir)
 	if err != nil {
+		unlock()
 		return nil, err
 	}
-	out := &Outcome{Index: index, Status: st}
-	if st.State == results.StateDone {
-		return out, nil // idempotent: a done item is never rerun
-	}
-	st.State, st.Attempts, st.StartedAt, st.FinishedAt, st.Error = results.StateRunning, st.Attempts+1, time.Now().UTC(), time.Time{}, ""
-	if err := writeStatus(dir, st); err != nil {
-		return nil, err
-	}
-	// cancelled marks an interrupted item: nothing is wrong with it, it
-	// resumes from its checkpoint.
-	cancelled := func() (*Outcome, error) {
-		st.State, st.FinishedAt, st.Error = results.StateCancelled, time.Now().UTC(), "interrupted; resume continues from the checkpoint"
-		if err := writeStatus(dir, st); err != nil {
-			return out, err
-		}
-		out.Status = st
-		return out, ErrCancelled
-	}
-	fail := func(err error) (*Outcome, error) {
-		if ctx.Err() != nil {
-			return cancelled() // interrupted while setting up or tearing down
-		}
-		st.State, st.FinishedAt, st.Error = results.StateFailed, time.Now().UTC(), err.Error()
-		if werr := writeStatus(dir, st); werr != nil {
-			err = errors.Join(err, werr)
-		}
-		out.Status = st
-		return out, err
-	}
+	return &itemRun{run: run, index: index, dir: dir, log: log, st: st, out: &Outcome{Index: index, Status: st}, unlock: unlock}, nil
+}
 
-	cfg, err := run.ItemConfig(index)
+// markRunning counts a new attempt.
+func (it *itemRun) markRunning() error {
+	st := &it.st
+	st.State, st.Attempts, st.StartedAt, st.FinishedAt, st.Error = results.StateRunning, st.Attempts+1, time.Now().UTC(), time.Time{}, ""
+	return writeStatus(it.dir, it.st)
+}
+
+// resolve loads the item's config and task; the task must be prepared.
+func (it *itemRun) resolve() (AgentEnv, error) {
+	item, err := it.run.Item(it.index)
 	if err != nil {
-		return fail(err)
+		return AgentEnv{}, err
 	}
-	reg := RegistryFrom(cfg)
-	t, err := reg.Task(item.TaskID)
+	cfg, err := it.run.ItemConfig(it.index)
 	if err != nil {
-		return fail(err)
+		return AgentEnv{}, err
+	}
+	t, err := RegistryFrom(cfg).Task(item.TaskID)
+	if err != nil {
+		return AgentEnv{}, err
 	}
 	if !t.Prepared() {
-		return fail(&task.NotPreparedError{Task: t})
+		return AgentEnv{}, &task.NotPreparedError{Task: t}
 	}
+	return AgentEnv{Config: cfg, Run: it.run, Index: it.index, Task: t, Seed: item.Seed, ItemDir: it.dir, Log: it.log}, nil
+}
+
+// submission is where the agent left its best submission.
+func (it *itemRun) submission(res AgentResult) string {
+	if res.Submission != "" {
+		return res.Submission
+	}
+	return filepath.Join(it.dir, results.BestDir, results.SubmissionFile)
+}
+
+// cancelled marks an interrupted item: nothing is wrong with it, it
+// resumes from its checkpoint.
+func (it *itemRun) cancelled() (*Outcome, error) {
+	st := &it.st
+	st.State, st.FinishedAt, st.Error = results.StateCancelled, time.Now().UTC(), "interrupted; resume continues from the checkpoint"
+	if err := writeStatus(it.dir, it.st); err != nil {
+		return it.out, err
+	}
+	it.out.Status = it.st
+	return it.out, ErrCancelled
+}
+
+// fail marks the item failed with err, or cancelled when ctx ended (then
+// err is a consequence of the interruption, in setting up or tearing down).
+func (it *itemRun) fail(ctx context.Context, err error) (*Outcome, error) {
+	if ctx.Err() != nil {
+		return it.cancelled()
+	}
+	st := &it.st
+	st.State, st.FinishedAt, st.Error = results.StateFailed, time.Now().UTC(), err.Error()
+	if werr := writeStatus(it.dir, it.st); werr != nil {
+		err = errors.Join(err, werr)
+	}
+	it.out.Status = it.st
+	return it.out, err
+}
+
+// done marks the item done.
+func (it *itemRun) done() error {
+	it.st.State, it.st.FinishedAt = results.StateDone, time.Now().UTC()
+	if err := writeStatus(it.dir, it.st); err != nil {
+		return err
+	}
+	it.out.Status = it.st
+	return nil
+}
+
+// openSandbox builds the item's sandbox, pointing at the Python setting
+// when that is what failed.
+func openSandbox(opts ItemOptions, cfg *configs.Config, log io.Writer) (sandbox.Executor, error) {
 	newSandbox := opts.Sandbox
 	if newSandbox == nil {
 		newSandbox = sandbox.New
@@ -171,85 +233,9 @@ func RunItem(ctx context.Context, run *Run, index int, opts ItemOptions) (*Outco
 		if strings.Contains(strings.ToLower(err.Error()), "python") {
 			err = fmt.Errorf("%w; %s", err, pythonHint)
 		}
-		return fail(fmt.Errorf("set up sandbox: %w", err))
+		return nil, fmt.Errorf("set up sandbox: %w", err)
 	}
-	defer sb.Close()
-	ex, err := newNodeExecutor(sb, run, index, t, cfg)
-	if err != nil {
-		return fail(err)
-	}
-	facts, err := ex.preflight(ctx)
-	if err != nil {
-		return fail(err)
-	}
-	mem, err := openMemory(cfg.Memory, t, dir, log)
-	if err != nil {
-		return fail(err)
-	}
-	agent, err := opts.Agent(ctx, AgentEnv{
-		Config: cfg, Task: t, Seed: item.Seed, ItemDir: dir, Executor: sb, Log: log, Memory: mem,
-		InputDir: ex.codeInputDir(), SubmissionPath: ex.codeSubmissionPath(), XGBoost: facts.XGBoost,
-	})
-	if err != nil {
-		return fail(fmt.Errorf("set up agent: %w", err))
-	}
-	if agent.Close != nil {
-		defer agent.Close()
-	}
-
-	resume, err := loadCheckpoint(dir)
-	if err != nil {
-		return fail(err)
-	}
-	tw, err := results.NewTraceWriter(dir, results.TraceOptions{})
-	if err != nil {
-		return fail(err)
-	}
-	tr := &tracer{w: tw, run: run, item: item, dir: dir, cfg: cfg, lower: t.LowerIsBetter, cost: agent.Cost, steps: cfg.Search.Steps, log: log, mem: mem}
-	if resume != nil {
-		if err := tr.backfill(ctx, resume); err != nil {
-			tw.Close()
-			return fail(err)
-		}
-	}
-	scfg := search.ConfigFrom(cfg.Search)
-	lower := t.LowerIsBetter
-	scfg.LowerIsBetter = &lower
-	scfg.Seed = uint64(item.Seed)
-	clock := opts.Clock
-	if clock == nil {
-		clock = search.SystemClock{}
-	}
-	fmt.Fprintf(log, "item %d: %s seed %d, agent %s, sandbox %s%s\n", index, t.ID, item.Seed, agent.Describe, sb.Info().Backend, resumeNote(resume))
-	res, serr := search.Run(ctx, search.Options{
-		Config: scfg, Coder: agent.Coder, Executor: ex, Reviewer: agent.Reviewer,
-		Tracer: tr, Best: &bestSink{dir: dir, itemDir: dir}, Checkpointer: &checkpointer{dir: dir},
-		Clock: clock, Resume: resume,
-	})
-	out.Search = res
-	if cerr := tw.Close(); cerr != nil && serr == nil {
-		serr = fmt.Errorf("close traces: %w", cerr)
-	}
-	if serr != nil {
-		return fail(serr)
-	}
-	if res.Reason == search.StopCancelled || ctx.Err() != nil {
-		return cancelled()
-	}
-
-	rep, err := gradeBest(ctx, dir, t, cfg)
-	if err != nil {
-		return fail(err)
-	}
-	out.Grade = rep
-	mem.finish(ctx, medalOf(rep), run.Manifest.RunID)
-	st.State, st.FinishedAt = results.StateDone, time.Now().UTC()
-	if err := writeStatus(dir, st); err != nil {
-		return out, err
-	}
-	out.Status = st
-	fmt.Fprintf(log, "item %d: %s done: %d nodes (%d buggy), stopped by %s, %s\n", index, t.ID, res.Nodes, res.Buggy, res.Reason, rep.Summary())
-	return out, nil
+	return sb, nil
 }
 
 func resumeNote(st *search.State) string {
@@ -269,12 +255,9 @@ func resumeNote(st *search.State) string {
 // and its Python has numpy, pandas and scikit-learn, running a tiny script
 // on task t's public data the way nodes run.
 func Preflight(ctx context.Context, cfg *configs.Config, t task.Task) error {
-	sb, err := sandbox.New(cfg.Exec, io.Discard)
+	sb, err := openSandbox(ItemOptions{}, cfg, io.Discard)
 	if err != nil {
-		if strings.Contains(strings.ToLower(err.Error()), "python") {
-			return fmt.Errorf("%w; %s", err, pythonHint)
-		}
-		return fmt.Errorf("set up sandbox: %w", err)
+		return err
 	}
 	defer sb.Close()
 	ex := &nodeExecutor{sb: sb, task: t, cfg: cfg, relative: sb.Info().Backend == "process"}
@@ -292,9 +275,8 @@ func RegistryFrom(cfg *configs.Config) task.Registry {
 	}
 }
 
-// gradeBest grades best/submission.csv and writes grade.json.
-func gradeBest(ctx context.Context, dir string, t task.Task, cfg *configs.Config) (*grader.Report, error) {
-	sub := filepath.Join(dir, results.BestDir, results.SubmissionFile)
+// gradeBest grades submission sub and writes the item's grade.json.
+func gradeBest(ctx context.Context, dir, sub string, t task.Task, cfg *configs.Config) (*grader.Report, error) {
 	rep, err := grader.Grade(ctx, t.GradeRequest(sub, configs.ExpandPath(cfg.Data.Leaderboards)))
 	if err != nil {
 		return nil, fmt.Errorf("grade best submission: %w", err)

@@ -63,7 +63,7 @@ func TestIntegrationElementRequeue(t *testing.T) {
 				Requeue: func(context.Context) error { requeues.Add(1); return nil },
 				Signals: signalAfter(t, dir, 2, tc.sig),
 			}
-			_, err := harness.RunElement(context.Background(), run, 0, harness.ItemOptions{Agent: scriptedAgent(0.2)}, el)
+			_, err := harness.RunElement(context.Background(), run, 0, harness.ItemOptions{Coders: scriptedAgent(0.2)}, el)
 			if !errors.Is(err, harness.ErrRequeued) {
 				t.Fatalf("want ErrRequeued, got %v", err)
 			}
@@ -80,7 +80,7 @@ func TestIntegrationElementRequeue(t *testing.T) {
 			before := len(nodeIDs(t, dir))
 
 			// The requeued element: attempt 2 resumes and finishes.
-			out, err := harness.RunElement(context.Background(), run, 0, harness.ItemOptions{Agent: scriptedAgent(0)},
+			out, err := harness.RunElement(context.Background(), run, 0, harness.ItemOptions{Coders: scriptedAgent(0)},
 				harness.ElementOptions{Attempt: 2, MaxAttempts: 3, Requeueable: true})
 			if err != nil {
 				t.Fatal(err)
@@ -106,7 +106,7 @@ func TestIntegrationElementGivesUp(t *testing.T) {
 	run := planOne(t, cfg, "demo-binary-auc")
 	dir := run.ItemDir(0)
 	var requeues atomic.Int32
-	_, err := harness.RunElement(context.Background(), run, 0, harness.ItemOptions{Agent: scriptedAgent(0.2)}, harness.ElementOptions{
+	_, err := harness.RunElement(context.Background(), run, 0, harness.ItemOptions{Coders: scriptedAgent(0.2)}, harness.ElementOptions{
 		Attempt: 3, MaxAttempts: 3, Requeueable: true,
 		Requeue: func(context.Context) error { requeues.Add(1); return nil },
 		Signals: signalAfter(t, dir, 1, syscall.SIGUSR1),
@@ -127,11 +127,11 @@ func TestElementBeyondMaxAttemptsDoesNotRun(t *testing.T) {
 	cfg := testConfig(t)
 	run := planOne(t, cfg, "demo-binary-auc")
 	started := false
-	agent := func(ctx context.Context, env harness.AgentEnv) (*harness.Agent, error) {
+	agent := func(ctx context.Context, env harness.CoderEnv) (*harness.Coders, error) {
 		started = true
 		return scriptedAgent(0)(ctx, env)
 	}
-	_, err := harness.RunElement(context.Background(), run, 0, harness.ItemOptions{Agent: agent}, harness.ElementOptions{Attempt: 4, MaxAttempts: 3})
+	_, err := harness.RunElement(context.Background(), run, 0, harness.ItemOptions{Coders: agent}, harness.ElementOptions{Attempt: 4, MaxAttempts: 3})
 	var gu *harness.GaveUpError
 	if !errors.As(err, &gu) || gu.Signal != "" {
 		t.Fatalf("want a *GaveUpError at start, got %v", err)
@@ -147,7 +147,7 @@ func TestElementBeyondMaxAttemptsDoesNotRun(t *testing.T) {
 func TestElementOfCancelledRun(t *testing.T) {
 	cfg := testConfig(t)
 	run := planOne(t, cfg, "demo-binary-auc")
-	_, err := harness.RunElement(context.Background(), run, 0, harness.ItemOptions{Agent: scriptedAgent(0)},
+	_, err := harness.RunElement(context.Background(), run, 0, harness.ItemOptions{Coders: scriptedAgent(0)},
 		harness.ElementOptions{Attempt: 1, MaxAttempts: 3, Cancelled: func() bool { return true }})
 	if !errors.Is(err, harness.ErrCancelled) {
 		t.Fatalf("want ErrCancelled, got %v", err)
@@ -171,7 +171,7 @@ func TestIntegrationElementCancelledMidway(t *testing.T) {
 		cancelled.Store(true) // mlbench cancel writes the marker, then scancel sends TERM
 		sigs <- syscall.SIGTERM
 	}()
-	_, err := harness.RunElement(context.Background(), run, 0, harness.ItemOptions{Agent: scriptedAgent(0.2)}, harness.ElementOptions{
+	_, err := harness.RunElement(context.Background(), run, 0, harness.ItemOptions{Coders: scriptedAgent(0.2)}, harness.ElementOptions{
 		Attempt: 1, MaxAttempts: 3, Requeueable: false, Signals: sigs, Cancelled: cancelled.Load,
 		Requeue: func(context.Context) error { t.Error("requeued a cancelled run"); return nil },
 	})
@@ -194,7 +194,7 @@ func TestIntegrationElementSignalAtStart(t *testing.T) {
 			run := planOne(t, cfg, "demo-binary-auc")
 			sigs := make(chan os.Signal, 1)
 			sigs <- syscall.SIGTERM
-			_, err := harness.RunElement(context.Background(), run, 0, harness.ItemOptions{Agent: scriptedAgent(0.2)}, harness.ElementOptions{
+			_, err := harness.RunElement(context.Background(), run, 0, harness.ItemOptions{Coders: scriptedAgent(0.2)}, harness.ElementOptions{
 				Attempt: 1, MaxAttempts: 3, Requeueable: true, Signals: sigs,
 				Cancelled: func() bool { return runCancelled },
 			})

@@ -289,7 +289,7 @@ var workerCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
-		_, err = harness.RunItem(c.Context, run, c.Int("index"), harness.ItemOptions{Agent: harness.DefaultAgent, Log: c.App.ErrWriter})
+		_, err = harness.RunItem(c.Context, run, c.Int("index"), harness.ItemOptions{Log: c.App.ErrWriter})
 		if errors.Is(err, harness.ErrCancelled) {
 			return cli.Exit("item cancelled; its checkpoint is kept", 130)
 		}

@@ -291,7 +291,7 @@ func elementWorker(c *cli.Context) error {
 		index, run.Manifest.RunID, env.Element(), env.Attempt(), maxAttempts)
 	// Only our handler ends the search on TERM: it must know the signal.
 	ctx := context.WithoutCancel(c.Context)
-	_, err = harness.RunElement(ctx, run, index, harness.ItemOptions{Agent: harness.DefaultAgent, Log: c.App.ErrWriter}, harness.ElementOptions{
+	_, err = harness.RunElement(ctx, run, index, harness.ItemOptions{Log: c.App.ErrWriter}, harness.ElementOptions{
 		Attempt: env.Attempt(), MaxAttempts: maxAttempts, Requeueable: c.Bool("requeue"),
 		Requeue:   func(ctx context.Context) error { return client.Requeue(ctx, env.Element()) },
 		Cancelled: func() bool { return sl.Cancelled(run.Dir) },
