@@ -23,9 +23,9 @@ import (
 
 // Files of an item directory that the harness owns (results owns the rest).
 const (
-	CheckpointDir  = "checkpoint"
-	CheckpointFile = "state.json"
-	ProgressFile   = "progress.json"
+	CheckpointDir  = results.CheckpointDir
+	CheckpointFile = results.CheckpointFile
+	ProgressFile   = results.ProgressFile
 	lockFile       = results.LockFile
 )
 

@@ -173,6 +173,7 @@ func collectItem(ctx context.Context, runDir, runID string, it ManifestItem, opt
 		}
 		skipped = append(skipped, SkippedPart{dir, err})
 	}
+	recoverNodes(dir, &row, &sum, &skipped)
 	row.Nodes, row.BuggyNodes = sum.nodes, sum.buggy
 	row.PromptTokens, row.CompletionTokens, row.CostUSD = sum.prompt, sum.completion, sum.cost
 	row.BestStage = sum.bestStage
@@ -192,6 +193,61 @@ func collectItem(ctx context.Context, runDir, runID string, it ManifestItem, opt
 		row.WallSeconds = end.Sub(start).Seconds()
 	}
 	return row, skipped, nil
+}
+
+// recoverNodes completes an item's trace summary from its checkpoint when
+// the trace lacks nodes: a part could not be read, or progress.json counts
+// more nodes than the trace holds (a part lost with a killed job, or still
+// open while the item runs). What cannot be recovered is named in
+// row.Incomplete, so that reports mark it rather than show a short figure
+// as if it were whole.
+func recoverNodes(dir string, row *ResultRow, sum *nodeSummary, skipped *[]SkippedPart) {
+	row.DamagedParts = sum.damaged
+	progress := readProgressNodes(dir)
+	if sum.damaged == 0 && progress <= sum.nodes {
+		return
+	}
+	ck, err := CheckpointNodes(dir)
+	if err != nil && !errors.Is(err, ErrNoCheckpoint) {
+		*skipped = append(*skipped, SkippedPart{CheckpointPath(dir), err})
+	}
+	if err != nil || int64(len(ck)) <= sum.nodes {
+		// Nothing to recover from. A running item's open part is not lost.
+		if err != nil && (sum.damaged > 0 || (row.Status != StateRunning && progress > sum.nodes)) {
+			row.Incomplete = "nodes,cost"
+		}
+		return
+	}
+	var rec nodeSummary
+	for i := range ck {
+		r := &ck[i]
+		rec.nodes++
+		if r.IsBuggy {
+			rec.buggy++
+		}
+		rec.prompt += r.PromptTokens
+		rec.completion += r.CompletionTokens
+		if r.NodeID == row.BestNodeID {
+			rec.bestStage = r.Stage
+		}
+		if !r.CreatedAt.IsZero() && (rec.firstCreated.IsZero() || r.CreatedAt.Before(rec.firstCreated)) {
+			rec.firstCreated = r.CreatedAt
+		}
+		if r.FinishedAt.After(rec.lastFinish) {
+			rec.lastFinish = r.FinishedAt
+		}
+	}
+	row.NodesRecovered = rec.nodes - sum.nodes
+	// The checkpoint has no prices: the trace's cost covers its own nodes.
+	// Tokens the trace did not see mean cost it did not see.
+	rec.cost, rec.damaged = sum.cost, sum.damaged
+	if rec.bestStage == "" {
+		rec.bestStage = sum.bestStage
+	}
+	if rec.prompt+rec.completion > sum.prompt+sum.completion {
+		row.Incomplete = "cost"
+	}
+	*sum = rec
 }
 
 // runLabel names a run in tables.

@@ -161,7 +161,8 @@ func (r *Report) medalTable(machine bool) table {
 			for _, s := range m.stats() {
 				row = append(row, pm(s))
 			}
-			row = append(row, num(m.WallHours, 2), num(m.Nodes, 1), compact(m.Tokens), num(m.CostUSD, 2))
+			row = append(row, num(m.WallHours, 2), num(m.Nodes, 1)+mark(m.IncompleteNodes), compact(m.Tokens)+mark(m.IncompleteNodes),
+				num(m.CostUSD, 2)+mark(m.IncompleteNodes+m.IncompleteCost))
 		}
 		t.rows = append(t.rows, row)
 		if !machine {
@@ -178,6 +179,14 @@ func (r *Report) medalTable(machine bool) table {
 		t.right[i] = true
 	}
 	return t
+}
+
+// mark flags a figure known to be incomplete (see the table's notes).
+func mark(n int) string {
+	if n > 0 {
+		return "*"
+	}
+	return ""
 }
 
 func medalNotes(by string, m MedalRow) []string {
@@ -198,6 +207,15 @@ func medalNotes(by string, m MedalRow) []string {
 	}
 	if m.Ungraded > 0 {
 		notes = append(notes, fmt.Sprintf("%s: %d finished run(s) have no grade.json (counted as no submission).", name, m.Ungraded))
+	}
+	if m.IncompleteNodes > 0 {
+		notes = append(notes, fmt.Sprintf("* %s: %d finished run(s) have unreadable trace parts and no checkpoint to recover from: Nodes, Tokens and Cost count only what was readable.", name, m.IncompleteNodes))
+	}
+	if m.IncompleteCost > 0 {
+		notes = append(notes, fmt.Sprintf("* %s: cost of %d finished run(s) misses nodes recovered from the checkpoint (it keeps tokens, not prices).", name, m.IncompleteCost))
+	}
+	if m.Recovered > 0 {
+		notes = append(notes, fmt.Sprintf("%s: nodes of %d finished run(s) recovered from the checkpoint (trace parts damaged or lost).", name, m.Recovered))
 	}
 	return notes
 }
@@ -249,7 +267,11 @@ func (r *Report) tasksTable(machine bool) table {
 			}
 			row = append(row, tr.Task, split, fmt.Sprintf("%d/%d", tr.Finished, tr.Runs), orDash(strings.Join(scores, " ")),
 				medals, optNum(tr.GoldThreshold), optNum(tr.SilverThreshold), optNum(tr.BronzeThreshold),
-				optNum(tr.MedianThreshold), num(tr.Nodes, 1), num(tr.BuggyPct, 1), stage)
+				optNum(tr.MedianThreshold), num(tr.Nodes, 1)+mark(tr.IncompleteNodes), num(tr.BuggyPct, 1), stage)
+			if tr.IncompleteNodes > 0 {
+				t.notes = append(t.notes, fmt.Sprintf("* %s %s: %d finished run(s) have unreadable trace parts and no checkpoint: Nodes counts only what was readable.",
+					tr.Run, tr.Task, tr.IncompleteNodes))
+			}
 		}
 		t.rows = append(t.rows, row)
 	}

@@ -466,6 +466,9 @@ var resultSetters = []columnSetter[ResultRow]{
 	int64Col("prompt_tokens", func(r *ResultRow) *int64 { return &r.PromptTokens }),
 	int64Col("completion_tokens", func(r *ResultRow) *int64 { return &r.CompletionTokens }),
 	float64Col("cost_usd", func(r *ResultRow) *float64 { return &r.CostUSD }),
+	int64Col("damaged_parts", func(r *ResultRow) *int64 { return &r.DamagedParts }),
+	int64Col("nodes_recovered", func(r *ResultRow) *int64 { return &r.NodesRecovered }),
+	stringCol("incomplete", func(r *ResultRow) *string { return &r.Incomplete }),
 }
 
 // nodeSummary is what Collect needs of an item's trace.
@@ -475,6 +478,8 @@ type nodeSummary struct {
 	cost                     float64
 	bestStage                string
 	firstCreated, lastFinish time.Time
+	// damaged counts the parts that could not be read.
+	damaged int64
 }
 
 // summaryColumns are the node columns summarize reads, in slot order.
@@ -498,6 +503,7 @@ func (r *Reader) summarize(ctx context.Context, itemDir, bestID string) (nodeSum
 		})
 		if err != nil {
 			r.skip(p, err)
+			s.damaged++
 			continue
 		}
 		s.merge(part)

@@ -93,6 +93,14 @@ type MedalRow struct {
 	SubmissionExists Stat `json:"submission_exists_pct"`
 	AboveMedian      Stat `json:"above_median_pct"`
 
+	// Recovered counts finished runs whose nodes were partly read from the
+	// checkpoint; IncompleteNodes and IncompleteCost count finished runs
+	// whose node figures (or only cost) are known to be short (see
+	// ResultRow.Incomplete). Text formats mark the cells and add a note.
+	Recovered       int `json:"recovered,omitempty"`
+	IncompleteNodes int `json:"incomplete_nodes,omitempty"`
+	IncompleteCost  int `json:"incomplete_cost,omitempty"`
+
 	// Means per finished run.
 	WallHours float64 `json:"wall_hours"`
 	Nodes     float64 `json:"nodes"`
@@ -123,6 +131,9 @@ type TaskRow struct {
 	BuggyPct        float64  `json:"buggy_pct"`
 	// BestStage is the most common stage of the graded nodes.
 	BestStage string `json:"best_stage"`
+	// IncompleteNodes counts finished runs whose nodes could not all be
+	// read (see ResultRow.Incomplete).
+	IncompleteNodes int `json:"incomplete_nodes,omitempty"`
 }
 
 // RunInfo summarises one loaded run.
@@ -370,6 +381,7 @@ func medalRow(g group, split string, opts ReportOptions) (MedalRow, bool) {
 			row.Ungraded++
 		}
 		perTask[r.TaskID] = append(perTask[r.TaskID], r)
+		countIncomplete(r, &row)
 		wall += r.WallSeconds / 3600
 		nodes += float64(r.Nodes)
 		tokens += float64(r.PromptTokens + r.CompletionTokens)
@@ -438,6 +450,29 @@ func medalRow(g group, split string, opts ReportOptions) (MedalRow, bool) {
 	return row, true
 }
 
+// countIncomplete tallies a finished run's recovered or missing figures.
+func countIncomplete(r *ResultRow, row *MedalRow) {
+	if r.NodesRecovered > 0 {
+		row.Recovered++
+	}
+	switch {
+	case incompleteHas(r.Incomplete, "nodes"):
+		row.IncompleteNodes++ // and cost with them
+	case incompleteHas(r.Incomplete, "cost"):
+		row.IncompleteCost++
+	}
+}
+
+// incompleteHas reports whether a ResultRow.Incomplete list names figure.
+func incompleteHas(list, figure string) bool {
+	for _, f := range strings.Split(list, ",") {
+		if f == figure {
+			return true
+		}
+	}
+	return false
+}
+
 // meanSEM returns the mean and standard error (ddof=1) of xs.
 func meanSEM(xs []float64) Stat {
 	n := float64(len(xs))
@@ -487,6 +522,9 @@ func taskRows(g group) []TaskRow {
 			tr.Scores = append(tr.Scores, r.Score)
 			nodes += r.Nodes
 			buggy += r.BuggyNodes
+			if incompleteHas(r.Incomplete, "nodes") {
+				tr.IncompleteNodes++
+			}
 			if !r.Graded {
 				medals.WriteByte('?')
 				continue

@@ -129,4 +129,15 @@ type ResultRow struct {
 	PromptTokens     int64   `parquet:"prompt_tokens"`
 	CompletionTokens int64   `parquet:"completion_tokens"`
 	CostUSD          float64 `parquet:"cost_usd"`
+
+	// DamagedParts counts the item's trace parts that could not be read.
+	DamagedParts int64 `parquet:"damaged_parts"`
+	// NodesRecovered counts nodes taken from the item's checkpoint because
+	// the trace lacked them (a damaged part, a part lost with a killed job).
+	NodesRecovered int64 `parquet:"nodes_recovered"`
+	// Incomplete names the figures known to be short, comma-separated:
+	// "nodes" (trace damaged and nothing to recover from), "cost" (nodes
+	// recovered from the checkpoint, which has tokens but no prices); ""
+	// when every figure is whole.
+	Incomplete string `parquet:"incomplete,dict"`
 }
