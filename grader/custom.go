@@ -120,7 +120,11 @@ func resolveCustom(req Request) (target, error) {
 		th.LowerIsBetter = lower
 	}
 	g := &customGrader{kind: base, k: k, id: ct.IDColumn, targets: ct.TargetColumns}
-	return target{id: ct.ID, grader: g, answers: answers, thresholds: th}, nil
+	sample := ct.SampleSubmissionPath
+	if sample != "" && !filepath.IsAbs(sample) {
+		sample = filepath.Join(req.DataDir, sample)
+	}
+	return target{id: ct.ID, grader: g, answers: answers, sample: sample, thresholds: th}, nil
 }
 
 type customGrader struct {

@@ -255,6 +255,7 @@ type target struct {
 	id         string
 	grader     CompetitionGrader
 	answers    string
+	sample     string // the sample submission, "" when unknown; bounds the size
 	thresholds Thresholds
 }
 
@@ -280,7 +281,11 @@ func resolve(req Request) (target, error) {
 	if err != nil {
 		return target{}, err
 	}
-	return target{id: c.ID, grader: g, answers: answers, thresholds: t}, nil
+	sample := ""
+	if c.SampleSubmission != "" {
+		sample = filepath.Join(req.DataDir, filepath.FromSlash(c.SampleSubmission))
+	}
+	return target{id: c.ID, grader: g, answers: answers, sample: sample, thresholds: t}, nil
 }
 
 func checkPrepared(id, answers string) error {
@@ -339,15 +344,15 @@ func Grade(ctx context.Context, req Request) (Report, error) {
 	}
 	rep.SubmissionExists = submissionExists(req.SubmissionPath)
 	if !rep.SubmissionExists {
-		rep.Reason = fmt.Sprintf("submission file %s does not exist or is not a .csv file", req.SubmissionPath)
+		rep.Reason = Printable(fmt.Sprintf("submission file %s does not exist or is not a .csv file", req.SubmissionPath), MaxReasonLen)
 		return rep, nil
 	}
-	score, err := run(ctx, tg, req.SubmissionPath)
+	score, err := runBounded(ctx, tg, req.SubmissionPath)
 	if err != nil {
 		if ctx.Err() != nil {
 			return Report{}, fmt.Errorf("grade %s: %w", tg.id, ctx.Err())
 		}
-		rep.Reason = err.Error()
+		rep.Reason = Printable(err.Error(), MaxReasonLen)
 		return rep, nil
 	}
 	score = Round5(score)
@@ -376,17 +381,39 @@ func Validate(ctx context.Context, req Request) (valid bool, message string, err
 	if err != nil {
 		return false, "", err
 	}
-	if _, err := run(ctx, tg, req.SubmissionPath); err != nil {
+	if _, err := runBounded(ctx, tg, req.SubmissionPath); err != nil {
 		if ctx.Err() != nil {
 			return false, "", fmt.Errorf("validate %s: %w", tg.id, ctx.Err())
 		}
-		return false, "Submission invalid! The attempt to grade the submission has resulted in the following error message:\n" + err.Error(), nil
+		return false, "Submission invalid! The attempt to grade the submission has resulted in the following error message:\n" + Printable(err.Error(), MaxReasonLen), nil
 	}
 	return true, "Submission is valid.", nil
 }
 
+// runBounded is run that returns as soon as ctx is done: a grader deep in
+// a computation that does not look at ctx finishes on its own, unwaited,
+// so that an interrupted `mlbench grade` stops at once.
+func runBounded(ctx context.Context, tg target, submission string) (float64, error) {
+	type result struct {
+		score float64
+		err   error
+	}
+	done := make(chan result, 1)
+	go func() {
+		score, err := run(ctx, tg, submission)
+		done <- result{score, err}
+	}()
+	select {
+	case r := <-done:
+		return r.score, r.err
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
 // run grades one file, turning panics into errors (the reference turns
-// every exception into an invalid submission).
+// every exception into an invalid submission). The submission is refused
+// unread when it is not a regular file or far larger than the answers.
 func run(ctx context.Context, tg target, submission string) (score float64, err error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -396,10 +423,20 @@ func run(ctx context.Context, tg target, submission string) (score float64, err 
 			err = fmt.Errorf("internal grader error for %s: %v", tg.id, p)
 		}
 	}()
+	f, size, err := openSubmission(submission, tg.sizeLimit())
+	if err != nil {
+		return 0, err
+	}
 	if fg, ok := tg.grader.(FileGrader); ok {
+		f.Close()
 		return fg.GradeFiles(ctx, submission, tg.answers)
 	}
-	sub, err := ReadTableFile(submission)
+	b, err := readSubmission(ctx, f, size)
+	f.Close()
+	if err != nil {
+		return 0, err
+	}
+	sub, err := ParseTable(b)
 	if err != nil {
 		return 0, err
 	}

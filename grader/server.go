@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -79,7 +80,7 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request) {
 	if t, ok := s.Tasks[id]; ok {
 		req.Custom = t
 	} else if _, err := Lookup(id); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": Printable(err.Error(), MaxReasonLen)})
 		return
 	} else if !HasGrader(id) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("competition %s has no grader", id)})
@@ -95,16 +96,32 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request) {
 		defer os.Remove(path)
 	}
 	if err != nil {
-		writeJSON(w, status, map[string]string{"error": err.Error()})
+		writeJSON(w, status, map[string]string{"error": s.hidePaths(err.Error())})
 		return
 	}
 	req.SubmissionPath = path
 	valid, msg, err := Validate(r.Context(), req)
-	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "An unexpected error occurred.", "details": err.Error()})
+	switch {
+	case errors.Is(err, ErrNotPrepared):
+		// The agent cannot fix this and must not learn the host's paths.
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("competition %s not prepared on this server", Printable(id, 200))})
+		return
+	case err != nil:
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "An unexpected error occurred.", "details": s.hidePaths(err.Error())})
 		return
 	}
 	writeJSON(w, http.StatusOK, validateResponse{Result: msg, IsValid: valid})
+}
+
+// hidePaths makes an error fit for a client: the server's directories
+// replaced by placeholders, the text bounded and printable.
+func (s *Server) hidePaths(msg string) string {
+	for dir, name := range map[string]string{s.DataDir: "<data-dir>", s.TempDir: "<temp-dir>", os.TempDir(): "<temp-dir>"} {
+		if dir != "" && dir != "." {
+			msg = strings.ReplaceAll(msg, dir, name)
+		}
+	}
+	return Printable(msg, MaxReasonLen)
 }
 
 // saveUpload streams the "file" part into a fresh temporary .csv file (the

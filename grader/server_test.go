@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -142,8 +143,10 @@ func TestServerRequests(t *testing.T) {
 	if code, out := upload(t, ts.URL+"/validate", "", subs[0]); code != http.StatusBadRequest {
 		t.Errorf("no competition: %d %v", code, out)
 	}
-	// A competition whose data is not prepared is the server's problem.
-	if code, out := upload(t, ts.URL+"/validate", "spooky-author-identification", subs[0]); code != http.StatusInternalServerError {
+	// A competition whose data is not prepared: a 4xx that names no host
+	// path.
+	if code, out := upload(t, ts.URL+"/validate", "spooky-author-identification", subs[0]); code != http.StatusNotFound ||
+		fmt.Sprint(out["error"]) != "competition spooky-author-identification not prepared on this server" || strings.Contains(fmt.Sprint(out), srv.DataDir) {
 		t.Errorf("unprepared competition: %d %v", code, out)
 	}
 	resp, err = http.Post(ts.URL+"/validate?competition="+cactus, "text/csv", strings.NewReader("id,has_cactus\n"))
@@ -193,5 +196,68 @@ func TestServerShutdown(t *testing.T) {
 	}
 	if _, err := http.Get("http://" + l.Addr().String() + "/health"); err == nil {
 		t.Error("server still answers after shutdown")
+	}
+}
+
+// zeros reads NUL bytes forever.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// TestServerHostileUploads sends eight 9 MB NUL uploads at once, streamed
+// so that the client holds none of them: each answer is short, and the
+// server's allocations stay a small multiple of the uploads.
+func TestServerHostileUploads(t *testing.T) {
+	answers, _ := cactusFiles(0)
+	for _, limit := range []struct {
+		name    string
+		answers string
+	}{
+		{"over the size limit", answers},
+		// Answers large enough that 9 MB is under the size limit: the
+		// header check refuses it.
+		{"under the size limit", answers + strings.Repeat("x,0\n", 40_000)},
+	} {
+		t.Run(limit.name, func(t *testing.T) {
+			srv := &grader.Server{DataDir: prepare(t, cactus, limit.answers), TempDir: t.TempDir(), MaxUploadSize: 10 << 20}
+			ts := httptest.NewServer(srv.Handler())
+			defer ts.Close()
+			const size, n = 9 << 20, 8
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			var wg sync.WaitGroup
+			for range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					const boundary = "hostile-boundary"
+					body := io.MultiReader(
+						strings.NewReader("--"+boundary+"\r\nContent-Disposition: form-data; name=\"file\"; filename=\"submission.csv\"\r\n\r\n"),
+						io.LimitReader(zeros{}, size),
+						strings.NewReader("\r\n--"+boundary+"--\r\n"))
+					req, _ := http.NewRequest(http.MethodPost, ts.URL+"/validate?competition="+cactus, body)
+					req.Header.Set("Content-Type", "multipart/form-data; boundary="+boundary)
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					defer resp.Body.Close()
+					b, _ := io.ReadAll(resp.Body)
+					if resp.StatusCode != http.StatusOK || len(b) > 1024 || !strings.Contains(string(b), `"is_valid":false`) {
+						t.Errorf("status %d, %d bytes: %.300q", resp.StatusCode, len(b), b)
+					}
+				}()
+			}
+			wg.Wait()
+			runtime.ReadMemStats(&after)
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 2*n*size {
+				t.Errorf("%d uploads of %d MB allocated %d MB", n, size>>20, alloc>>20)
+			}
+		})
 	}
 }

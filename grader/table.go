@@ -106,7 +106,8 @@ func ParseTable(b []byte) (*Table, error) {
 	est := bytes.Count(b[p.pos:], []byte{'\n'}) + 1
 	ncol := len(head)
 	t.ncol = ncol
-	t.cells = make([]span, 0, est*ncol)
+	budget := cellBudget(len(b), ncol)
+	t.cells = make([]span, 0, min(est*ncol, budget))
 	rec := make([]span, 0, ncol)
 	for {
 		p.skipBlankLines()
@@ -122,6 +123,10 @@ func ParseTable(b []byte) (*Table, error) {
 		row := t.rows + 1
 		if len(rec) > ncol {
 			return nil, &InvalidSubmission{Row: row, Reason: fmt.Sprintf("has %d fields, the header has %d (line %d)", len(rec), ncol, startLine)}
+		}
+		if len(t.cells)+ncol > budget {
+			return nil, &InvalidSubmission{Row: row, Reason: fmt.Sprintf(
+				"too many short rows: padded to the header's %d columns, the file would hold over %d cells (line %d has %d)", ncol, budget, startLine, len(rec))}
 		}
 		t.cells = append(t.cells, rec...)
 		for range ncol - len(rec) {
@@ -139,6 +144,15 @@ func ParseTable(b []byte) (*Table, error) {
 		t.rows++
 	}
 	return t, nil
+}
+
+// cellBudget bounds the cells of a table read from n bytes with ncol
+// columns. A full row has at least one byte per cell (a delimiter), so
+// only rows shorter than the header, padded with missing cells as pandas
+// pads them, can go over; a few such rows are fine, but a file of short
+// rows under a wide header would take many times its size in memory.
+func cellBudget(n, ncol int) int {
+	return n + 64*ncol + 1024
 }
 
 // delim marks the bytes that end an unquoted cell.
@@ -293,11 +307,24 @@ func (t *Table) Column(name string) (Column, error) {
 // ColumnAt returns the j-th column in file order.
 func (t *Table) ColumnAt(j int) Column { return Column{t: t, j: j, Name: t.header[j]} }
 
+// columnList names the table's columns for an error message: at most 20,
+// each cut short, since the header may be anything a submission holds.
 func (t *Table) columnList() string {
 	if len(t.header) == 0 {
 		return "(none: the file is empty)"
 	}
-	return strings.Join(t.header, ", ")
+	const most = 20
+	names := make([]string, 0, min(len(t.header), most+1))
+	for _, h := range t.header[:min(len(t.header), most)] {
+		if len(h) > 40 {
+			h = h[:37] + "..."
+		}
+		names = append(names, h)
+	}
+	if len(t.header) > most {
+		names = append(names, fmt.Sprintf("and %d more", len(t.header)-most))
+	}
+	return strings.Join(names, ", ")
 }
 
 // Column is one column of a Table.

@@ -37,6 +37,10 @@ type nodeExecutor struct {
 
 var _ search.Executor = (*nodeExecutor)(nil)
 
+// keepInvalidSubmission is the largest invalid submission kept in the
+// node's directory.
+const keepInvalidSubmission = 1 << 20
+
 func newNodeExecutor(sb sandbox.Executor, run *Run, index int, t task.Task, cfg *configs.Config) (*nodeExecutor, error) {
 	gpus, err := sandbox.ParseGPUs(cfg.Exec.GPUs)
 	if err != nil {
@@ -143,17 +147,21 @@ func (e *nodeExecutor) Execute(ctx context.Context, n search.NodeSnapshot) (sear
 	sub := filepath.Join(spec.SubmissionDir, results.SubmissionFile)
 	if st, err := os.Lstat(sub); err == nil && st.Mode().IsRegular() {
 		out.SubmissionExists = true
-		dst := filepath.Join(dir, results.SubmissionFile)
-		if err := copyFile(sub, dst); err != nil {
-			return out, fmt.Errorf("keep node submission: %w", err)
-		}
-		valid, msg, err := grader.Validate(ctx, e.task.GradeRequest(dst, ""))
+		// Validate where the code wrote it, then keep it: a valid one, or
+		// an invalid one small enough to look at (an invalid submission
+		// may be gigabytes of anything).
+		valid, msg, err := grader.Validate(ctx, e.task.GradeRequest(sub, ""))
 		if err != nil {
 			return out, fmt.Errorf("validate submission: %w", err)
 		}
 		out.FormatValid = valid
 		if !valid {
 			out.FormatError = msg
+		}
+		if valid || st.Size() <= keepInvalidSubmission {
+			if err := copyFile(sub, filepath.Join(dir, results.SubmissionFile)); err != nil {
+				return out, fmt.Errorf("keep node submission: %w", err)
+			}
 		}
 	} else {
 		out.FormatError = "no submission file at " + e.codeSubmissionPath()

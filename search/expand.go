@@ -78,6 +78,7 @@ func (s *searcher) expand(ctx context.Context, j job) (out outcome) {
 	err = call("executor", func() error {
 		var err error
 		out.exec, err = s.executor.Execute(ctx, snap)
+		out.exec = out.exec.Bounded()
 		return err
 	})
 	if classify("execute", err) {

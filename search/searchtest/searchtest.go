@@ -5,6 +5,7 @@
 package searchtest
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -40,7 +41,10 @@ type Outcome struct {
 	PanicIn string
 	// ExecAdvance, when set, overrides Fake.ExecAdvance for this node.
 	ExecAdvance time.Duration
-	Usage       search.Usage
+	// Output and FormatError, when set, replace the executor's scripted
+	// output and format error (FormatError implies FormatInvalid).
+	Output, FormatError string
+	Usage               search.Usage
 }
 
 // Fake is a scripted Coder, Executor and Reviewer. Script decides each
@@ -57,6 +61,15 @@ type Fake struct {
 	mu       sync.Mutex
 	outcomes map[string]Outcome
 	requests []search.Request
+	reviewed []search.ExecResult
+}
+
+// Reviewed returns the executor results the reviewer was given, in call
+// order.
+func (f *Fake) Reviewed() []search.ExecResult {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]search.ExecResult(nil), f.reviewed...)
 }
 
 var (
@@ -156,22 +169,26 @@ func (f *Fake) Execute(ctx context.Context, node search.NodeSnapshot) (search.Ex
 		ExitCode:         o.ExitCode,
 		TimedOut:         o.TimedOut,
 		OOM:              o.OOM,
-		Output:           "output of " + node.ID,
+		Output:           cmp.Or(o.Output, "output of "+node.ID),
 		Seconds:          (f.ExecDelay + adv).Seconds(),
 		SubmissionExists: !o.NoSubmission,
 		FormatValid:      !o.NoSubmission && !o.FormatInvalid,
 	}
-	if o.FormatInvalid {
-		r.FormatError = "scripted format error"
+	if o.FormatInvalid || o.FormatError != "" {
+		r.FormatValid = false
+		r.FormatError = cmp.Or(o.FormatError, "scripted format error")
 	}
 	return r, nil
 }
 
 // Review implements search.Reviewer.
-func (f *Fake) Review(ctx context.Context, node search.NodeSnapshot, _ search.ExecResult) (search.Review, error) {
+func (f *Fake) Review(ctx context.Context, node search.NodeSnapshot, res search.ExecResult) (search.Review, error) {
 	if err := ctx.Err(); err != nil {
 		return search.Review{}, err
 	}
+	f.mu.Lock()
+	f.reviewed = append(f.reviewed, res)
+	f.mu.Unlock()
 	o := f.outcome(node.ID)
 	if o.PanicIn == "reviewer" {
 		panic("scripted reviewer panic")
