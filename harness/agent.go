@@ -42,7 +42,10 @@ type CoderEnv struct {
 	// Memory renders memory context for prompts.
 	Memory *Memory
 	// XGBoost says whether xgboost imports in the sandbox.
-	XGBoost  bool
+	XGBoost bool
+	// GPUs are the GPUs one execution sees (empty: none), with what
+	// nvidia-smi says of them.
+	GPUs     []sandbox.GPU
 	Executor sandbox.Executor
 	Log      io.Writer
 }

@@ -36,7 +36,10 @@ func llmCoders(_ context.Context, env CoderEnv) (*Coders, error) {
 	lt := llm.Task{
 		ID: t.ID, Title: t.Name, Description: desc, DataPreview: preview,
 		InputDir: env.InputDir, SubmissionPath: env.SubmissionPath, WorkingDir: work,
-		Metric: t.Metric, LowerIsBetter: &lower, TimeLimit: env.Config.Exec.Timeout, GPU: env.Config.Exec.GPUs != "",
+		Metric: t.Metric, LowerIsBetter: &lower, TimeLimit: env.Config.Exec.Timeout, GPU: len(env.GPUs) > 0,
+	}
+	for _, g := range env.GPUs {
+		lt.GPUs = append(lt.GPUs, g.String())
 	}
 	opts := llm.Options{
 		Transcript:    filepath.Join(env.ItemDir, TranscriptFile),

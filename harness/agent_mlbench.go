@@ -84,12 +84,17 @@ func (a *searchAgent) setUp(ctx context.Context, env AgentEnv) (*nodeExecutor, *
 	if err != nil {
 		return nil, nil, err
 	}
+	gpus, gerr := ex.runGPUs(ctx)
+	if gerr != nil {
+		fmt.Fprintf(env.Log, "item %d: %v\n", env.Index, gerr)
+	}
 	if a.mem, err = openMemory(env.Config.Memory, env.Task, env.ItemDir, env.Log); err != nil {
 		return nil, nil, err
 	}
 	a.coders, err = a.newCoders(ctx, CoderEnv{
 		Config: env.Config, Task: env.Task, Seed: env.Seed, ItemDir: env.ItemDir, Executor: env.Sandbox, Log: env.Log, Memory: a.mem,
 		InputDir: ex.codeInputDir(), SubmissionPath: ex.codeSubmissionPath(), XGBoost: facts.XGBoost,
+		GPUs: gpus,
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("set up agent: %w", err)

@@ -33,6 +33,9 @@ type nodeExecutor struct {
 	// slots are the CPUs and GPUs of each search worker (exec.cpus,
 	// exec.gpus), so parallel workers do not fight over one GPU.
 	slots []sandbox.Slot
+	// gpus are all GPUs of the item (exec.gpus resolved), shared out by
+	// slots.
+	gpus []string
 }
 
 var _ search.Executor = (*nodeExecutor)(nil)
@@ -51,7 +54,17 @@ func newNodeExecutor(sb sandbox.Executor, run *Run, index int, t task.Task, cfg 
 		return nil, err
 	}
 	return &nodeExecutor{sb: sb, run: run, itemDir: run.ItemDir(index), task: t, cfg: cfg,
-		relative: sb.Info().Backend == "process", slots: slots}, nil
+		relative: sb.Info().Backend == "process", slots: slots, gpus: gpus}, nil
+}
+
+// runGPUs describes the GPUs one run sees (the first slot's; slots differ
+// at most by one GPU), for the prompt. The error says why nvidia-smi facts
+// are missing and is only worth a log line.
+func (e *nodeExecutor) runGPUs(ctx context.Context) ([]sandbox.GPU, error) {
+	if len(e.slots) == 0 {
+		return nil, nil
+	}
+	return sandbox.DescribeGPUs(ctx, e.slots[0].GPUs)
 }
 
 func (e *nodeExecutor) codeInputDir() string {
@@ -182,6 +195,7 @@ func (e *nodeExecutor) preflight(ctx context.Context) (facts preflightFacts, err
 		Code:    preflightCode,
 		WorkDir: filepath.Join(dir, "work"), SubmissionDir: filepath.Join(dir, "submission"),
 		DataDir: e.task.PublicDir, Hide: e.hidden(), Timeout: e.cfg.Exec.Timeout,
+		Limits: sandbox.Limits{GPUs: e.gpus},
 	}
 	if err := e.prepare(dir, spec); err != nil {
 		return facts, err

@@ -29,6 +29,7 @@ from sklearn.model_selection import train_test_split
 
 data = os.environ["MLBENCH_DATA_DIR"]
 out = os.environ["MLBENCH_SUBMISSION_DIR"]
+print("cuda_visible_devices=" + os.environ.get("CUDA_VISIBLE_DEVICES", "unset"))
 train = pd.read_csv(os.path.join(data, "train.csv"))
 test = pd.read_csv(os.path.join(data, "test.csv"))
 X = pd.get_dummies(train.drop(columns=["id", "target"]), dtype=float)

@@ -2,8 +2,6 @@ package sandbox
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -82,31 +80,4 @@ func ParseGPUs(s string) ([]string, error) {
 		out = append(out, f)
 	}
 	return out, nil
-}
-
-// DetectGPUs lists the GPUs this process may use: CUDA_VISIBLE_DEVICES when
-// set (Slurm sets it for --gres=gpu), else the /dev/nvidiaN devices.
-func DetectGPUs() []string {
-	if v, ok := os.LookupEnv("CUDA_VISIBLE_DEVICES"); ok {
-		out := []string{}
-		for _, f := range strings.Split(v, ",") {
-			if f = strings.TrimSpace(f); f != "" && f != "-1" {
-				out = append(out, f)
-			}
-		}
-		return out
-	}
-	devs, _ := filepath.Glob("/dev/nvidia[0-9]*")
-	var ids []int
-	for _, d := range devs {
-		if n, err := strconv.Atoi(strings.TrimPrefix(d, "/dev/nvidia")); err == nil {
-			ids = append(ids, n)
-		}
-	}
-	slices.Sort(ids)
-	out := []string{}
-	for _, n := range ids {
-		out = append(out, strconv.Itoa(n))
-	}
-	return out
 }

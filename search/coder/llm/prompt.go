@@ -32,6 +32,9 @@ type Task struct {
 	TimeLimit time.Duration
 	// GPU says whether the program may use a GPU.
 	GPU bool
+	// GPUs describe the GPUs one run sees ("NVIDIA A100-SXM4-80GB, 81920
+	// MiB"), when known.
+	GPUs []string
 }
 
 // ContextBuilder renders the memory context of one expansion. For improve
@@ -237,7 +240,9 @@ func instructions(t Task, req search.Request) string {
 	if len(left) > 0 {
 		fmt.Fprintf(&b, "- About %s remain for the whole search.\n", strings.Join(left, " and "))
 	}
-	if t.GPU {
+	if len(t.GPUs) > 0 {
+		fmt.Fprintf(&b, "- %s visible to the program (CUDA): %s. Use them for deep-learning models and GPU-capable libraries.\n", plural(len(t.GPUs), "CUDA GPU"), strings.Join(t.GPUs, "; "))
+	} else if t.GPU {
 		b.WriteString("- A CUDA GPU is available: use it for deep-learning models and GPU-capable libraries.\n")
 	} else {
 		b.WriteString("- No GPU is available: everything runs on the CPU.\n")
@@ -329,4 +334,12 @@ func thinkingPrefill(req search.Request, memory string) string {
 		b.WriteString("So I need a solid first solution that differs from what was already tried.\n")
 	}
 	return b.String()
+}
+
+// plural renders "1 GPU" or "2 GPUs".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

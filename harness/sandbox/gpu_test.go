@@ -1,0 +1,103 @@
+package sandbox_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/mlbench/mlbench/harness/sandbox"
+)
+
+// fakeSMI puts an nvidia-smi on a PATH of its own that lists gpus (lines of
+// "index, uuid, name, memory"); none makes it fail as on a machine without
+// GPUs. Only that directory and /usr/bin:/bin stay on PATH.
+func fakeSMI(t *testing.T, gpus ...string) {
+	t.Helper()
+	dir := t.TempDir()
+	var list, query strings.Builder
+	for i, g := range gpus {
+		f := strings.Split(g, ", ")
+		list.WriteString("GPU " + f[0] + ": " + f[2] + " (UUID: " + f[1] + ")\n")
+		query.WriteString(g + "\n")
+		_ = i
+	}
+	script := "#!/bin/sh\n"
+	if len(gpus) == 0 {
+		script += "echo 'No devices were found'; exit 6\n"
+	} else {
+		script += "case \"$1\" in -L) printf '%s' '" + list.String() + "';; *) printf '%s' '" + query.String() + "';; esac\n"
+	}
+	if err := os.WriteFile(filepath.Join(dir, "nvidia-smi"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+":/usr/bin:/bin")
+}
+
+// clearGPUEnv unsets what DetectGPUs reads from the environment.
+func clearGPUEnv(t *testing.T) {
+	t.Helper()
+	for _, k := range []string{"CUDA_VISIBLE_DEVICES", "SLURM_JOB_GPUS", "SLURM_STEP_GPUS", "SLURM_JOB_ID"} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+}
+
+func TestDetectGPUs(t *testing.T) {
+	two := []string{"0, GPU-aaa, NVIDIA H100 80GB HBM3, 81559", "1, GPU-bbb, NVIDIA H100 80GB HBM3, 81559"}
+	cases := []struct {
+		name string
+		env  map[string]string
+		smi  []string
+		want []string
+	}{
+		{"CPU node", nil, nil, []string{}},
+		{"nvidia-smi lists two", nil, two, []string{"0", "1"}},
+		{"CUDA_VISIBLE_DEVICES wins", map[string]string{"CUDA_VISIBLE_DEVICES": "1"}, two, []string{"1"}},
+		{"CUDA_VISIBLE_DEVICES empty is none", map[string]string{"CUDA_VISIBLE_DEVICES": ""}, two, []string{}},
+		{"NoDevFiles is none", map[string]string{"CUDA_VISIBLE_DEVICES": "NoDevFiles"}, two, []string{}},
+		{"Slurm element with GPUs", map[string]string{"SLURM_JOB_ID": "7", "SLURM_JOB_GPUS": "2,3"}, two, []string{"2", "3"}},
+		{"Slurm CPU element on a GPU node", map[string]string{"SLURM_JOB_ID": "7"}, two, []string{}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			clearGPUEnv(t)
+			fakeSMI(t, c.smi...)
+			for k, v := range c.env {
+				t.Setenv(k, v)
+			}
+			got := sandbox.DetectGPUs()
+			if got == nil || !slices.Equal(got, c.want) {
+				t.Fatalf("DetectGPUs() = %#v, want %#v", got, c.want)
+			}
+			if g, err := sandbox.ParseGPUs("auto"); err != nil || !slices.Equal(g, c.want) {
+				t.Fatalf("ParseGPUs(auto) = %v, %v", g, err)
+			}
+		})
+	}
+}
+
+func TestDescribeGPUs(t *testing.T) {
+	clearGPUEnv(t)
+	fakeSMI(t, "0, GPU-aaa, NVIDIA A100-SXM4-80GB, 81920", "1, GPU-bbb, NVIDIA A100-SXM4-80GB, 81920")
+	got, err := sandbox.DescribeGPUs(context.Background(), []string{"1", "GPU-aaa"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].UUID != "GPU-bbb" || got[1].ID != "GPU-aaa" || got[0].String() != "NVIDIA A100-SXM4-80GB, 81920 MiB" {
+		t.Fatalf("DescribeGPUs = %+v", got)
+	}
+	// Renumbered inside a constrained Slurm job: ids 2,3 are the only rows 0,1.
+	got, _ = sandbox.DescribeGPUs(context.Background(), []string{"2", "3"})
+	if got[1].UUID != "GPU-bbb" || got[1].ID != "3" {
+		t.Fatalf("positional match: %+v", got)
+	}
+	// Without nvidia-smi the ids stay, with an error for the log.
+	t.Setenv("PATH", t.TempDir())
+	got, err = sandbox.DescribeGPUs(context.Background(), []string{"0"})
+	if err == nil || len(got) != 1 || got[0].String() != "GPU 0" {
+		t.Fatalf("without nvidia-smi: %+v %v", got, err)
+	}
+}
