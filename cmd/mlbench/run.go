@@ -45,6 +45,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "coder", Usage: "auto, llm or baseline (search.coder)"},
 		&cli.StringFlag{Name: "results", Usage: "`DIR` for run directories (results.dir)"},
 		dataDirFlag,
+		&cli.BoolFlag{Name: "skip-missing", Usage: "plan only the tasks whose prepared data is complete, naming those left out (default: refuse)"},
 	)
 }
 
@@ -93,11 +94,41 @@ func runAction(c *cli.Context) error {
 }
 
 // resolveTasks reads --task/--suite and checks that every task's data is
-// in place, so a run never starts half-prepared.
+// complete (task.CheckTask), so a run never starts half-prepared: it
+// refuses, or with --skip-missing keeps the complete tasks and says which
+// were left out.
 func resolveTasks(c *cli.Context, cfg *configs.Config) ([]task.Task, error) {
-	reg := harness.RegistryFrom(cfg)
+	tasks, err := namedTasks(c, harness.RegistryFrom(cfg))
+	if err != nil {
+		return nil, err
+	}
+	ok, err := task.Complete(tasks)
+	var inc *task.IncompleteError
+	switch {
+	case err == nil:
+		return tasks, nil
+	case !errors.As(err, &inc):
+		return nil, err
+	case c.Bool("skip-missing") && len(ok) > 0:
+		var ids []string
+		for _, ck := range inc.Checks {
+			ids = append(ids, ck.Task.ID)
+		}
+		fmt.Fprintf(c.App.ErrWriter, "--skip-missing: left out %d of %d tasks whose data is incomplete: %s (see mlbench tasks check)\n", len(ids), len(tasks), strings.Join(ids, ", "))
+		return ok, nil
+	case len(inc.Checks) == 1 && len(tasks) == 1:
+		return nil, cli.Exit((&task.NotPreparedError{Task: tasks[0]}).Error()+"\nmissing: "+strings.Join(inc.Checks[0].Missing, "; "), 2)
+	}
+	hint := "prepare them, or pass --skip-missing to plan only the complete tasks"
+	if len(ok) == 0 {
+		hint = "prepare them or point --data-dir / data.dir at your prepared data"
+	}
+	return nil, cli.Exit(inc.Error()+"\n"+hint, 2)
+}
+
+// namedTasks resolves --task (repeatable) or --suite.
+func namedTasks(c *cli.Context, reg task.Registry) ([]task.Task, error) {
 	ids, suite := c.StringSlice("task"), c.String("suite")
-	var tasks []task.Task
 	switch {
 	case len(ids) > 0 && suite != "":
 		return nil, cli.Exit("give --task or --suite, not both", 2)
@@ -106,8 +137,9 @@ func resolveTasks(c *cli.Context, cfg *configs.Config) ([]task.Task, error) {
 		if err != nil {
 			return nil, cli.Exit(err.Error(), 2)
 		}
-		tasks = ts
+		return ts, nil
 	case len(ids) > 0:
+		var tasks []task.Task
 		for _, id := range ids {
 			t, err := reg.Task(id)
 			if err != nil {
@@ -115,23 +147,9 @@ func resolveTasks(c *cli.Context, cfg *configs.Config) ([]task.Task, error) {
 			}
 			tasks = append(tasks, t)
 		}
-	default:
-		return nil, cli.Exit("say what to run: --suite demo, --suite mle-bench-lite, --task ID ...", 2)
+		return tasks, nil
 	}
-	var missing []string
-	for _, t := range tasks {
-		if !t.Prepared() {
-			missing = append(missing, t.ID)
-		}
-	}
-	switch {
-	case len(missing) == 1:
-		return nil, cli.Exit((&task.NotPreparedError{Task: tasks[indexOf(tasks, missing[0])]}).Error(), 2)
-	case len(missing) > 1:
-		return nil, cli.Exit(fmt.Sprintf("%d of %d tasks are not prepared in %s (first: %s); run `mlebench prepare` for them or point --data-dir / data.dir at your prepared data",
-			len(missing), len(tasks), reg.DataDir, strings.Join(missing[:min(3, len(missing))], ", ")), 2)
-	}
-	return tasks, nil
+	return nil, cli.Exit("say which tasks: --suite demo, --suite mle-bench-lite, --task ID ...", 2)
 }
 
 // openRunArg opens the one RUN argument of a command (a run directory, or
@@ -149,15 +167,6 @@ func openRunArg(c *cli.Context, command string) (*harness.Run, error) {
 		return nil, cli.Exit(err.Error(), 2)
 	}
 	return run, nil
-}
-
-func indexOf(tasks []task.Task, id string) int {
-	for i, t := range tasks {
-		if t.ID == id {
-			return i
-		}
-	}
-	return 0
 }
 
 func allItems(run *harness.Run) []int {
