@@ -171,8 +171,13 @@ func (s *Slurm) Validate() error {
 		return err
 	}
 	sc.Chunk = sl.Chunk{Indices: []int{0}}
-	_, err = sl.RenderScript(sc)
-	return err
+	if _, err = sl.RenderScript(sc); err != nil {
+		return err
+	}
+	if s.Config.Slurm.Container != "" {
+		return prepareBinds(containerBinds(s.Config, sc.RunDir, sc.Binary, sc.WorkDir))
+	}
+	return nil
 }
 
 // scriptBase fills everything of the script but the chunk.
@@ -207,45 +212,12 @@ func (s *Slurm) scriptBase(runDir, runID string) (sl.Script, error) {
 		Mem: cfg.Slurm.Mem, Requeue: true, MaxAttempts: cfg.Slurm.MaxAttempts, SignalGrace: cfg.Slurm.SignalGrace, Extra: cfg.Slurm.Extra,
 	}
 	if img := cfg.Slurm.Container; img != "" {
-		sc.Container = &sl.Container{Binary: cfg.Exec.Apptainer.Binary, Image: configs.ExpandPath(img), Binds: containerBinds(cfg, runDir, bin, wd)}
+		sc.Container = &sl.Container{Binary: cfg.Exec.Apptainer.Binary, Image: configs.ExpandPath(img), Binds: bindPaths(containerBinds(cfg, runDir, bin, wd))}
 		if strings.Contains(cfg.Slurm.Gres, "gpu") {
 			sc.Container.Args = []string{"--nv"}
 		}
 	}
 	return sc, nil
-}
-
-// containerBinds are the host paths a containerised worker needs: the run
-// directory's parent, the binary's folder, the working directory and the
-// data, leaderboard and wisdom folders the config names.
-func containerBinds(cfg *configs.Config, runDir, bin, wd string) []string {
-	var out []string
-	seen := map[string]bool{}
-	add := func(p string) {
-		if p == "" {
-			return
-		}
-		p = configs.ExpandPath(p)
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(wd, p)
-		}
-		p = filepath.Clean(p)
-		if !seen[p] {
-			seen[p] = true
-			out = append(out, p)
-		}
-	}
-	add(filepath.Dir(runDir))
-	add(filepath.Dir(bin))
-	add(wd)
-	add(cfg.Data.Dir)
-	add(cfg.Data.DemoDir)
-	add(cfg.Data.Leaderboards)
-	add(cfg.Memory.Wisdom.Dir)
-	for _, b := range cfg.Exec.Binds {
-		add(b)
-	}
-	return out
 }
 
 func absResolved(p string) (string, error) {

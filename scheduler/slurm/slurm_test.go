@@ -356,3 +356,42 @@ func TestObserveDamagedStatus(t *testing.T) {
 		t.Errorf("want an error naming item 2, got %v", err)
 	}
 }
+
+func TestContainerBindSources(t *testing.T) {
+	root := t.TempDir()
+	missingBind := filepath.Join(root, "site", "conda")
+	cfg := testConfig(t, "slurm.container=/images/mlbench.sif", "exec.binds=["+missingBind+"]")
+	bin := filepath.Join(root, "bin", "mlbench")
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := &slurmsched.Slurm{Config: cfg, Binary: bin, WorkDir: root, DryRun: true}
+	err := s.Validate()
+	var be *slurmsched.BindError
+	if !errors.As(err, &be) {
+		t.Fatalf("missing bind sources: %v", err)
+	}
+	for _, want := range []string{"bind source " + cfg.Data.Dir + " (data.dir) does not exist", "bind source " + missingBind + " (exec.binds) does not exist"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q:\n%v", want, err)
+		}
+	}
+	// Folders mlbench writes are created instead.
+	for _, d := range []string{cfg.Memory.Wisdom.Dir, cfg.Data.DemoDir} {
+		if st, err := os.Stat(d); err != nil || !st.IsDir() {
+			t.Errorf("%s was not created: %v", d, err)
+		}
+	}
+	if err := os.MkdirAll(cfg.Data.Dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(missingBind, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Validate(); err != nil {
+		t.Errorf("every bind source exists: %v", err)
+	}
+}
