@@ -123,6 +123,13 @@ func Collect(ctx context.Context, runDir string, opts CollectOptions) (*Run, err
 	return run, nil
 }
 
+// CollectItem builds the result row of one manifest item of runDir exactly
+// as Collect does for each (the web view refreshes changed items with it),
+// with the files it could not read.
+func CollectItem(ctx context.Context, runDir, runID string, it ManifestItem, opts CollectOptions) (ResultRow, []SkippedPart, error) {
+	return collectItem(ctx, runDir, runID, it, opts.withDefaults())
+}
+
 // collectItem builds the result row of one item.
 func collectItem(ctx context.Context, runDir, runID string, it ManifestItem, opts CollectOptions) (ResultRow, []SkippedPart, error) {
 	dir := ItemDir(runDir, it.Index)

@@ -49,6 +49,7 @@ func commands() []*cli.Command {
 		resumeCommand,
 		runCommand,
 		sandboxCommand,
+		serveCommand,
 		statusCommand,
 		submitCommand,
 		sweepCommand,
