@@ -194,9 +194,7 @@ func statusNote(run *harness.Run, s *slurmsched.Snapshot, it *slurmsched.ItemSta
 	note := ""
 	switch it.Show {
 	case slurmsched.ShowQueued, slurmsched.ShowRequeued, slurmsched.ShowSuspended:
-		if it.Reason != "" && it.Reason != "None" {
-			note = it.Reason
-		}
+		note = sl.ExplainReason(it.Reason)
 		if it.Show == slurmsched.ShowRequeued && it.Status.Error != "" {
 			note = strings.TrimPrefix(note+"; "+firstLine(it.Status.Error), "; ")
 		}
@@ -215,8 +213,8 @@ func statusNote(run *harness.Run, s *slurmsched.Snapshot, it *slurmsched.ItemSta
 	case slurmsched.ShowFailed, slurmsched.ShowCancelled:
 		note = firstLine(it.Status.Error)
 	}
-	if len(note) > 90 {
-		note = note[:89] + "…"
+	if len(note) > 140 {
+		note = note[:139] + "…"
 	}
 	return note
 }

@@ -123,6 +123,9 @@ func planAndSubmit(c *cli.Context, reason string) error {
 	if err := sched.Validate(); err != nil {
 		return cli.Exit(err.Error(), 2)
 	}
+	if err := checkPartition(c, sched); err != nil {
+		return err
+	}
 	if !dry {
 		n, err := client.MaxArraySize(c.Context)
 		if err != nil {
@@ -252,6 +255,9 @@ func resumeOnSlurm(c *cli.Context, run *harness.Run, failedOnly bool) error {
 		return printRunReport(c.App.Writer, run.Dir)
 	}
 	sched := &slurmsched.Slurm{Client: client, Config: run.Config, Reason: "resume"}
+	if err := checkPartition(c, sched); err != nil {
+		return err
+	}
 	fmt.Fprintf(c.App.ErrWriter, "run %s: resubmitting %d of %d items", run.Manifest.RunID, len(items), len(snap.Items))
 	if busy > 0 {
 		fmt.Fprintf(c.App.ErrWriter, " (%d still queued or running are left alone)", busy)
@@ -307,4 +313,17 @@ func elementWorker(c *cli.Context) error {
 		return cli.Exit(gu.Error(), 1)
 	}
 	return err
+}
+
+// checkPartition refuses a request no node of the partition can run, and
+// says when it cannot tell.
+func checkPartition(c *cli.Context, sched *slurmsched.Slurm) error {
+	warn, err := sched.CheckPartition(c.Context)
+	if err != nil {
+		return cli.Exit(err.Error(), 2)
+	}
+	if warn != "" {
+		fmt.Fprintln(c.App.ErrWriter, warn)
+	}
+	return nil
 }

@@ -105,3 +105,44 @@ func TestSubmitRefusesIncompleteData(t *testing.T) {
 		t.Errorf("the plan should hold only spaceship-titanic:\n%s", b)
 	}
 }
+
+// fakeSlurmBin holds scontrol and sinfo that describe one small partition
+// (2 CPUs, 22899 MB, no GPUs), as Debian's single-node cluster does.
+func fakeSlurmBin(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string]string{
+		"scontrol": "#!/bin/sh\necho 'PartitionName=debug Default=YES MaxTime=UNLIMITED MaxMemPerNode=UNLIMITED Nodes=vm'\n",
+		"sinfo":    "#!/bin/sh\necho 'vm|debug*|2|22899|(null)'\n",
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestSubmitChecksThePartition(t *testing.T) {
+	bin := fakeSlurmBin(t)
+	root := t.TempDir()
+	base := []string{"submit", "--suite", "demo", "--dry-run", "--results", filepath.Join(root, "runs"), "--set", "data.demo_dir=" + filepath.Join(root, "demo")}
+	env := []string{"PATH=" + bin + ":" + os.Getenv("PATH")}
+	_, errOut, code := mlbench(t, env, base...)
+	for _, want := range []string{"does not fit partition debug", "8 CPUs, 65536 MB memory", "largest nodes have 2 CPUs, 22899 MB memory"} {
+		if code != 2 || !strings.Contains(errOut, want) {
+			t.Errorf("default request on a 2-CPU partition: exit %d, want 2 and %q:\n%s", code, want, errOut)
+		}
+	}
+	if runs, _ := filepath.Glob(filepath.Join(root, "runs", "*")); len(runs) != 0 {
+		t.Errorf("a refused submit planned a run: %v", runs)
+	}
+	if _, errOut, code := mlbench(t, env, append(base, "--slurm.cpus-per-task", "2", "--slurm.mem", "20G")...); code != 0 || strings.Contains(errOut, "warning") {
+		t.Errorf("a request that fits: exit %d\n%s", code, errOut)
+	}
+	// Without Slurm's commands it warns and goes on.
+	_, errOut, code = mlbench(t, []string{"PATH=/usr/local/bin:/nonexistent"}, append(base, "--slurm.cpus-per-task", "1")...)
+	if code != 0 || !strings.Contains(errOut, "warning: cannot check the request against the partition") {
+		t.Errorf("without sinfo: exit %d\n%s", code, errOut)
+	}
+}
