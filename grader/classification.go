@@ -30,7 +30,9 @@ func classKeys(c Column) ([]string, error) {
 }
 
 // alignedClasses returns the class labels of answers and submission (in
-// answer order), with sklearn's target checks.
+// answer order), with sklearn's target checks (type_of_target: no missing
+// labels, no non-integer numbers); the label kinds are checked by the
+// metric (checkAccuracyTypes, or strictClasses).
 func alignedClasses(sub, ans *Table, perm []int, col string) (y, p []string, err error) {
 	ac, err := ans.Column(col)
 	if err != nil {
@@ -47,11 +49,16 @@ func alignedClasses(sub, ans *Table, perm []int, col string) (y, p []string, err
 	if err != nil {
 		return nil, nil, err
 	}
-	p = gather(raw, perm)
-	if err := checkLabelTypes(y, p); err != nil {
+	return y, gather(raw, perm), nil
+}
+
+// strictClasses is alignedClasses for the metrics that refuse to compare a
+// string label with a number (sklearn's unique_labels: F1, kappa, MCC).
+func strictClasses(sub, ans *Table, perm []int, col string) (y, p []string, err error) {
+	if y, p, err = alignedClasses(sub, ans, perm, col); err != nil {
 		return nil, nil, err
 	}
-	return y, p, nil
+	return y, p, checkLabelTypes(y, p)
 }
 
 // accuracyGrader is prepare_for_accuracy_metric + accuracy_score: equal row
@@ -65,6 +72,9 @@ func (g accuracyGrader) Grade(sub, ans *Table) (float64, error) {
 	}
 	y, p, err := alignedClasses(sub, ans, perm, g.target)
 	if err != nil {
+		return 0, err
+	}
+	if err := checkAccuracyTypes(y, p); err != nil {
 		return 0, err
 	}
 	return accuracy(y, p), nil
@@ -231,7 +241,7 @@ func gradePaddy(sub, ans *Table) (float64, error) {
 			}
 		}
 	}
-	if err := checkLabelTypes(y, p); err != nil {
+	if err := checkAccuracyTypes(y, p); err != nil {
 		return 0, err
 	}
 	return accuracy(y, p), nil
@@ -239,7 +249,7 @@ func gradePaddy(sub, ans *Table) (float64, error) {
 
 // gradePlantSeedlings is micro-F1 of single labels, which equals accuracy.
 func gradePlantSeedlings(sub, ans *Table) (float64, error) {
-	y, p, _, err := byID(sub, ans, alignAfterColumns, alignedClasses, "file", "species")
+	y, p, _, err := byID(sub, ans, alignAfterColumns, strictClasses, "file", "species")
 	if err != nil {
 		return 0, err
 	}
@@ -278,7 +288,7 @@ func gradeAptos(sub, ans *Table) (float64, error) {
 	if sub.Len() == 0 {
 		return 0, invalidf("submission has no rows")
 	}
-	y, p, _, err := byID(sub, ans, alignAfterColumns, alignedClasses, "id_code", "diagnosis")
+	y, p, _, err := byID(sub, ans, alignAfterColumns, strictClasses, "id_code", "diagnosis")
 	if err != nil {
 		return 0, err
 	}
@@ -293,7 +303,7 @@ func gradeEssayScoring(sub, ans *Table) (float64, error) {
 	if sub.Len() == 0 {
 		return 0, invalidf("submission has no rows")
 	}
-	y, p, _, err := byID(sub, ans, alignChecked, alignedClasses, "essay_id", "score")
+	y, p, _, err := byID(sub, ans, alignChecked, strictClasses, "essay_id", "score")
 	if err != nil {
 		return 0, err
 	}
@@ -302,7 +312,7 @@ func gradeEssayScoring(sub, ans *Table) (float64, error) {
 
 // gradeNFLContact is the Matthews correlation on contact.
 func gradeNFLContact(sub, ans *Table) (float64, error) {
-	y, p, _, err := byID(sub, ans, alignAfterColumns, alignedClasses, "contact_id", "contact")
+	y, p, _, err := byID(sub, ans, alignAfterColumns, strictClasses, "contact_id", "contact")
 	if err != nil {
 		return 0, err
 	}

@@ -2,7 +2,6 @@ package grader
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -102,8 +101,9 @@ type Request struct {
 }
 
 // Report is the reference's CompetitionReport plus Reason, which says why a
-// submission is invalid (or why a valid score is NaN). In JSON, non-finite
-// numbers are written as null (a NaN score has valid_submission true).
+// submission is invalid (or why a valid score is not finite). It is the one
+// JSON type of a grade: grade.json, `mlbench grade` and grading reports
+// (see MarshalJSON for how non-finite numbers are written).
 type Report struct {
 	CompetitionID    string    `json:"competition_id"`
 	Score            *float64  `json:"score"`
@@ -148,105 +148,6 @@ func (r Report) Summary() string {
 		return s + ", above median"
 	}
 	return s + ", no medal"
-}
-
-// createdAtLayout is Python's datetime.isoformat() of a naive local time.
-const createdAtLayout = "2006-01-02T15:04:05.000000"
-
-// jsonFloat writes NaN and infinities as null.
-type jsonFloat float64
-
-func (f jsonFloat) MarshalJSON() ([]byte, error) {
-	v := float64(f)
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return []byte("null"), nil
-	}
-	return json.Marshal(v)
-}
-
-func (f *jsonFloat) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		*f = jsonFloat(math.NaN())
-		return nil
-	}
-	var v float64
-	if err := json.Unmarshal(b, &v); err != nil {
-		return err
-	}
-	*f = jsonFloat(v)
-	return nil
-}
-
-type reportJSON struct {
-	CompetitionID    string     `json:"competition_id"`
-	Score            *jsonFloat `json:"score"`
-	GoldThreshold    jsonFloat  `json:"gold_threshold"`
-	SilverThreshold  jsonFloat  `json:"silver_threshold"`
-	BronzeThreshold  jsonFloat  `json:"bronze_threshold"`
-	MedianThreshold  jsonFloat  `json:"median_threshold"`
-	AnyMedal         bool       `json:"any_medal"`
-	GoldMedal        bool       `json:"gold_medal"`
-	SilverMedal      bool       `json:"silver_medal"`
-	BronzeMedal      bool       `json:"bronze_medal"`
-	AboveMedian      bool       `json:"above_median"`
-	SubmissionExists bool       `json:"submission_exists"`
-	ValidSubmission  bool       `json:"valid_submission"`
-	IsLowerBetter    bool       `json:"is_lower_better"`
-	CreatedAt        string     `json:"created_at"`
-	SubmissionPath   string     `json:"submission_path"`
-	Reason           string     `json:"reason,omitempty"`
-}
-
-// MarshalJSON writes the reference's field names and formats.
-func (r Report) MarshalJSON() ([]byte, error) {
-	j := reportJSON{
-		CompetitionID: r.CompetitionID, GoldThreshold: jsonFloat(r.GoldThreshold),
-		SilverThreshold: jsonFloat(r.SilverThreshold), BronzeThreshold: jsonFloat(r.BronzeThreshold),
-		MedianThreshold: jsonFloat(r.MedianThreshold), AnyMedal: r.AnyMedal, GoldMedal: r.GoldMedal,
-		SilverMedal: r.SilverMedal, BronzeMedal: r.BronzeMedal, AboveMedian: r.AboveMedian,
-		SubmissionExists: r.SubmissionExists, ValidSubmission: r.ValidSubmission,
-		IsLowerBetter: r.IsLowerBetter, CreatedAt: r.CreatedAt.Format(createdAtLayout),
-		SubmissionPath: r.SubmissionPath, Reason: r.Reason,
-	}
-	if r.Score != nil {
-		s := jsonFloat(*r.Score)
-		j.Score = &s
-	}
-	return json.Marshal(j)
-}
-
-// UnmarshalJSON reads a report written by MarshalJSON or by the reference
-// (whose created_at may carry a time zone). A null score on a valid
-// submission is NaN.
-func (r *Report) UnmarshalJSON(b []byte) error {
-	var j reportJSON
-	if err := json.Unmarshal(b, &j); err != nil {
-		return err
-	}
-	*r = Report{
-		CompetitionID: j.CompetitionID, GoldThreshold: float64(j.GoldThreshold),
-		SilverThreshold: float64(j.SilverThreshold), BronzeThreshold: float64(j.BronzeThreshold),
-		MedianThreshold: float64(j.MedianThreshold), AnyMedal: j.AnyMedal, GoldMedal: j.GoldMedal,
-		SilverMedal: j.SilverMedal, BronzeMedal: j.BronzeMedal, AboveMedian: j.AboveMedian,
-		SubmissionExists: j.SubmissionExists, ValidSubmission: j.ValidSubmission,
-		IsLowerBetter: j.IsLowerBetter, SubmissionPath: j.SubmissionPath, Reason: j.Reason,
-	}
-	if j.Score != nil {
-		s := float64(*j.Score)
-		r.Score = &s
-	} else if j.ValidSubmission {
-		s := math.NaN()
-		r.Score = &s
-	}
-	if j.CreatedAt != "" {
-		for _, layout := range []string{createdAtLayout, "2006-01-02T15:04:05", time.RFC3339Nano, "2006-01-02T15:04:05.999999-07:00"} {
-			if t, err := time.ParseInLocation(layout, j.CreatedAt, time.Local); err == nil {
-				r.CreatedAt = t
-				break
-			}
-		}
-	}
-	return nil
 }
 
 // target is what a request resolves to: the grader, the answers and the

@@ -243,8 +243,9 @@ const naKey = "\x00nan"
 
 // labelKeys turns a column into comparable labels the way pandas dtypes
 // compare: a numeric column's cells compare as numbers ("1" == "1.0"), a
-// boolean column's as booleans, text as text; a number never equals a
-// text; missing cells equal nothing.
+// boolean column's as the numbers 1 and 0 (numpy's True == 1 and
+// False == 0.0: a 0/1 submission matches True/False answers), text as
+// text; a number never equals a text; missing cells equal nothing.
 func labelKeys(c Column) []string {
 	out := make([]string, c.Len())
 	switch {
@@ -255,9 +256,9 @@ func labelKeys(c Column) []string {
 			case isNA(s):
 				out[i] = naKey
 			case s == "True" || s == "true" || s == "TRUE":
-				out[i] = "b:true"
+				out[i] = "n:1"
 			default:
-				out[i] = "b:false"
+				out[i] = "n:0"
 			}
 		}
 	case c.IsNumeric():
@@ -374,6 +375,37 @@ func checkLabelTypes(y, p []string) error {
 		return invalidf("mix of label input types (string and number): answers and submission labels must be of the same kind")
 	}
 	return nil
+}
+
+// checkAccuracyTypes is accuracy_score's check of label kinds, which is
+// looser than the other metrics': it compares strings with numbers (they
+// never match, so a text label scores 0 against integer classes) except
+// when both sides are binary (at most two distinct labels each), where
+// sklearn sorts the union of the labels and Python cannot order a string
+// and a number.
+func checkAccuracyTypes(y, p []string) error {
+	if atMostTwo(y) && atMostTwo(p) {
+		return checkLabelTypes(y, p)
+	}
+	return nil
+}
+
+// atMostTwo reports whether keys hold at most two distinct labels.
+func atMostTwo(keys []string) bool {
+	var a, b string
+	n := 0
+	for _, k := range keys {
+		switch {
+		case n > 0 && k == a, n > 1 && k == b:
+		case n == 0:
+			a, n = k, 1
+		case n == 1:
+			b, n = k, 2
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // f1Macro is sklearn's f1_score(average="macro") over the union of labels.

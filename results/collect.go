@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -162,8 +163,8 @@ func collectItem(ctx context.Context, runDir, runID string, it ManifestItem, opt
 		row.GoldMedal, row.SilverMedal, row.BronzeMedal = g.GoldMedal, g.SilverMedal, g.BronzeMedal
 		row.AnyMedal = g.AnyMedal || g.GoldMedal || g.SilverMedal || g.BronzeMedal
 		row.AboveMedian = g.AboveMedian
-		row.GoldThreshold, row.SilverThreshold = g.GoldThreshold, g.SilverThreshold
-		row.BronzeThreshold, row.MedianThreshold = g.BronzeThreshold, g.MedianThreshold
+		row.GoldThreshold, row.SilverThreshold = known(g.GoldThreshold), known(g.SilverThreshold)
+		row.BronzeThreshold, row.MedianThreshold = known(g.BronzeThreshold), known(g.MedianThreshold)
 		row.IsLowerBetter = g.IsLowerBetter
 	case errors.Is(err, os.ErrNotExist):
 	default:
@@ -316,4 +317,12 @@ func loadResultsFile(ctx context.Context, runDir string, opts CollectOptions) (*
 		}
 	}
 	return &Run{Dir: runDir, Label: runLabel(runDir, m), Manifest: m, Rows: rows, Source: ResultsFile}, true
+}
+
+// known is a threshold for an optional column: nil when unknown (NaN).
+func known(x float64) *float64 {
+	if math.IsNaN(x) {
+		return nil
+	}
+	return &x
 }

@@ -2,6 +2,7 @@ package results_test
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -17,7 +18,8 @@ type fixtureItem struct {
 	seed   int
 	params map[string]string
 	state  string
-	// grade: gold, silver, bronze, none (valid, no medal), invalid, nosub,
+	// grade: gold, silver, bronze, none (valid, no medal), nan and -inf
+	// (valid, a non-finite score), invalid, nosub,
 	// or "" for no grade.json.
 	grade string
 	nodes int
@@ -99,8 +101,8 @@ func writeFixtureItem(runDir, runID string, index int, it fixtureItem, mi result
 	if it.grade == "" {
 		return nil
 	}
-	g := results.Grade{CompetitionID: it.task, GoldThreshold: fp(0.9), SilverThreshold: fp(0.85),
-		BronzeThreshold: fp(0.8), MedianThreshold: fp(0.7), SubmissionExists: true, ValidSubmission: true,
+	g := results.Grade{CompetitionID: it.task, GoldThreshold: 0.9, SilverThreshold: 0.85,
+		BronzeThreshold: 0.8, MedianThreshold: 0.7, SubmissionExists: true, ValidSubmission: true,
 		SubmissionPath: "best/submission.csv"}
 	switch it.grade {
 	case "gold":
@@ -111,6 +113,10 @@ func writeFixtureItem(runDir, runID string, index int, it fixtureItem, mi result
 		g.Score, g.BronzeMedal, g.AnyMedal, g.AboveMedian = fp(0.81), true, true, true
 	case "none":
 		g.Score = fp(0.6)
+	case "nan": // valid, the reference's metric is NaN (constant predictions)
+		g.Score = fp(math.NaN())
+	case "-inf": // valid, a log-scaled metric of a perfect prediction
+		g.Score = fp(math.Inf(-1))
 	case "invalid":
 		g.ValidSubmission = false
 	case "nosub":

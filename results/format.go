@@ -245,7 +245,7 @@ func (r *Report) tasksTable(machine bool) table {
 		}
 		scores := make([]string, len(tr.Scores))
 		for i, s := range tr.Scores {
-			scores[i] = optNum(s)
+			scores[i] = scoreText(s)
 		}
 		split := tr.Split
 		if split == "" && !machine {
@@ -442,6 +442,15 @@ func pm(s Stat) string {
 
 func optNum(p *float64) string {
 	if p == nil || math.IsNaN(*p) {
+		return "-"
+	}
+	return strconv.FormatFloat(*p, 'g', 6, 64)
+}
+
+// scoreText is a run's score: "-" for none, NaN, +Inf or -Inf for a valid
+// submission whose metric is not finite (the reference's value).
+func scoreText(p *float64) string {
+	if p == nil {
 		return "-"
 	}
 	return strconv.FormatFloat(*p, 'g', 6, 64)

@@ -157,7 +157,7 @@ func GradeNodes(ctx context.Context, runDir string, grade NodeGrader, opts Grade
 				}
 			} else {
 				row := &parts[j.part].rows[j.row]
-				medal := g.Medal()
+				medal := MedalOf(g)
 				row.TestScore, row.Medal = g.Score, &medal
 				if !g.ValidSubmission {
 					row.TestScore = nil

@@ -1,17 +1,18 @@
 package results
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/mlbench/mlbench/internal/atomicfile"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mlbench/mlbench/grader"
+	"github.com/mlbench/mlbench/internal/atomicfile"
 )
 
 // File and directory names inside a run directory. The harness writes them;
@@ -108,31 +109,14 @@ func (s ItemStatus) Finished() bool {
 	return s.State == StateDone || s.State == StateFailed
 }
 
-// Grade is items/<i>/grade.json: MLE-Bench's CompetitionReport of the
-// submission the agent chose, with the same field names. Nullable numbers
-// are pointers; NaN and ±Infinity written by Python's json are read as nil.
-type Grade struct {
-	CompetitionID    string   `json:"competition_id"`
-	Score            *float64 `json:"score"`
-	GoldThreshold    *float64 `json:"gold_threshold"`
-	SilverThreshold  *float64 `json:"silver_threshold"`
-	BronzeThreshold  *float64 `json:"bronze_threshold"`
-	MedianThreshold  *float64 `json:"median_threshold"`
-	AnyMedal         bool     `json:"any_medal"`
-	GoldMedal        bool     `json:"gold_medal"`
-	SilverMedal      bool     `json:"silver_medal"`
-	BronzeMedal      bool     `json:"bronze_medal"`
-	AboveMedian      bool     `json:"above_median"`
-	SubmissionExists bool     `json:"submission_exists"`
-	ValidSubmission  bool     `json:"valid_submission"`
-	IsLowerBetter    bool     `json:"is_lower_better"`
-	// CreatedAt is kept as written: Python's isoformat has no zone.
-	CreatedAt      string `json:"created_at,omitempty"`
-	SubmissionPath string `json:"submission_path"`
-}
+// Grade is items/<i>/grade.json: the grader's report (MLE-Bench's
+// CompetitionReport), the same JSON type everywhere a grade is written or
+// read. Its score may be NaN or infinite for a valid submission, written
+// as Python's json writes them.
+type Grade = grader.Report
 
-// Medal returns the medal of g as a Medal* constant (MedalNone for none).
-func (g Grade) Medal() string {
+// MedalOf returns the medal of g as a Medal* constant (MedalNone for none).
+func MedalOf(g Grade) string {
 	switch {
 	case g.GoldMedal:
 		return MedalGold
@@ -191,7 +175,7 @@ func ReadGrade(itemDir string) (Grade, error) {
 	if err != nil {
 		return g, fmt.Errorf("read grade: %w", err)
 	}
-	if err := json.Unmarshal(sanitizeJSONNumbers(b), &g); err != nil {
+	if err := grader.DecodeJSON(b, &g); err != nil {
 		return g, fmt.Errorf("parse %s: %w", path, err)
 	}
 	return g, nil
@@ -211,9 +195,9 @@ func ReadBestNodeID(itemDir string) (string, error) {
 
 // WriteJSON writes v as indented JSON to path atomically (temp file in the
 // same directory, fsync, rename). The harness uses it for manifest.json,
-// status.json and grade.json.
+// status.json and grade.json (Python's NaN and Infinity included).
 func WriteJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
+	b, err := grader.MarshalIndent(v) // a Grade's score may be NaN or infinite
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", filepath.Base(path), err)
 	}
@@ -224,44 +208,3 @@ func WriteJSON(path string, v any) error {
 	})
 }
 
-// sanitizeJSONNumbers replaces the bare NaN, Infinity and -Infinity tokens
-// that Python's json module writes with null, leaving strings alone.
-func sanitizeJSONNumbers(b []byte) []byte {
-	if !bytes.Contains(b, []byte("NaN")) && !bytes.Contains(b, []byte("Infinity")) {
-		return b
-	}
-	out := make([]byte, 0, len(b))
-	inString, escaped := false, false
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if inString {
-			out = append(out, c)
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-			continue
-		}
-		switch {
-		case c == '"':
-			inString = true
-			out = append(out, c)
-		case bytes.HasPrefix(b[i:], []byte("NaN")):
-			out = append(out, "null"...)
-			i += len("NaN") - 1
-		case bytes.HasPrefix(b[i:], []byte("-Infinity")):
-			out = append(out, "null"...)
-			i += len("-Infinity") - 1
-		case bytes.HasPrefix(b[i:], []byte("Infinity")):
-			out = append(out, "null"...)
-			i += len("Infinity") - 1
-		default:
-			out = append(out, c)
-		}
-	}
-	return out
-}

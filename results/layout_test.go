@@ -2,6 +2,7 @@ package results_test
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -25,8 +26,8 @@ func TestReadGrade(t *testing.T) {
 				"silver_medal": true, "bronze_medal": false, "above_median": true, "submission_exists": true,
 				"valid_submission": true, "is_lower_better": false, "created_at": "2026-01-02T03:04:05.123456",
 				"submission_path": "best/submission.csv"}`,
-			want: results.Grade{CompetitionID: "spaceship-titanic", Score: ptr(0.81), GoldThreshold: ptr(0.82),
-				SilverThreshold: ptr(0.81), BronzeThreshold: ptr(0.80), MedianThreshold: ptr(0.79), AnyMedal: true,
+			want: results.Grade{CompetitionID: "spaceship-titanic", Score: ptr(0.81), GoldThreshold: 0.82,
+				SilverThreshold: 0.81, BronzeThreshold: 0.80, MedianThreshold: 0.79, AnyMedal: true,
 				SilverMedal: true, AboveMedian: true, SubmissionExists: true, ValidSubmission: true,
 				SubmissionPath: "best/submission.csv"},
 		},
@@ -35,8 +36,19 @@ func TestReadGrade(t *testing.T) {
 			json: `{"competition_id": "us-patent-phrase-to-phrase-matching", "score": null, "gold_threshold": NaN,
 				"silver_threshold": Infinity, "bronze_threshold": -Infinity, "median_threshold": 0.5,
 				"submission_path": "NaN.csv"}`,
-			want: results.Grade{CompetitionID: "us-patent-phrase-to-phrase-matching", MedianThreshold: ptr(0.5),
+			want: results.Grade{CompetitionID: "us-patent-phrase-to-phrase-matching", GoldThreshold: math.NaN(),
+				SilverThreshold: math.Inf(1), BronzeThreshold: math.Inf(-1), MedianThreshold: 0.5,
 				SubmissionPath: "NaN.csv"},
+		},
+		{
+			name: "python non-finite scores of valid submissions",
+			json: `{"competition_id": "champs-scalar-coupling", "score": -Infinity, "gold_threshold": -2.87,
+				"silver_threshold": -2.0, "bronze_threshold": -1.9, "median_threshold": -1.0, "gold_medal": true,
+				"any_medal": true, "above_median": true, "submission_exists": true, "valid_submission": true,
+				"is_lower_better": true, "submission_path": "a.csv"}`,
+			want: results.Grade{CompetitionID: "champs-scalar-coupling", Score: ptr(math.Inf(-1)), GoldThreshold: -2.87,
+				SilverThreshold: -2.0, BronzeThreshold: -1.9, MedianThreshold: -1.0, GoldMedal: true, AnyMedal: true,
+				AboveMedian: true, SubmissionExists: true, ValidSubmission: true, IsLowerBetter: true, SubmissionPath: "a.csv"},
 		},
 		{name: "garbage", json: `{"score": }`, wantErr: true},
 	}
@@ -53,8 +65,8 @@ func TestReadGrade(t *testing.T) {
 			if tc.wantErr {
 				return
 			}
-			got.CreatedAt = "" // compared in its own case below
-			if !reflect.DeepEqual(got, tc.want) {
+			got.CreatedAt = time.Time{} // compared in its own case below
+			if !sameGrade(got, tc.want) {
 				t.Fatalf("got %+v\nwant %+v", got, tc.want)
 			}
 		})
@@ -113,3 +125,10 @@ func TestManifestAndStatusRoundTrip(t *testing.T) {
 }
 
 func ptr(f float64) *float64 { return &f }
+
+// sameGrade compares grades by their JSON, where NaN equals NaN.
+func sameGrade(a, b results.Grade) bool {
+	ja, _ := a.MarshalJSON()
+	jb, _ := b.MarshalJSON()
+	return string(ja) == string(jb)
+}

@@ -136,6 +136,57 @@ type TaskRow struct {
 	IncompleteNodes int `json:"incomplete_nodes,omitempty"`
 }
 
+// MarshalJSON writes a score that is not finite (a valid submission whose
+// metric is NaN or infinite, as the reference's) as the string "NaN",
+// "Infinity" or "-Infinity": the report stays JSON that every parser reads,
+// and null keeps meaning "no score".
+func (t TaskRow) MarshalJSON() ([]byte, error) {
+	scores := make([]any, len(t.Scores))
+	for i, s := range t.Scores {
+		scores[i] = jsonNumber(s)
+	}
+	if t.Scores == nil {
+		scores = nil
+	}
+	return json.Marshal(struct {
+		Run             string  `json:"run"`
+		Group           string  `json:"group,omitempty"`
+		Task            string  `json:"task"`
+		Split           string  `json:"split"`
+		Runs            int     `json:"runs"`
+		Finished        int     `json:"finished"`
+		Graded          int     `json:"graded"`
+		Scores          []any   `json:"scores"`
+		Medals          string  `json:"medals"`
+		GoldThreshold   any     `json:"gold_threshold"`
+		SilverThreshold any     `json:"silver_threshold"`
+		BronzeThreshold any     `json:"bronze_threshold"`
+		MedianThreshold any     `json:"median_threshold"`
+		LowerIsBetter   bool    `json:"lower_is_better"`
+		Nodes           float64 `json:"nodes"`
+		BuggyPct        float64 `json:"buggy_pct"`
+		BestStage       string  `json:"best_stage"`
+	}{t.Run, t.Group, t.Task, t.Split, t.Runs, t.Finished, t.Graded, scores, t.Medals,
+		jsonNumber(t.GoldThreshold), jsonNumber(t.SilverThreshold), jsonNumber(t.BronzeThreshold),
+		jsonNumber(t.MedianThreshold), t.LowerIsBetter, t.Nodes, t.BuggyPct, t.BestStage})
+}
+
+// jsonNumber is p for encoding/json: nil, the number, or the name of a
+// non-finite one.
+func jsonNumber(p *float64) any {
+	switch {
+	case p == nil:
+		return nil
+	case math.IsNaN(*p):
+		return "NaN"
+	case math.IsInf(*p, 1):
+		return "Infinity"
+	case math.IsInf(*p, -1):
+		return "-Infinity"
+	}
+	return *p
+}
+
 // RunInfo summarises one loaded run.
 type RunInfo struct {
 	Label     string `json:"run"`

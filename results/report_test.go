@@ -322,3 +322,42 @@ func TestLoadRunResultsFile(t *testing.T) {
 		t.Fatalf("stale results file used: source %s rows %+v, %v", got.Source, got.Rows, err)
 	}
 }
+
+// TestReportNonFiniteScores: a grade.json whose score is Python's NaN or
+// -Infinity (valid submissions, as the reference grades them) survives
+// collect, the Parquet files and every report format, and stays apart from
+// "no score".
+func TestReportNonFiniteScores(t *testing.T) {
+	dir := writeFixtureRun(t, t.TempDir(), "nonfinite", []fixtureItem{
+		{task: "a", split: "low", seed: 0, state: "done", grade: "nan", nodes: 2},
+		{task: "a", split: "low", seed: 1, state: "done", grade: "-inf", nodes: 2},
+		{task: "a", split: "low", seed: 2, state: "done", grade: "invalid", nodes: 2},
+	})
+	raw, err := os.ReadFile(filepath.Join(results.ItemDir(dir, 0), results.GradeFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(raw), `"score": NaN`) {
+		t.Fatalf("grade.json does not hold Python's NaN:\n%s", raw)
+	}
+	runs := loadRuns(t, results.CollectOptions{}, dir)
+	rep, err := results.BuildReport(runs, results.ReportOptions{Tasks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		"table": {"NaN -Inf -"},
+		"json":  {`"NaN"`, `"-Infinity"`, "null"},
+	}
+	for _, format := range results.Formats {
+		var buf bytes.Buffer
+		if err := rep.Render(&buf, format); err != nil {
+			t.Fatalf("%s: %v", format, err)
+		}
+		for _, w := range want[format] {
+			if !strings.Contains(buf.String(), w) {
+				t.Errorf("%s report lacks %q:\n%s", format, w, buf.String())
+			}
+		}
+	}
+}

@@ -179,7 +179,7 @@ func gradeText(g Grade) string {
 	if g.Score != nil {
 		score = strconv.FormatFloat(*g.Score, 'g', 6, 64)
 	}
-	return fmt.Sprintf("score %s, medal %s", score, g.Medal())
+	return fmt.Sprintf("score %s, medal %s", score, MedalOf(g))
 }
 
 // htmlFileLimit caps each code or output file embedded in the HTML page.

@@ -162,19 +162,7 @@ func nodeGrader(registry task.Registry, leaderboards string) results.NodeGrader 
 		if err != nil {
 			return results.Grade{}, err
 		}
-		return gradeFromReport(rep), nil
+		return rep, nil
 	}
 }
 
-// gradeFromReport converts the grader's report to grade.json's shape.
-func gradeFromReport(r grader.Report) results.Grade {
-	f := func(x float64) *float64 { return &x }
-	return results.Grade{
-		CompetitionID: r.CompetitionID, Score: r.Score,
-		GoldThreshold: f(r.GoldThreshold), SilverThreshold: f(r.SilverThreshold),
-		BronzeThreshold: f(r.BronzeThreshold), MedianThreshold: f(r.MedianThreshold),
-		AnyMedal: r.AnyMedal, GoldMedal: r.GoldMedal, SilverMedal: r.SilverMedal, BronzeMedal: r.BronzeMedal,
-		AboveMedian: r.AboveMedian, SubmissionExists: r.SubmissionExists, ValidSubmission: r.ValidSubmission,
-		IsLowerBetter: r.IsLowerBetter, SubmissionPath: r.SubmissionPath,
-	}
-}

@@ -99,7 +99,7 @@ func gradeUsageError(err error) error {
 }
 
 func gradePrintJSON(w io.Writer, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
+	b, err := grader.MarshalIndent(v) // Python's NaN and Infinity scores
 	if err != nil {
 		return fmt.Errorf("encode report: %w", err)
 	}
@@ -159,7 +159,7 @@ func gradeJSONL(c *cli.Context, path, outDir, dataDir, lbDir string) error {
 	}
 	name := time.Now().UTC().Format("2006-01-02T15-04-05-MST") + "_grading_report.json"
 	dst := filepath.Join(outDir, name)
-	b, err := json.MarshalIndent(agg, "", "  ")
+	b, err := grader.MarshalIndent(agg)
 	if err != nil {
 		return fmt.Errorf("encode grading report: %w", err)
 	}
@@ -169,7 +169,7 @@ func gradeJSONL(c *cli.Context, path, outDir, dataDir, lbDir string) error {
 	fmt.Fprintf(c.App.ErrWriter, "saved grading report to %s\n", dst)
 	// The summary: the aggregate without the per-competition reports.
 	var summary map[string]any
-	if err := json.Unmarshal(b, &summary); err != nil {
+	if err := grader.DecodeJSON(b, &summary); err != nil {
 		return fmt.Errorf("summarise grading report: %w", err)
 	}
 	delete(summary, "competition_reports")

@@ -148,7 +148,7 @@ func gradeSummary(g results.Grade) string {
 		return "no score"
 	}
 	s := fmt.Sprintf("score %.5g", *g.Score)
-	if m := g.Medal(); m != results.MedalNone {
+	if m := results.MedalOf(g); m != results.MedalNone {
 		return s + ", " + m + " medal"
 	}
 	if g.AboveMedian {
