@@ -207,4 +207,3 @@ func WriteJSON(path string, v any) error {
 		return err
 	})
 }
-

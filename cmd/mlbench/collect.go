@@ -165,4 +165,3 @@ func nodeGrader(registry task.Registry, leaderboards string) results.NodeGrader 
 		return rep, nil
 	}
 }
-
