@@ -22,6 +22,7 @@ type Config struct {
 	Data      Data      `yaml:"data"`
 	Results   Results   `yaml:"results"`
 	Grader    Grader    `yaml:"grader"`
+	Agent     Agent     `yaml:"agent"`
 }
 
 // LLM configures the two model roles and their accounting.

@@ -112,6 +112,7 @@ func (c *Config) Validate() error {
 	if c.Grader.MaxUploadSize <= 0 {
 		bad("grader.max_upload_size", c.Grader.MaxUploadSize, "must be positive")
 	}
+	c.Agent.validate(bad)
 	return errors.Join(errs...)
 }
 

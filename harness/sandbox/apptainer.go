@@ -92,6 +92,7 @@ func (p *Apptainer) Run(ctx context.Context, spec Spec) (*Result, error) {
 	// APPTAINERENV_*, which survive --cleanenv. The image decides PATH and
 	// HOME inside.
 	env := []string{"PATH=" + hostPath()}
+	vars = j.withSecrets(vars)
 	for _, k := range slices.Sorted(maps.Keys(vars)) {
 		if k == "PATH" || k == "HOME" {
 			continue
@@ -130,8 +131,13 @@ func (p *Apptainer) args(j *job, paths Paths) ([]string, error) {
 	if err := bind(j.sub, SubmissionPath, "rw"); err != nil {
 		return nil, err
 	}
-	if j.scriptRel == "" {
+	if j.scriptRel == "" && j.script != "" {
 		if err := bind(j.script, paths.Script, "ro"); err != nil {
+			return nil, err
+		}
+	}
+	for _, m := range j.apptainerCommandBinds() {
+		if err := bind(m[0], m[1], m[2]); err != nil {
 			return nil, err
 		}
 	}
@@ -146,6 +152,9 @@ func (p *Apptainer) args(j *job, paths Paths) ([]string, error) {
 		}
 	}
 	args = append(args, p.app.ExtraArgs...)
+	if len(j.spec.Command) > 0 {
+		return append(append(args, p.app.Image), j.commandArgv(true)...), nil
+	}
 	args = append(args, p.app.Image, p.opts.Python, paths.Script)
 	return append(args, j.spec.Args...), nil
 }

@@ -171,7 +171,7 @@ func (b *Bwrap) Run(ctx context.Context, spec Spec) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return j.start(ctx, "bwrap", append([]string{b.binary}, args...), environ(env), "", holdBwrap, b.cg)
+	return j.start(ctx, "bwrap", append([]string{b.binary}, args...), environ(j.withSecrets(env)), "", holdBwrap, b.cg)
 }
 
 // args builds bwrap's command line for one job.
@@ -209,9 +209,10 @@ func (b *Bwrap) args(j *job, paths Paths) ([]string, error) {
 		args = append(args, "--ro-bind", j.data, DataPath)
 	}
 	args = append(args, "--bind", j.work, WorkPath, "--bind", j.sub, SubmissionPath)
-	if j.scriptRel == "" {
+	if j.scriptRel == "" && j.script != "" {
 		args = append(args, "--ro-bind", j.script, paths.Script)
 	}
+	args = append(args, j.bwrapCommandArgs()...)
 	for _, p := range b.opts.Binds {
 		args = append(args, "--ro-bind", p, p)
 		bound = append(bound, p)
@@ -244,8 +245,11 @@ func (b *Bwrap) args(j *job, paths Paths) ([]string, error) {
 		}
 	}
 	args = append(args, "--remount-ro", "/dev", "--remount-ro", "/",
-		"--chdir", WorkPath, "--json-status-fd", "3", "--block-fd", "4",
-		"--", b.opts.Python, paths.Script)
+		"--chdir", WorkPath, "--json-status-fd", "3", "--block-fd", "4", "--")
+	if len(j.spec.Command) > 0 {
+		return append(args, j.commandArgv(true)...), nil
+	}
+	args = append(args, b.opts.Python, paths.Script)
 	return append(args, j.spec.Args...), nil
 }
 

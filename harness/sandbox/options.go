@@ -43,7 +43,10 @@ type Options struct {
 	Warn io.Writer
 	// Environ is the host environment the allow-list picks from; nil means
 	// os.Environ.
-	Environ func() []string
+	Environ func() []string	// Forwarder is the binary that runs as a Spec's forwarder (see
+	// Forward); "" means this executable, whose main must call
+	// ForwarderMain when IsForwarder says so.
+	Forwarder string
 }
 
 // Defaults for Options fields left zero.
@@ -182,12 +185,14 @@ type job struct {
 	timeout   time.Duration
 	grace     time.Duration
 	outputMax int
+	// forwarderBin is the host path of the forwarder binary (Forwards).
+	forwarderBin string
 }
 
 // prepare validates spec and creates what the run needs (the submission
 // directory, the code file, the private /tmp). The caller must call cleanup.
 func (o *Options) prepare(spec Spec) (*job, error) {
-	j := &job{spec: spec, timeout: o.Timeout, grace: o.Grace, outputMax: o.OutputMax}
+	j := &job{spec: spec, timeout: o.Timeout, grace: o.Grace, outputMax: o.OutputMax, forwarderBin: o.Forwarder}
 	abs := func(field, p string) (string, error) {
 		a, err := filepath.Abs(p)
 		if err != nil {
@@ -253,6 +258,10 @@ func (o *Options) prepare(spec Spec) (*job, error) {
 	}
 
 	switch {
+	case len(spec.Command) > 0:
+		if err := j.checkCommand(); err != nil {
+			return nil, err
+		}
 	case spec.Script != "" && spec.Code != "":
 		return nil, &SpecError{Field: "Script", Err: errors.New("set Script or Code, not both")}
 	case spec.Script != "":
@@ -277,9 +286,14 @@ func (o *Options) prepare(spec Spec) (*job, error) {
 			return nil, fmt.Errorf("write code: %w", err)
 		}
 	default:
-		return nil, &SpecError{Field: "Script", Err: errors.New("set Script or Code")}
+		return nil, &SpecError{Field: "Script", Err: errors.New("set Script, Code or Command")}
 	}
-	if rel, err := filepath.Rel(j.work, j.script); err == nil && !strings.HasPrefix(rel, "..") {
+	if len(spec.Command) == 0 {
+		if err := j.checkCommand(); err != nil {
+			return nil, err
+		}
+	}
+	if rel, err := filepath.Rel(j.work, j.script); j.script != "" && err == nil && !strings.HasPrefix(rel, "..") {
 		j.scriptRel = rel
 	}
 

@@ -78,8 +78,11 @@ func (p *Process) Run(ctx context.Context, spec Spec) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	argv := []string{p.python, j.script}
-	return j.start(ctx, "process", append(argv, spec.Args...), environ(env), j.work, holdShell, p.cg)
+	argv := append([]string{p.python, j.script}, spec.Args...)
+	if len(spec.Command) > 0 {
+		argv = j.commandArgv(false)
+	}
+	return j.start(ctx, "process", argv, environ(j.withSecrets(env)), j.work, holdShell, p.cg)
 }
 
 // Close releases the executor's cgroup parent. Idempotent.

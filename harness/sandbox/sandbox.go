@@ -103,6 +103,19 @@ type Spec struct {
 	// TmpDir is the host directory mounted as the private /tmp. Empty means
 	// a fresh directory under os.TempDir, removed after the run.
 	TmpDir string
+
+	// Command, when set, runs this argv (paths as the sandbox shows them)
+	// instead of Python on Script or Code: an external agent's start script.
+	Command []string
+	// Mounts show more host paths at fixed places (bwrap, apptainer).
+	Mounts []Mount
+	// Forwards are the only ways out of the sandbox's network namespace
+	// (see Forward); Command only.
+	Forwards []Forward
+	// Secrets are variables that may carry credentials (an agent's API
+	// key), given to Command through its environment only; refused for
+	// Script and Code.
+	Secrets map[string]string
 }
 
 // Limits bound the resources of one run.
