@@ -8,14 +8,6 @@ import (
 	"time"
 )
 
-// Agent picks what solves each work item: mlbench's own tree search or an
-// external agent that follows MLE-Bench's agent contract.
-type Agent struct {
-	// Kind is "mlbench" (the search of this project) or "external".
-	Kind     string   `yaml:"kind"`
-	External External `yaml:"external"`
-}
-
 // External configures an agent that mlbench starts as a black box under
 // MLE-Bench's agent contract (/home/data, /home/submission, the validation
 // server at localhost:5000, ...).
@@ -46,17 +38,10 @@ type External struct {
 	MaxSubmission string `yaml:"max_submission"`
 }
 
-// AgentKinds are the values of agent.kind.
-var AgentKinds = []string{"mlbench", "external"}
-
-// validate checks the agent section; bad is Validate's reporter.
+// validate checks agent.external when agent.kind is external; bad is
+// Validate's reporter.
 func (a Agent) validate(bad func(field string, value any, format string, args ...any)) {
-	switch a.Kind {
-	case "mlbench":
-		return
-	case "external":
-	default:
-		bad("agent.kind", a.Kind, "expected one of %s", strings.Join(AgentKinds, ", "))
+	if a.Kind != "external" {
 		return
 	}
 	e := a.External

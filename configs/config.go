@@ -22,7 +22,6 @@ type Config struct {
 	Data      Data      `yaml:"data"`
 	Results   Results   `yaml:"results"`
 	Grader    Grader    `yaml:"grader"`
-	Agent     Agent     `yaml:"agent"`
 }
 
 // LLM configures the two model roles and their accounting.
@@ -83,6 +82,8 @@ type Agent struct {
 	// Kind names a registered agent: "mlbench" (our tree search, the
 	// default); harness.AgentKinds lists what this binary has.
 	Kind string `yaml:"kind"`
+	// External configures agent.kind external (harness/agent_external.go).
+	External External `yaml:"external"`
 }
 
 // Search configures the tree search (defaults from ML-Master's published config).

@@ -76,8 +76,8 @@ func TestAgentDoor(t *testing.T) {
 
 func TestAgentKinds(t *testing.T) {
 	kinds := harness.AgentKinds()
-	if strings.Join(kinds, ",") != "copycat,mlbench" {
-		t.Errorf("AgentKinds() = %v, want [copycat mlbench]", kinds)
+	if strings.Join(kinds, ",") != "copycat,external,mlbench" {
+		t.Errorf("AgentKinds() = %v, want [copycat external mlbench]", kinds)
 	}
 	_, err := configs.Load(configs.Options{Sets: []string{"agent.kind=nope"}, Env: []string{}})
 	var fe *configs.FieldError

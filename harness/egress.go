@@ -22,6 +22,11 @@ type egressProxy struct {
 	log   io.Writer
 	item  int
 
+	// local maps addresses the agent may name for the validation server
+	// (localhost:5000 through the proxy) to its Unix socket.
+	local     map[string]string
+	transport *http.Transport
+
 	mu      sync.Mutex
 	denied  int
 	tunnels map[net.Conn]bool // open CONNECT streams, both ends
@@ -31,12 +36,18 @@ type egressProxy struct {
 const maxDeniedLogged = 20
 
 // startEgress serves the proxy on the Unix socket sock. allow holds
-// host:port pairs (configs.AllowedHostPort).
-func startEgress(sock string, allow []string, item int, log io.Writer) (*egressProxy, error) {
-	p := &egressProxy{allow: map[string]bool{}, log: log, item: item, tunnels: map[net.Conn]bool{}}
+// host:port pairs (configs.AllowedHostPort); local maps more host:port
+// pairs to Unix sockets of ours (the validation server).
+func startEgress(sock string, allow []string, local map[string]string, item int, log io.Writer) (*egressProxy, error) {
+	p := &egressProxy{allow: map[string]bool{}, local: local, log: log, item: item, tunnels: map[net.Conn]bool{}}
 	for _, a := range allow {
 		p.allow[a] = true
 	}
+	for a := range local {
+		p.allow[a] = true
+	}
+	// Never a proxy itself, no redirects followed.
+	p.transport = &http.Transport{Proxy: nil, DialContext: p.dial, ResponseHeaderTimeout: 10 * time.Minute}
 	ln, err := net.Listen("unix", sock)
 	if err != nil {
 		return nil, fmt.Errorf("egress proxy: %w", err)
@@ -85,7 +96,7 @@ func (p *egressProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // tunnel answers CONNECT: a raw TCP stream to dest (TLS stays end to end).
 func (p *egressProxy) tunnel(w http.ResponseWriter, r *http.Request, dest string) {
-	up, err := (&net.Dialer{Timeout: 30 * time.Second}).DialContext(r.Context(), "tcp", dest)
+	up, err := p.dial(r.Context(), "tcp", dest)
 	if err != nil {
 		http.Error(w, "mlbench: "+err.Error(), http.StatusBadGateway)
 		return
@@ -136,8 +147,15 @@ func closeWrite(c net.Conn) {
 	}
 }
 
-// egressTransport never uses a proxy itself and follows no redirects.
-var egressTransport = &http.Transport{Proxy: nil, DialContext: (&net.Dialer{Timeout: 30 * time.Second}).DialContext, ResponseHeaderTimeout: 10 * time.Minute}
+// dial connects to an allowed destination: our own sockets for local
+// addresses, else TCP.
+func (p *egressProxy) dial(ctx context.Context, _, dest string) (net.Conn, error) {
+	d := &net.Dialer{Timeout: 30 * time.Second}
+	if sock, ok := p.local[dest]; ok {
+		return d.DialContext(ctx, "unix", sock)
+	}
+	return d.DialContext(ctx, "tcp", dest)
+}
 
 // hopHeaders are connection-scoped and never forwarded.
 var hopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
@@ -149,7 +167,7 @@ func (p *egressProxy) forward(w http.ResponseWriter, r *http.Request) {
 	for _, h := range hopHeaders {
 		out.Header.Del(h)
 	}
-	resp, err := egressTransport.RoundTrip(out)
+	resp, err := p.transport.RoundTrip(out)
 	if err != nil {
 		http.Error(w, "mlbench: "+err.Error(), http.StatusBadGateway)
 		return

@@ -191,6 +191,9 @@ func scriptedAgent(sleep float64) harness.CoderFactory {
 
 // TestMain lets the kill test run a worker in a child process.
 func TestMain(m *testing.M) {
+	if sandbox.IsForwarder(os.Args) {
+		os.Exit(sandbox.ForwarderMain(os.Args[2:]))
+	}
 	if dir := os.Getenv("MLBENCH_TEST_WORKER_RUN"); dir != "" {
 		run, err := harness.Open(dir, "")
 		if err == nil {

@@ -95,6 +95,7 @@ func ParseJournal(b []byte, base results.NodeRow) ([]results.NodeRow, []string, 
 		if n.ID == "" {
 			n.ID = fmt.Sprintf("node-%d", i)
 		}
+		n.ID = safeNodeID(n.ID)
 		if n.Step == nil {
 			s := i
 			n.Step = &s
@@ -105,19 +106,23 @@ func ParseJournal(b []byte, base results.NodeRow) ([]results.NodeRow, []string, 
 	for i := range nodes {
 		byID[nodes[i].ID] = &nodes[i]
 	}
+	node2parent := make(map[string]string, len(j.Node2Parent))
+	for c, p := range j.Node2Parent {
+		node2parent[safeNodeID(c)] = safeNodeID(p)
+	}
 	parentOf := func(n journalNode) string {
-		if p := j.Node2Parent[n.ID]; p != "" {
+		if p := node2parent[n.ID]; p != "" {
 			return p
 		}
 		if n.ParentID != "" {
-			return n.ParentID
+			return safeNodeID(n.ParentID)
 		}
-		if s, ok := n.Parent.(string); ok {
-			return s
+		if s, ok := n.Parent.(string); ok && s != "" {
+			return safeNodeID(s)
 		}
 		if m, ok := n.Parent.(map[string]any); ok {
-			if s, ok := m["id"].(string); ok {
-				return s
+			if s, ok := m["id"].(string); ok && s != "" {
+				return safeNodeID(s)
 			}
 		}
 		return ""
@@ -171,6 +176,24 @@ func ParseJournal(b []byte, base results.NodeRow) ([]results.NodeRow, []string, 
 		rows, code = append(rows, r), append(code, n.Code)
 	}
 	return rows, code, nil
+}
+
+// safeNodeID keeps ids that are safe as a directory name (nodes/<id>/)
+// and replaces any other by a digest of it, so that a journal can never
+// point a path outside the item.
+func safeNodeID(id string) string {
+	ok := len(id) <= 128 && id != "." && id != ".."
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			ok = false
+			break
+		}
+	}
+	if ok {
+		return id
+	}
+	sum := sha256.Sum256([]byte(id))
+	return "j" + hex.EncodeToString(sum[:12])
 }
 
 // findJournal returns the newest journal.json under dirs (searched a few

@@ -11,9 +11,16 @@ import (
 	"syscall"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/mlbench/mlbench/harness/sandbox"
 )
 
 func main() {
+	if sandbox.IsForwarder(os.Args) {
+		// The network forwarder of an external agent's sandbox (the binary
+		// runs itself inside it).
+		os.Exit(sandbox.ForwarderMain(os.Args[2:]))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := newApp().RunContext(ctx, os.Args)

@@ -53,6 +53,9 @@ func ForwarderMain(args []string) int {
 			return 125
 		}
 		ln, err := net.Listen("tcp", addr)
+		if err != nil && strings.HasPrefix(addr, "[") {
+			continue // an IPv6 address on a host without IPv6
+		}
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "mlbench forwarder: %v\n", err)
 			return 125

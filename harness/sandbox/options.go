@@ -43,7 +43,8 @@ type Options struct {
 	Warn io.Writer
 	// Environ is the host environment the allow-list picks from; nil means
 	// os.Environ.
-	Environ func() []string	// Forwarder is the binary that runs as a Spec's forwarder (see
+	Environ func() []string
+	// Forwarder is the binary that runs as a Spec's forwarder (see
 	// Forward); "" means this executable, whose main must call
 	// ForwarderMain when IsForwarder says so.
 	Forwarder string
