@@ -290,5 +290,3 @@ func TestExternalBadAgents(t *testing.T) {
 		t.Errorf("the agent's daemon is still running: pids %s", b)
 	}
 }
-
-
