@@ -243,7 +243,7 @@ func TestIntegrationKillAndResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(60 * time.Second)
-	for harness.ReadProgress(itemDir).Nodes < 3 {
+	for results.ReadProgress(itemDir).Nodes < 3 {
 		if time.Now().After(deadline) {
 			cmd.Process.Kill()
 			t.Fatal("worker made no progress")
@@ -372,7 +372,7 @@ func TestIntegrationCancel(t *testing.T) {
 	run := planOne(t, cfg, "demo-binary-auc")
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		for harness.ReadProgress(run.ItemDir(0)).Nodes < 2 {
+		for results.ReadProgress(run.ItemDir(0)).Nodes < 2 {
 			time.Sleep(20 * time.Millisecond)
 		}
 		cancel()
@@ -381,7 +381,7 @@ func TestIntegrationCancel(t *testing.T) {
 	if !errors.Is(err, harness.ErrCancelled) || out.Status.State != results.StateCancelled {
 		t.Fatalf("cancel: %v %+v", err, out)
 	}
-	if _, err := os.Stat(filepath.Join(run.ItemDir(0), harness.CheckpointDir, harness.CheckpointFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(run.ItemDir(0), results.CheckpointDir, results.CheckpointFile)); err != nil {
 		t.Errorf("a cancelled item keeps its checkpoint: %v", err)
 	}
 }

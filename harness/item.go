@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/mlbench/mlbench/configs"
@@ -21,20 +20,12 @@ import (
 	"github.com/mlbench/mlbench/search"
 )
 
-// Files of an item directory that the harness owns (results owns the rest).
-const (
-	CheckpointDir  = results.CheckpointDir
-	CheckpointFile = results.CheckpointFile
-	ProgressFile   = results.ProgressFile
-	lockFile       = results.LockFile
-)
-
 // ErrCancelled is returned by RunItem when its context ended the search;
 // the item is marked cancelled and resumes from its checkpoint.
 var ErrCancelled = errors.New("harness: item cancelled")
 
 // ErrBusy is returned when another worker holds the item.
-var ErrBusy = errors.New("harness: item is being run by another worker")
+var ErrBusy = results.ErrBusy
 
 // ItemOptions are RunItem's collaborators beyond the config.
 type ItemOptions struct {
@@ -137,7 +128,7 @@ func claimItem(run *Run, index int, log io.Writer) (*itemRun, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("run item %d: %w", index, err)
 	}
-	unlock, err := lockItem(dir)
+	unlock, err := results.LockItem(dir)
 	if err != nil {
 		return nil, fmt.Errorf("run item %d: %w", index, err)
 	}
@@ -294,44 +285,19 @@ func writeStatus(dir string, st results.ItemStatus) error {
 	return nil
 }
 
-// lockItem takes an exclusive flock on the item's lock file so that two
-// workers (a local one and a requeued Slurm element, say) never run the
-// same item at once. The lock dies with the process.
-func lockItem(dir string) (func(), error) {
-	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, ErrBusy
-		}
-		return nil, fmt.Errorf("lock item: %w", err)
-	}
-	// Who holds the item, for status and the web view: a dead owner of a
-	// running item means it was killed and needs a resume. Best effort: the
-	// lock itself is what keeps two workers apart.
-	if b, err := json.Marshal(results.SelfOwner()); err == nil {
-		_ = f.Truncate(0)
-		_, _ = f.WriteAt(append(b, '\n'), 0)
-	}
-	return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
-}
-
 // checkpointer writes the search state atomically after every change.
 type checkpointer struct{ dir string }
 
 func (c *checkpointer) Save(_ context.Context, st *search.State) error {
-	cp := filepath.Join(c.dir, CheckpointDir)
-	if err := os.MkdirAll(cp, 0o755); err != nil {
+	path := results.CheckpointPath(c.dir)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
 	}
-	return results.WriteJSON(filepath.Join(cp, CheckpointFile), st)
+	return results.WriteJSON(path, st)
 }
 
 func loadCheckpoint(dir string) (*search.State, error) {
-	path := filepath.Join(dir, CheckpointDir, CheckpointFile)
+	path := results.CheckpointPath(dir)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil

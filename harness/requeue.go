@@ -236,7 +236,7 @@ func updateItem(run *Run, index int, wait time.Duration, fn func(*results.ItemSt
 	}
 	deadline := time.Now().Add(wait)
 	for {
-		unlock, err := lockItem(dir)
+		unlock, err := results.LockItem(dir)
 		if errors.Is(err, ErrBusy) && time.Now().Before(deadline) {
 			time.Sleep(100 * time.Millisecond)
 			continue

@@ -23,7 +23,7 @@ func signalAfter(t *testing.T, itemDir string, n int, sig os.Signal) <-chan os.S
 	ch := make(chan os.Signal, 1)
 	go func() {
 		deadline := time.Now().Add(2 * time.Minute)
-		for harness.ReadProgress(itemDir).Nodes < n && time.Now().Before(deadline) {
+		for results.ReadProgress(itemDir).Nodes < n && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		ch <- sig
@@ -74,7 +74,7 @@ func TestIntegrationElementRequeue(t *testing.T) {
 			if st.State != results.StatePending || !strings.Contains(st.Error, "attempt 1") || !strings.Contains(st.Error, "requeued after SIG") {
 				t.Errorf("status after the signal: %+v", st)
 			}
-			if _, err := os.Stat(filepath.Join(dir, harness.CheckpointDir, harness.CheckpointFile)); err != nil {
+			if _, err := os.Stat(filepath.Join(dir, results.CheckpointDir, results.CheckpointFile)); err != nil {
 				t.Fatalf("no checkpoint: %v", err)
 			}
 			before := len(nodeIDs(t, dir))
@@ -165,7 +165,7 @@ func TestIntegrationElementCancelledMidway(t *testing.T) {
 	var cancelled atomic.Bool
 	sigs := make(chan os.Signal, 1)
 	go func() {
-		for harness.ReadProgress(dir).Nodes < 1 {
+		for results.ReadProgress(dir).Nodes < 1 {
 			time.Sleep(20 * time.Millisecond)
 		}
 		cancelled.Store(true) // mlbench cancel writes the marker, then scancel sends TERM

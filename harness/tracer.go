@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -14,25 +13,6 @@ import (
 	"github.com/mlbench/mlbench/results"
 	"github.com/mlbench/mlbench/search"
 )
-
-// Progress is items/<i>/progress.json, rewritten after every node so that
-// schedulers and `mlbench status` can show how far an item is.
-type Progress struct {
-	Nodes      int       `json:"nodes"`
-	Buggy      int       `json:"buggy"`
-	Steps      int       `json:"steps"`
-	BestMetric *float64  `json:"best_metric,omitempty"`
-	BestNode   string    `json:"best_node,omitempty"`
-	Lower      bool      `json:"lower_is_better"`
-	UpdatedAt  time.Time `json:"updated_at"`
-}
-
-// ReadProgress reads an item's progress.json (zero Progress when absent).
-func ReadProgress(itemDir string) Progress {
-	var p Progress
-	_ = readJSON(filepath.Join(itemDir, ProgressFile), &p)
-	return p
-}
 
 // tracer turns finished nodes into trace rows and keeps progress.json.
 type tracer struct {
@@ -48,7 +28,7 @@ type tracer struct {
 	mem   *Memory
 
 	mu       sync.Mutex
-	progress Progress
+	progress results.Progress
 }
 
 var (
@@ -111,7 +91,7 @@ func (t *tracer) NodeDone(_ context.Context, rec search.NodeRecord) error {
 		t.progress.BestMetric, t.progress.BestNode = &m, rec.NodeID
 	}
 	t.progress.Steps, t.progress.Lower, t.progress.UpdatedAt = t.steps, t.lower, time.Now().UTC()
-	return results.WriteJSON(filepath.Join(t.dir, ProgressFile), t.progress)
+	return results.WriteProgress(t.dir, t.progress)
 }
 
 // backfill writes rows for finished nodes of a checkpoint that the traces

@@ -1,17 +1,29 @@
-// Package results owns everything a run leaves behind for analysis: the
-// Parquet schema of node traces and task results, the writers that produce
-// them (parquet-go), the readers the reports use (arrow/go v17 pqarrow), the
-// file shapes of a run directory (manifest.json, items/<i>/status.json,
-// items/<i>/grade.json), medal tables, anytime curves, plots and tree views.
+// Package results owns the run directory and everything a run leaves behind
+// for analysis. It is the one package that knows the run directory's layout:
+// its names and paths, the file shapes (manifest, item status, progress,
+// checkpoint location, the item lock and its owner record, grade.json, the
+// cluster jobs record) and how they are written (atomically) and read. It
+// also owns the Parquet schema of node traces and task results, the writers
+// that produce them (parquet-go), the readers the reports use (arrow/go v17
+// pqarrow), medal tables, anytime curves, plots and tree views.
+//
+// It must not run anything: no agents, no schedulers, no grading (it reads
+// grade.json, the harness writes it). Everyone else asks it for paths
+// instead of joining names of their own.
 //
 // # Files
 //
-// A run directory looks like this (see Layout for the exact names):
+// A run directory looks like this (layout.go, item.go, jobs.go, owner.go
+// have the exact names):
 //
 //	runs/<run-id>/
 //	  manifest.json            Manifest
+//	  slurm/jobs.json          Jobs: the cluster arrays submitted; scripts, logs/, cancel marker
 //	  items/<index>/
 //	    status.json            ItemStatus
+//	    progress.json          Progress (what status polls)
+//	    .lock                  LockItem's flock, with an Owner record
+//	    checkpoint/state.json  the agent's resumable state (CheckpointPath)
 //	    grade.json             Grade (an MLE-Bench CompetitionReport)
 //	    best/node_id           id of the node whose submission was graded
 //	    nodes/<node-id>/       code.py, stdout.txt, stderr.txt, submission.csv

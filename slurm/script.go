@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -14,8 +15,12 @@ import (
 type Script struct {
 	// RunID names the job: mlbench-<RunID>.
 	RunID string
-	// RunDir is the absolute run directory; element logs go under it.
+	// RunDir is the absolute run directory the workers are given.
 	RunDir string
+	// LogDir is the absolute folder of the elements' logs: each element
+	// writes LogDir/<array job>_<element>.out and .err. The run directory's
+	// layout (results.LogPattern) decides where that is.
+	LogDir string
 	// Binary is the absolute path of the mlbench executable the elements
 	// run; on a cluster it must be on the shared filesystem.
 	Binary string
@@ -132,6 +137,10 @@ func (s *Script) validate() error {
 		return &OptionError{"binary", s.Binary, "must be an absolute path"}
 	case strings.ContainsAny(s.RunDir, pathUnsafe):
 		return &OptionError{"run dir", s.RunDir, "sbatch cannot take spaces, quotes, '%', '\\' or '#' in its log paths; choose a results.dir without them"}
+	case !strings.HasPrefix(s.LogDir, "/"):
+		return &OptionError{"log dir", s.LogDir, "must be an absolute path"}
+	case strings.ContainsAny(s.LogDir, pathUnsafe):
+		return &OptionError{"log dir", s.LogDir, "sbatch cannot take spaces, quotes, '%', '\\' or '#' in its log paths; choose a results.dir without them"}
 	case s.WorkDir != "" && !strings.HasPrefix(s.WorkDir, "/"):
 		return &OptionError{"work dir", s.WorkDir, "must be an absolute path"}
 	case strings.ContainsAny(s.WorkDir, pathUnsafe):
@@ -208,8 +217,8 @@ func RenderScript(s Script) ([]byte, error) {
 	dir := func(opt string) { fmt.Fprintf(&b, "#SBATCH %s\n", opt) }
 	dir("--job-name=" + JobName(s.RunID))
 	dir("--array=" + s.Array())
-	dir("--output=" + LogPattern(s.RunDir, "out"))
-	dir("--error=" + LogPattern(s.RunDir, "err"))
+	dir("--output=" + filepath.Join(s.LogDir, "%A_%a.out"))
+	dir("--error=" + filepath.Join(s.LogDir, "%A_%a.err"))
 	dir("--open-mode=append")
 	if s.WorkDir != "" {
 		dir("--chdir=" + s.WorkDir)

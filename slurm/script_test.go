@@ -40,6 +40,7 @@ func fullScript() slurm.Script {
 	return slurm.Script{
 		RunID:       "20260101-120000-abcdef",
 		RunDir:      "/shared/runs/20260101-120000-abcdef",
+		LogDir:      "/shared/runs/20260101-120000-abcdef/slurm/logs",
 		Binary:      "/shared/bin/mlbench",
 		WorkDir:     "/shared/project",
 		Chunk:       slurm.Chunk{Base: 0, Indices: []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}},
@@ -65,7 +66,7 @@ func TestRenderScript(t *testing.T) {
 	}{
 		{"full", func(*slurm.Script) {}},
 		{"minimal", func(s *slurm.Script) {
-			*s = slurm.Script{RunID: "r1", RunDir: "/runs/r1", Binary: "/usr/local/bin/mlbench", Chunk: slurm.Chunk{Indices: []int{0, 1, 2}}}
+			*s = slurm.Script{RunID: "r1", RunDir: "/runs/r1", LogDir: "/runs/r1/slurm/logs", Binary: "/usr/local/bin/mlbench", Chunk: slurm.Chunk{Indices: []int{0, 1, 2}}}
 		}},
 		{"resubmit-index-list", func(s *slurm.Script) {
 			s.Chunk = slurm.Chunk{Base: 1000, Indices: []int{3, 7, 8, 9, 12, 20, 21}}
@@ -108,6 +109,8 @@ func TestRenderScriptRejects(t *testing.T) {
 		{"relative run dir", func(s *slurm.Script) { s.RunDir = "runs/x" }, "run dir"},
 		{"run dir with space", func(s *slurm.Script) { s.RunDir = "/shared/my runs/x" }, "run dir"},
 		{"run dir with percent", func(s *slurm.Script) { s.RunDir = "/shared/100%/x" }, "run dir"},
+		{"relative log dir", func(s *slurm.Script) { s.LogDir = "runs/x/slurm/logs" }, "log dir"},
+		{"log dir with percent", func(s *slurm.Script) { s.LogDir = "/shared/100%/logs" }, "log dir"},
 		{"work dir with quote", func(s *slurm.Script) { s.WorkDir = `/home/o"neil` }, "work dir"},
 		{"relative binary", func(s *slurm.Script) { s.Binary = "mlbench" }, "binary"},
 		{"no items", func(s *slurm.Script) { s.Chunk.Indices = nil }, "array"},

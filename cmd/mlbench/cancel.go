@@ -43,7 +43,7 @@ func cancelAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	jobs, err := sl.ReadJobs(run.Dir)
+	jobs, err := results.ReadJobs(run.Dir)
 	if err != nil {
 		return err
 	}

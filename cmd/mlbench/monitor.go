@@ -90,7 +90,7 @@ func (m *monitor) runningLine() string {
 		if err != nil || st.State != results.StateRunning {
 			continue
 		}
-		p := harness.ReadProgress(dir)
+		p := results.ReadProgress(dir)
 		steps := m.run.Config.Search.Steps
 		if cfg, err := m.run.ItemConfig(i); err == nil {
 			steps = cfg.Search.Steps
@@ -124,7 +124,7 @@ func (m *monitor) itemExited(idx int, _ error) {
 	} else if st.Error != "" {
 		line += ": " + firstLine(st.Error)
 	}
-	p := harness.ReadProgress(dir)
+	p := results.ReadProgress(dir)
 	line += fmt.Sprintf(" (%d nodes, %d buggy)", p.Nodes, p.Buggy)
 	m.mu.Lock()
 	defer m.mu.Unlock()

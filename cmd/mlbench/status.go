@@ -175,7 +175,7 @@ func progressText(run *harness.Run, it *slurmsched.ItemState) string {
 	if it.Show != slurmsched.ShowRunning && it.Status.Attempts == 0 {
 		return "-"
 	}
-	p := harness.ReadProgress(run.ItemDir(it.Index))
+	p := results.ReadProgress(run.ItemDir(it.Index))
 	if p.Nodes == 0 && it.Show != slurmsched.ShowRunning {
 		return "-"
 	}
@@ -229,7 +229,7 @@ func lastLog(runDir string, s *slurmsched.Snapshot, item int) string {
 		}
 		for _, x := range idx {
 			if sub.Base+x == item {
-				p := sl.LogPath(runDir, sub.JobID, x, "err")
+				p := results.LogPath(runDir, sub.JobID, x, "err")
 				if rel, err := filepath.Rel(runDir, p); err == nil {
 					return rel
 				}

@@ -160,7 +160,7 @@ func parseGrid(c *cli.Context) ([]harness.Axis, error) {
 }
 
 // printSubmitted says what was submitted and what to type next.
-func printSubmitted(w io.Writer, run *harness.Run, subs []sl.Submission, dry bool) {
+func printSubmitted(w io.Writer, run *harness.Run, subs []results.JobSubmission, dry bool) {
 	for _, s := range subs {
 		items := fmt.Sprintf("items %d-%d", s.Base, s.Base+lastIndex(s.Array))
 		if s.Items == 1 {
@@ -300,7 +300,7 @@ func elementWorker(c *cli.Context) error {
 	_, err = harness.RunElement(ctx, run, index, harness.ItemOptions{Log: c.App.ErrWriter}, harness.ElementOptions{
 		Attempt: env.Attempt(), MaxAttempts: maxAttempts, Requeueable: c.Bool("requeue"),
 		Requeue:   func(ctx context.Context) error { return client.Requeue(ctx, env.Element()) },
-		Cancelled: func() bool { return sl.Cancelled(run.Dir) },
+		Cancelled: func() bool { return results.Cancelled(run.Dir) },
 		Signals:   sigs, Log: c.App.ErrWriter,
 	})
 	var gu *harness.GaveUpError

@@ -219,7 +219,7 @@ func submit(t *testing.T, root string, steps int, sel ...string) *harness.Run {
 	}
 	t.Cleanup(func() {
 		// Never leave elements behind, whatever the test did.
-		if jobs, err := sl.ReadJobs(run.Dir); err == nil && len(jobs.Submissions) > 0 {
+		if jobs, err := results.ReadJobs(run.Dir); err == nil && len(jobs.Submissions) > 0 {
 			_ = (&sl.Client{}).Cancel(context.Background(), jobs.JobIDs()...)
 		}
 	})
@@ -270,7 +270,7 @@ func TestIntegrationSlurmSubmitDemo(t *testing.T) {
 	if n := len(run.Manifest.Items); n != 4 {
 		t.Fatalf("%d items, want the 4 demo tasks", n)
 	}
-	jobs, err := sl.ReadJobs(run.Dir)
+	jobs, err := results.ReadJobs(run.Dir)
 	if err != nil || len(jobs.Submissions) != 1 || jobs.Submissions[0].Array != "0-3" {
 		t.Fatalf("one sbatch call for the whole run: %+v, %v", jobs, err)
 	}
@@ -309,7 +309,7 @@ func TestIntegrationSlurmSubmitDemo(t *testing.T) {
 	if code != 0 || !strings.Contains(errOut, "every item is done") {
 		t.Errorf("resume of a done run: exit %d: %s", code, errOut)
 	}
-	if jobs, _ := sl.ReadJobs(run.Dir); len(jobs.Submissions) != 1 {
+	if jobs, _ := results.ReadJobs(run.Dir); len(jobs.Submissions) != 1 {
 		t.Errorf("resume of a done run submitted %+v", jobs.Submissions[1:])
 	}
 }
@@ -320,7 +320,7 @@ func TestIntegrationSlurmRequeue(t *testing.T) {
 	run := submit(t, root, 5, "--task", "demo-regression-rmse")
 	dir := run.ItemDir(0)
 	snap := waitFor(t, run, 5*time.Minute, "running with 2 nodes", func(s *slurmsched.Snapshot) bool {
-		return s.Items[0].Show == slurmsched.ShowRunning && harness.ReadProgress(dir).Nodes >= 2
+		return s.Items[0].Show == slurmsched.ShowRunning && results.ReadProgress(dir).Nodes >= 2
 	})
 	element := snap.Items[0].Element
 	if out, err := exec.Command("scontrol", "requeue", element).CombinedOutput(); err != nil {
@@ -396,7 +396,7 @@ func TestIntegrationSlurmCancel(t *testing.T) {
 	if !strings.Contains(out, "4 cancelled") {
 		t.Errorf("status:\n%s", out)
 	}
-	var j sl.Jobs
+	var j results.Jobs
 	b, _ := os.ReadFile(filepath.Join(run.Dir, "slurm", "jobs.json"))
 	if err := json.Unmarshal(b, &j); err != nil || len(j.Submissions) != 1 {
 		t.Errorf("jobs.json: %s", b)
@@ -410,14 +410,14 @@ func TestIntegrationSlurmCancel(t *testing.T) {
 	if code != 0 || !strings.Contains(errOut, "resubmitting 4 of 4 items") {
 		t.Fatalf("resume: exit %d: %s", code, errOut)
 	}
-	jobs, err := sl.ReadJobs(run.Dir)
+	jobs, err := results.ReadJobs(run.Dir)
 	if err != nil || len(jobs.Submissions) != 2 || jobs.Submissions[1].Reason != "resume" || jobs.Submissions[1].Script != "slurm/array.1.sbatch" {
 		t.Fatalf("jobs after resume: %+v, %v", jobs, err)
 	}
 	if script, _ := os.ReadFile(filepath.Join(run.Dir, "slurm", "array.1.sbatch")); !strings.Contains(string(script), "--time=12:00") {
 		t.Errorf("resubmitted script:\n%s", script)
 	}
-	if sl.Cancelled(run.Dir) {
+	if results.Cancelled(run.Dir) {
 		t.Error("the resubmission kept the cancel marker")
 	}
 	waitFor(t, run, 5*time.Minute, "running again", func(s *slurmsched.Snapshot) bool {
@@ -466,7 +466,7 @@ func TestSweepOnSlurmDryRun(t *testing.T) {
 	if !slices.Equal(points, want) {
 		t.Errorf("sweep points %v, want %v", points, want)
 	}
-	jobs, _ := sl.ReadJobs(dir)
+	jobs, _ := results.ReadJobs(dir)
 	if _, err := os.Stat(filepath.Join(dir, "slurm", "array.sbatch")); err != nil || len(jobs.Submissions) != 0 {
 		t.Errorf("dry run: script %v, jobs %+v", err, jobs)
 	}
@@ -495,7 +495,7 @@ func BenchmarkStatusCommand10000(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := sl.RecordSubmission(run.Dir, sl.Submission{JobID: "101", Base: 0, Array: "0-9999", Items: 10000}); err != nil {
+	if err := results.RecordSubmission(run.Dir, results.JobSubmission{JobID: "101", Base: 0, Array: "0-9999", Items: 10000}); err != nil {
 		b.Fatal(err)
 	}
 	for i := 0; i < 6300; i++ {

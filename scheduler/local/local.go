@@ -12,13 +12,13 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/sourcegraph/conc/pool"
 
+	"github.com/mlbench/mlbench/results"
 	"github.com/mlbench/mlbench/scheduler"
 )
 
@@ -45,7 +45,7 @@ type Local struct {
 var _ scheduler.Scheduler = (*Local)(nil)
 
 // LogFile is where a worker's output goes, inside its item directory.
-const LogFile = "worker.log"
+const LogFile = results.WorkerLogFile
 
 // Submit runs the items to completion. A worker that fails marks its own
 // item (its status.json says why); Submit returns an error only when it
@@ -101,7 +101,7 @@ func (e *startError) Error() string { return "start worker: " + e.err.Error() }
 func (e *startError) Unwrap() error { return e.err }
 
 func (l *Local) runOne(ctx context.Context, bin, runDir string, idx int) error {
-	itemDir := filepath.Join(runDir, "items", strconv.Itoa(idx))
+	itemDir := results.ItemDir(runDir, idx)
 	if err := os.MkdirAll(itemDir, 0o755); err != nil {
 		return &startError{err}
 	}
@@ -198,7 +198,7 @@ func (l *Local) Cancel(context.Context, string) error {
 
 // Tail returns the last n bytes of an item's worker log, for error messages.
 func Tail(runDir string, idx, n int) string {
-	f, err := os.Open(filepath.Join(runDir, "items", strconv.Itoa(idx), LogFile))
+	f, err := os.Open(filepath.Join(results.ItemDir(runDir, idx), LogFile))
 	if err != nil {
 		return ""
 	}

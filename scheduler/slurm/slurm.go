@@ -45,7 +45,7 @@ type Slurm struct {
 
 	// Submitted lists what the last Submit submitted (or, in a dry run,
 	// would have; JobID empty).
-	Submitted []sl.Submission
+	Submitted []results.JobSubmission
 }
 
 var _ scheduler.Scheduler = (*Slurm)(nil)
@@ -92,15 +92,15 @@ func (s *Slurm) Submit(ctx context.Context, runDir string, items []int) error {
 		maxArray = sl.DefaultMaxArraySize
 	}
 	if !s.DryRun {
-		if err := sl.ClearCancelled(runDir); err != nil {
+		if err := results.ClearCancelled(runDir); err != nil {
 			return err
 		}
 	}
-	jobs, err := sl.ReadJobs(runDir)
+	jobs, err := results.ReadJobs(runDir)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Join(runDir, sl.Dir, sl.LogsDir), 0o755); err != nil {
+	if err := os.MkdirAll(results.LogDir(runDir), 0o755); err != nil {
 		return fmt.Errorf("submit to slurm: %w", err)
 	}
 	reason := s.Reason
@@ -119,12 +119,12 @@ func (s *Slurm) Submit(ctx context.Context, runDir string, items []int) error {
 		if err != nil {
 			return fmt.Errorf("render sbatch script: %w", err)
 		}
-		name := sl.ScriptName(n)
-		path := filepath.Join(runDir, sl.Dir, name)
+		rel := results.ScriptPath(n)
+		path := filepath.Join(runDir, rel)
 		if err := atomicfile.WriteFile(path, body, 0o644); err != nil {
 			return fmt.Errorf("write sbatch script: %w", err)
 		}
-		sub := sl.Submission{Script: filepath.Join(sl.Dir, name), Base: chunk.Base, Array: script.Array(), Items: len(chunk.Indices), Reason: reason, SubmittedAt: now().UTC()}
+		sub := results.JobSubmission{Script: rel, Base: chunk.Base, Array: script.Array(), Items: len(chunk.Indices), Reason: reason, SubmittedAt: now().UTC()}
 		if s.DryRun {
 			s.Submitted = append(s.Submitted, sub)
 			n++
@@ -138,7 +138,7 @@ func (s *Slurm) Submit(ctx context.Context, runDir string, items []int) error {
 			return err
 		}
 		sub.JobID = id
-		if err := sl.RecordSubmission(runDir, sub); err != nil {
+		if err := results.RecordSubmission(runDir, sub); err != nil {
 			return fmt.Errorf("job %s was submitted but not recorded: %w", id, err)
 		}
 		s.Submitted = append(s.Submitted, sub)
@@ -147,7 +147,7 @@ func (s *Slurm) Submit(ctx context.Context, runDir string, items []int) error {
 	return nil
 }
 
-func jobIDs(subs []sl.Submission) []string {
+func jobIDs(subs []results.JobSubmission) []string {
 	out := make([]string, len(subs))
 	for i, s := range subs {
 		out[i] = s.JobID
@@ -206,7 +206,7 @@ func (s *Slurm) scriptBase(runDir, runID string) (sl.Script, error) {
 		return sl.Script{}, err
 	}
 	sc := sl.Script{
-		RunID: runID, RunDir: runDir, Binary: bin, WorkDir: wd,
+		RunID: runID, RunDir: runDir, LogDir: results.LogDir(runDir), Binary: bin, WorkDir: wd,
 		Throttle: cfg.Slurm.ArrayThrottle, Time: cfg.Slurm.Time, Partition: cfg.Slurm.Partition,
 		Account: cfg.Slurm.Account, QOS: cfg.Slurm.QOS, Gres: cfg.Slurm.Gres, CPUsPerTask: cfg.Slurm.CPUsPerTask,
 		Mem: cfg.Slurm.Mem, Requeue: true, MaxAttempts: cfg.Slurm.MaxAttempts, SignalGrace: cfg.Slurm.SignalGrace, Extra: cfg.Slurm.Extra,
@@ -240,10 +240,10 @@ func (s *Slurm) Cancel(ctx context.Context, runDir string) error {
 	if err != nil {
 		return err
 	}
-	if err := sl.MarkCancelled(runDir, time.Now()); err != nil {
+	if err := results.MarkCancelled(runDir, time.Now()); err != nil {
 		return err
 	}
-	jobs, err := sl.ReadJobs(runDir)
+	jobs, err := results.ReadJobs(runDir)
 	if err != nil {
 		return err
 	}

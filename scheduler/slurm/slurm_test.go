@@ -143,7 +143,7 @@ func TestSubmit(t *testing.T) {
 	if st, err := os.Stat(filepath.Join(run.Dir, "slurm", "logs")); err != nil || !st.IsDir() {
 		t.Errorf("no logs dir: %v", err)
 	}
-	jobs, err := sl.ReadJobs(run.Dir)
+	jobs, err := results.ReadJobs(run.Dir)
 	if err != nil || len(jobs.Submissions) != 1 || jobs.Submissions[0].Script != "slurm/array.sbatch" {
 		t.Fatalf("jobs.json: %+v, %v", jobs, err)
 	}
@@ -153,7 +153,7 @@ func TestSubmit(t *testing.T) {
 	if err := s.Submit(context.Background(), run.Dir, []int{6, 1, 3}); err != nil {
 		t.Fatal(err)
 	}
-	jobs, _ = sl.ReadJobs(run.Dir)
+	jobs, _ = results.ReadJobs(run.Dir)
 	if len(jobs.Submissions) != 2 {
 		t.Fatalf("jobs.json: %+v", jobs)
 	}
@@ -210,7 +210,7 @@ func TestSubmitErrors(t *testing.T) {
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "Invalid partition") {
 		t.Fatalf("want the sbatch error, got %v", err)
 	}
-	if jobs, _ := sl.ReadJobs(run.Dir); len(jobs.Submissions) != 0 {
+	if jobs, _ := results.ReadJobs(run.Dir); len(jobs.Submissions) != 0 {
 		t.Errorf("a failed submission was recorded: %+v", jobs)
 	}
 	if err := s.Submit(context.Background(), run.Dir, []int{4}); err == nil || !strings.Contains(err.Error(), "no item 4") {
@@ -268,7 +268,7 @@ func TestCancel(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if !sl.Cancelled(run.Dir) {
+	if !results.Cancelled(run.Dir) {
 		t.Error("no cancel marker")
 	}
 	if f.count("scancel 101 102") != 2 || f.count("scancel --name=mlbench-"+run.Manifest.RunID) != 2 {
@@ -278,7 +278,7 @@ func TestCancel(t *testing.T) {
 	if err := s.Submit(context.Background(), run.Dir, []int{2}); err != nil {
 		t.Fatal(err)
 	}
-	if sl.Cancelled(run.Dir) {
+	if results.Cancelled(run.Dir) {
 		t.Error("resubmission kept the cancel marker")
 	}
 }

@@ -58,7 +58,7 @@ type ItemState struct {
 type Snapshot struct {
 	RunID string
 	Items []ItemState
-	Jobs  sl.Jobs
+	Jobs  results.Jobs
 	// Counts tallies Items by Show.
 	Counts map[string]int
 	// QueueErr is set when squeue failed: the run directory alone is shown.
@@ -79,11 +79,11 @@ func Observe(ctx context.Context, client *sl.Client, runDir string, m results.Ma
 	if client == nil {
 		client = &sl.Client{}
 	}
-	jobs, err := sl.ReadJobs(runDir)
+	jobs, err := results.ReadJobs(runDir)
 	if err != nil {
 		return nil, err
 	}
-	snap := &Snapshot{RunID: m.RunID, Jobs: jobs, Counts: map[string]int{}, Cancelled: sl.Cancelled(runDir)}
+	snap := &Snapshot{RunID: m.RunID, Jobs: jobs, Counts: map[string]int{}, Cancelled: results.Cancelled(runDir)}
 	n := len(m.Items)
 	snap.Items = make([]ItemState, n)
 

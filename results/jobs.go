@@ -1,4 +1,4 @@
-package slurm
+package results
 
 import (
 	"encoding/json"
@@ -13,42 +13,44 @@ import (
 	"github.com/mlbench/mlbench/internal/atomicfile"
 )
 
-// Names inside a run directory.
+// Names of a run's cluster-scheduler folder (runs/<id>/slurm/).
 const (
-	// Dir is the run's Slurm folder.
-	Dir = "slurm"
-	// LogsDir (inside Dir) holds the array elements' output.
+	// JobsDir is the run's folder of cluster jobs: jobs.json, the
+	// submitted scripts, logs/ and the cancel marker. Its name is
+	// historical (Slurm was the first cluster backend).
+	JobsDir = "slurm"
+	// LogsDir (inside JobsDir) holds the array elements' output.
 	LogsDir = "logs"
-	// JobsFile (inside Dir) records every submission.
+	// JobsFile (inside JobsDir) records every submission.
 	JobsFile = "jobs.json"
-	// CancelFile (inside Dir) exists once the run was cancelled; workers
-	// that see it do not requeue themselves.
+	// CancelFile (inside JobsDir) exists once the run was cancelled;
+	// workers that see it do not requeue themselves.
 	CancelFile = "cancelled"
 	jobsLock   = ".jobs.lock"
 )
 
-// LogPattern is the --output (ext "out") or --error (ext "err") pattern of
-// a run's array elements.
-func LogPattern(runDir, ext string) string {
-	return filepath.Join(runDir, Dir, LogsDir, "%A_%a."+ext)
+// LogDir is the folder of a run's array element logs.
+func LogDir(runDir string) string {
+	return filepath.Join(runDir, JobsDir, LogsDir)
 }
 
 // LogPath is the log file of element task of array job jobID.
 func LogPath(runDir, jobID string, task int, ext string) string {
-	return filepath.Join(runDir, Dir, LogsDir, jobID+"_"+strconv.Itoa(task)+"."+ext)
+	return filepath.Join(runDir, JobsDir, LogsDir, jobID+"_"+strconv.Itoa(task)+"."+ext)
 }
 
-// ScriptName is the file name of the n-th script of a run (0-based):
-// array.sbatch, then array.1.sbatch, array.2.sbatch, ...
-func ScriptName(n int) string {
-	if n == 0 {
-		return "array.sbatch"
+// ScriptPath is the n-th submitted script of a run (0-based), relative to
+// the run directory: slurm/array.sbatch, then slurm/array.1.sbatch, ...
+func ScriptPath(n int) string {
+	name := "array.sbatch"
+	if n > 0 {
+		name = "array." + strconv.Itoa(n) + ".sbatch"
 	}
-	return "array." + strconv.Itoa(n) + ".sbatch"
+	return filepath.Join(JobsDir, name)
 }
 
-// Submission is one sbatch call of a run.
-type Submission struct {
+// JobSubmission is one array job submitted for a run (one sbatch call).
+type JobSubmission struct {
 	// JobID is the array job id sbatch printed.
 	JobID string `json:"job_id"`
 	// Script is the submitted file, relative to the run directory.
@@ -63,9 +65,9 @@ type Submission struct {
 	SubmittedAt time.Time `json:"submitted_at"`
 }
 
-// Jobs is <rundir>/slurm/jobs.json.
+// Jobs is <rundir>/slurm/jobs.json: every array job submitted for the run.
 type Jobs struct {
-	Submissions []Submission `json:"submissions"`
+	Submissions []JobSubmission `json:"submissions"`
 }
 
 // JobIDs returns the array job ids of every submission, oldest first.
@@ -88,19 +90,19 @@ func (j Jobs) Item(jobID string, task int) (int, bool) {
 }
 
 // Submission returns the submission of jobID.
-func (j Jobs) Submission(jobID string) (Submission, bool) {
+func (j Jobs) Submission(jobID string) (JobSubmission, bool) {
 	for _, s := range j.Submissions {
 		if s.JobID == jobID {
 			return s, true
 		}
 	}
-	return Submission{}, false
+	return JobSubmission{}, false
 }
 
 // ReadJobs reads a run's jobs.json; a run never submitted has none.
 func ReadJobs(runDir string) (Jobs, error) {
 	var j Jobs
-	path := filepath.Join(runDir, Dir, JobsFile)
+	path := filepath.Join(runDir, JobsDir, JobsFile)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return j, nil
@@ -117,8 +119,8 @@ func ReadJobs(runDir string) (Jobs, error) {
 // RecordSubmission appends s to the run's jobs.json. Concurrent callers
 // (two `mlbench resume` at once) are serialised with a flock; the file is
 // replaced atomically so readers never see half of it.
-func RecordSubmission(runDir string, s Submission) error {
-	dir := filepath.Join(runDir, Dir)
+func RecordSubmission(runDir string, s JobSubmission) error {
+	dir := filepath.Join(runDir, JobsDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("record submission: %w", err)
 	}
@@ -148,7 +150,7 @@ func RecordSubmission(runDir string, s Submission) error {
 
 // MarkCancelled writes the run's cancel marker.
 func MarkCancelled(runDir string, at time.Time) error {
-	dir := filepath.Join(runDir, Dir)
+	dir := filepath.Join(runDir, JobsDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("mark run cancelled: %w", err)
 	}
@@ -160,7 +162,7 @@ func MarkCancelled(runDir string, at time.Time) error {
 
 // ClearCancelled removes the cancel marker (a resume submits again).
 func ClearCancelled(runDir string) error {
-	err := os.Remove(filepath.Join(runDir, Dir, CancelFile))
+	err := os.Remove(filepath.Join(runDir, JobsDir, CancelFile))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("clear cancel marker: %w", err)
 	}
@@ -170,6 +172,6 @@ func ClearCancelled(runDir string) error {
 // Cancelled reports whether the run was cancelled with `mlbench cancel`
 // (and not resumed since).
 func Cancelled(runDir string) bool {
-	_, err := os.Stat(filepath.Join(runDir, Dir, CancelFile))
+	_, err := os.Stat(filepath.Join(runDir, JobsDir, CancelFile))
 	return err == nil
 }
