@@ -142,7 +142,7 @@ func isLoopback(addr string) (bool, error) {
 func queueStates(ctx context.Context) func(string, results.Manifest) (map[int]string, error) {
 	client := &sl.Client{}
 	return func(dir string, m results.Manifest) (map[int]string, error) {
-		jobs, err := sl.ReadJobs(dir)
+		jobs, err := results.ReadJobs(dir)
 		if err != nil || len(jobs.Submissions) == 0 {
 			return nil, err
 		}
