@@ -337,19 +337,38 @@ func run(ctx context.Context, tg target, submission string) (score float64, err 
 	if err != nil {
 		return 0, err
 	}
+	// The submission passed its header check: read the answers meanwhile.
+	answers := make(chan answersTable, 1)
+	go readAnswers(tg.answers, answers)
 	sub, err := ParseTable(b)
+	ans := <-answers
 	if err != nil {
 		return 0, err
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	ans, err := ReadTableFile(tg.answers)
-	if err != nil {
+	if ans.err != nil {
 		// Bad answers are not the submission's fault.
-		return 0, fmt.Errorf("read answers %s: %v", tg.answers, err)
+		return 0, fmt.Errorf("read answers %s: %v", tg.answers, ans.err)
 	}
-	return tg.grader.Grade(sub, ans)
+	return tg.grader.Grade(sub, ans.t)
+}
+
+type answersTable struct {
+	t   *Table
+	err error
+}
+
+// readAnswers reads and parses the answers into out.
+func readAnswers(path string, out chan<- answersTable) {
+	defer func() {
+		if p := recover(); p != nil {
+			out <- answersTable{err: fmt.Errorf("internal grader error: %v", p)}
+		}
+	}()
+	t, err := ReadTableFile(path)
+	out <- answersTable{t, err}
 }
 
 // Round5 rounds to 5 decimals like Python's round(x, 5): to the nearest

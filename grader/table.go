@@ -3,11 +3,11 @@ package grader
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"strconv"
 	"strings"
-	"unsafe"
 )
 
 // Table is a CSV file held column by column: the whole file in one buffer
@@ -24,10 +24,17 @@ type Table struct {
 	buf    []byte
 	header []string
 	index  map[string]int
-	cells  []span // row-major: cell (i, j) is cells[i*ncol+j]
+	cells  []span // row-major: cell (i, j) is cells[i*ncol+j]; nil when compact
 	ncol   int
 	rows   int
 	lines  []int32 // 1-based file line of each data row, only when it differs from row+1
+	// A table without quotes, blank lines or rows over 64 KiB is compact
+	// (see parsePlain): rowStart[i] is where row i starts in buf and
+	// offs[i*ncol+j] where its cell j starts, from the row's start
+	// (missingCell for padding); a cell ends at the next delimiter. That is
+	// 2 bytes a cell instead of 8, and it parses in parallel.
+	rowStart []uint32
+	offs     []uint16
 }
 
 // span is one cell: buf[off:off+n]. Missing cells (short rows) have n == 0.
@@ -43,9 +50,28 @@ const maxTableBytes = math.MaxUint32
 // ordinary error; a file that is not a well-formed CSV is an
 // *InvalidSubmission.
 func ReadTableFile(path string) (*Table, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read csv: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read csv: %w", err)
+	}
+	b := largeBuffer(int(min(st.Size(), maxTableBytes)) + 1)
+	for {
+		n, err := f.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read csv: %w", err)
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // the file grew: make room
+		}
 	}
 	return ParseTable(b)
 }
@@ -59,6 +85,10 @@ func ParseTable(b []byte) (*Table, error) {
 	}
 	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
 	p := parser{buf: b, line: 1}
+	if len(b) == maxTableBytes {
+		// missingCell and offsets need one value to spare.
+		return nil, &InvalidSubmission{Reason: fmt.Sprintf("file of %d bytes is too large (limit %d)", len(b), maxTableBytes-1)}
+	}
 	t := &Table{buf: b, index: map[string]int{}}
 
 	// Header: the first non-blank record.
@@ -101,12 +131,15 @@ func ParseTable(b []byte) (*Table, error) {
 		t.index[name] = j
 	}
 
-	// Estimate rows from the newline count to size the cells once. Cells
-	// are row-major so that graders that walk rows read memory in order.
-	est := bytes.Count(b[p.pos:], []byte{'\n'}) + 1
 	ncol := len(head)
 	t.ncol = ncol
 	budget := cellBudget(len(b), ncol)
+	if p.line == 2 && parsePlain(t, p.pos, budget) {
+		return t, nil
+	}
+	// Estimate rows from the newline count to size the cells once. Cells
+	// are row-major so that graders that walk rows read memory in order.
+	est := bytes.Count(b[p.pos:], []byte{'\n'}) + 1
 	t.cells = make([]span, 0, min(est*ncol, budget))
 	rec := make([]span, 0, ncol)
 	for {
@@ -339,19 +372,10 @@ func (c Column) Len() int { return c.t.rows }
 
 // Bytes returns cell i (0-based row); the slice aliases the table's buffer
 // and must not be modified.
-func (c Column) Bytes(i int) []byte {
-	s := c.t.cells[i*c.t.ncol+c.j]
-	return c.t.buf[s.off : s.off+s.n : s.off+s.n]
-}
+func (c Column) Bytes(i int) []byte { return c.t.cell(i, c.j) }
 
 // String returns cell i as a string without copying.
-func (c Column) String(i int) string {
-	s := c.t.cells[i*c.t.ncol+c.j]
-	if s.n == 0 {
-		return ""
-	}
-	return unsafe.String(&c.t.buf[s.off], int(s.n))
-}
+func (c Column) String(i int) string { return c.t.str(i, c.j) }
 
 // Strings returns every cell as a string (the strings alias the buffer).
 func (c Column) Strings() []string {
@@ -412,24 +436,36 @@ func (c Column) Floats() ([]float64, error) {
 }
 
 // FloatsInto is Floats writing into dst, which must have Len() elements.
+// Long columns are parsed in parallel; the error is the first bad cell's.
 func (c Column) FloatsInto(dst []float64) error {
-	for i := range c.t.rows {
-		v, err := c.t.float(i, c.j)
-		if err != nil {
-			return err
+	return parallelRows(c.t.rows, func(lo, hi int) error {
+		for i := lo; i < hi; i++ {
+			v, err := c.t.float(i, c.j)
+			if err != nil {
+				return err
+			}
+			dst[i] = v
 		}
-		dst[i] = v
-	}
-	return nil
+		return nil
+	})
 }
 
 // float parses cell (i, j) as a number, fast for plain decimals.
 func (t *Table) float(i, j int) (float64, error) {
-	s := t.cells[i*t.ncol+j]
-	if s.n == 0 {
+	if t.cells == nil {
+		// Compact: parse the digits where they stand and check that a
+		// delimiter ends them, in one pass.
+		if o := t.offs[i*t.ncol+j]; o != missingCell {
+			start := int(t.rowStart[i]) + int(o)
+			if v, n := decimalPrefix(t.buf[start:]); n > 0 && (start+n == len(t.buf) || delim[t.buf[start+n]]) {
+				return v, nil
+			}
+		}
+	}
+	str := t.str(i, j)
+	if str == "" {
 		return math.NaN(), nil
 	}
-	str := unsafe.String(&t.buf[s.off], int(s.n))
 	if v, ok := fastDecimal(str); ok {
 		return v, nil
 	}

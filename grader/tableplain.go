@@ -1,0 +1,272 @@
+package grader
+
+import (
+	"bytes"
+	"fmt"
+	"runtime"
+	"sync"
+	"unsafe"
+)
+
+// missingCell marks a padded cell of a short row in a compact Table.
+const missingCell = 0xffff
+
+// maxPlainRow is the longest row a compact Table holds (cell offsets are
+// 16-bit and missingCell must stay free).
+const maxPlainRow = missingCell - 1
+
+// plainChunk is the least data worth a goroutine of its own; plainOff
+// turns the compact parser off (tests compare the two parsers).
+var (
+	plainChunk = 1 << 20
+	plainOff   = false
+)
+
+// cell returns cell (i, j) of the table; it aliases the buffer.
+func (t *Table) cell(i, j int) []byte {
+	if t.cells != nil {
+		s := t.cells[i*t.ncol+j]
+		return t.buf[s.off : s.off+s.n : s.off+s.n]
+	}
+	o := t.offs[i*t.ncol+j]
+	if o == missingCell {
+		return nil
+	}
+	start := int(t.rowStart[i]) + int(o)
+	end := start + cellEnd(t.buf[start:])
+	return t.buf[start:end:end]
+}
+
+// str returns cell (i, j) as a string without copying.
+func (t *Table) str(i, j int) string {
+	b := t.cell(i, j)
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// cellEnd returns the length of the unquoted cell at the start of b: up to
+// the first ',', '\n' or '\r', or all of b.
+func cellEnd(b []byte) int {
+	// Numbers and ids end soon: a byte loop beats three vector searches.
+	for i := 0; i < len(b) && i < 32; i++ {
+		if c := b[i]; c == ',' || c == '\n' || c == '\r' {
+			return i
+		}
+	}
+	if len(b) <= 32 {
+		return len(b)
+	}
+	end := len(b)
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		end = i
+	}
+	if i := bytes.IndexByte(b[:end], ','); i >= 0 {
+		end = i
+	}
+	if i := bytes.IndexByte(b[:end], '\r'); i >= 0 {
+		end = i
+	}
+	return end
+}
+
+// parsePlain parses the data rows of t.buf from pos into a compact table,
+// in parallel on chunks that end at newlines, and reports whether it could.
+// It can when the data has no quote at all (so a record is a line), no
+// blank line, no lone '\r', no row over maxPlainRow bytes and no row with
+// more fields than the header; otherwise, and when padding short rows
+// would go over budget cells, the serial parser reads the table (and
+// names the first fault exactly). It never modifies the buffer.
+func parsePlain(t *Table, pos, budget int) bool {
+	data := t.buf[pos:]
+	if plainOff || t.ncol == 0 || t.ncol > maxPlainRow || bytes.IndexByte(data, '"') >= 0 {
+		return false
+	}
+	// Trailing line ends only make blank lines: no rows.
+	data = bytes.TrimRight(data, "\r\n")
+	if len(data) == 0 {
+		t.rowStart, t.offs = []uint32{}, []uint16{}
+		return true
+	}
+	k := min(runtime.GOMAXPROCS(0), max(1, len(data)/plainChunk))
+	bounds := make([]int, 0, k+1)
+	bounds = append(bounds, 0)
+	for c := 1; c < k; c++ {
+		at := max(bounds[len(bounds)-1], c*len(data)/k)
+		i := bytes.IndexByte(data[at:], '\n')
+		if i < 0 {
+			break
+		}
+		bounds = append(bounds, at+i+1)
+	}
+	bounds = append(bounds, len(data))
+	k = len(bounds) - 1
+	// Each chunk's rows: one per newline, and one more for the last row
+	// (data ends without a newline now).
+	rows := make([]int, k)
+	var wg sync.WaitGroup
+	for c := range k {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rows[c] = bytes.Count(data[bounds[c]:bounds[c+1]], []byte{'\n'})
+		}()
+	}
+	wg.Wait()
+	rows[k-1]++
+	total := 0
+	base := make([]int, k)
+	for c := range k {
+		base[c] = total
+		total += rows[c]
+	}
+	if total > budget/t.ncol {
+		return false
+	}
+	rowStart := make([]uint32, total)
+	offs := make([]uint16, total*t.ncol)
+	ok := make([]bool, k)
+	for c := range k {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// A bug here must not take the process down: the serial
+			// parser reads the table instead.
+			defer func() {
+				if recover() != nil {
+					ok[c] = false
+				}
+			}()
+			ok[c] = plainRows(data[bounds[c]:bounds[c+1]], pos+bounds[c], t.ncol,
+				rowStart[base[c]:base[c]+rows[c]], offs[base[c]*t.ncol:(base[c]+rows[c])*t.ncol])
+		}()
+	}
+	wg.Wait()
+	for _, good := range ok {
+		if !good {
+			return false
+		}
+	}
+	t.rowStart, t.offs, t.rows = rowStart, offs, total
+	return true
+}
+
+// plainRows fills rowStart and offs for the lines of chunk (which starts
+// at byte at of the buffer); it reports false on anything parsePlain
+// leaves to the serial parser, and when the chunk's line count is not
+// len(rowStart).
+func plainRows(chunk []byte, at, ncol int, rowStart []uint32, offs []uint16) bool {
+	r := 0
+	for len(chunk) > 0 {
+		n := bytes.IndexByte(chunk, '\n')
+		line := chunk
+		if n >= 0 {
+			line, chunk = chunk[:n], chunk[n+1:]
+		} else {
+			chunk = nil
+		}
+		if len(line) > 0 && line[len(line)-1] == '\r' {
+			line = line[:len(line)-1]
+		}
+		if len(line) == 0 || len(line) > maxPlainRow || r >= len(rowStart) {
+			return false
+		}
+		rowStart[r] = uint32(at)
+		cells := offs[r*ncol : (r+1)*ncol]
+		cells[0] = 0
+		j := 1
+		for i, c := range line {
+			if c == ',' {
+				if j == ncol {
+					return false // more fields than the header
+				}
+				cells[j] = uint16(i + 1)
+				j++
+			} else if c == '\r' {
+				return false // a lone '\r' ends a record
+			}
+		}
+		for ; j < ncol; j++ {
+			cells[j] = missingCell
+		}
+		at += n + 1
+		r++
+	}
+	return r == len(rowStart)
+}
+
+// parallelRows runs f over [0, n) in contiguous ranges, one per CPU when n
+// is large, and returns the error of the lowest range that failed (each
+// range stops at its first error, so that is the first bad row overall).
+func parallelRows(n int, f func(lo, hi int) error) error {
+	const least = 1 << 16
+	k := min(runtime.GOMAXPROCS(0), n/least)
+	if k <= 1 {
+		return f(0, n)
+	}
+	errs := make([]error, k)
+	var wg sync.WaitGroup
+	for c := range k {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Graders run in goroutines of their own here: a panic is the
+			// failed grade that run() makes of panics, not a crash.
+			defer func() {
+				if p := recover(); p != nil {
+					errs[c] = fmt.Errorf("internal grader error: %v", p)
+				}
+			}()
+			errs[c] = f(c*n/k, (c+1)*n/k)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decimalPrefix is fastDecimal on the longest prefix of b that looks like
+// [-+]digits[.digits]: it returns the value and the prefix's length, or
+// n == 0 when the prefix is not one fastDecimal takes exactly.
+func decimalPrefix(b []byte) (v float64, n int) {
+	i, neg := 0, false
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		neg = b[0] == '-'
+		i = 1
+	}
+	var mant uint64
+	start := i
+	for ; i < len(b); i++ {
+		d := b[i] - '0'
+		if d > 9 {
+			break
+		}
+		mant = mant*10 + uint64(d)
+	}
+	digits, frac := i-start, 0
+	if i < len(b) && b[i] == '.' {
+		i++
+		fs := i
+		for ; i < len(b); i++ {
+			d := b[i] - '0'
+			if d > 9 {
+				break
+			}
+			mant = mant*10 + uint64(d)
+		}
+		frac = i - fs
+	}
+	if digits+frac == 0 || digits+frac > 19 || frac >= len(pow10) || mant >= 1<<53 {
+		return 0, 0
+	}
+	v = float64(mant) / pow10[frac]
+	if neg {
+		v = -v
+	}
+	return v, i
+}
