@@ -8,8 +8,10 @@
 // 1-indexed starts counted down the columns (column-major), starts sorted
 // (non-decreasing) and every value positive, no run overlapping an earlier
 // one. Like the reference (which slices a NumPy array), a run reaching past
-// the image is cut at its end and a run starting past it sets nothing, and
-// a trailing start without a length is checked but sets nothing.
+// the image is cut at its end and a run starting past it sets nothing. An
+// odd count of values goes through the reference's NumPy broadcast of
+// starts + lengths: one value sets nothing, three make two runs of the one
+// length, five or more cannot be broadcast (invalid).
 package mask
 
 import (
@@ -40,6 +42,9 @@ var (
 	ErrNotPositive = errors.New("mask: RLE values must be positive integers")
 	// ErrOverlap: a run covers a pixel an earlier run covered.
 	ErrOverlap = errors.New("mask: RLE runs overlap")
+	// ErrUnpaired: an odd count of five or more values, which the
+	// reference's starts + lengths cannot broadcast.
+	ErrUnpaired = errors.New("mask: RLE has a start without a length")
 )
 
 // RLEError says which value of an RLE string is wrong and why.
@@ -117,6 +122,7 @@ type Decoder struct {
 
 	ntok    int64
 	start   num
+	first   num // the first length: NumPy broadcasts it to a third start
 	prev    num
 	hasPrev bool
 	maxEnd  int64
@@ -346,6 +352,9 @@ func (d *Decoder) push(v num) error {
 	if err := d.run(d.start, v); err != nil {
 		return err
 	}
+	if d.ntok == 1 {
+		d.first = v
+	}
 	d.ntok++
 	return nil
 }
@@ -379,9 +388,25 @@ func (d *Decoder) Close() error {
 		return d.fail(ErrNotInteger, string(d.rb[:d.rn]))
 	}
 	if d.inTok {
-		return d.endToken(nil)
+		if err := d.endToken(nil); err != nil {
+			return err
+		}
 	}
-	return nil
+	return d.unpaired()
+}
+
+// unpaired finishes an odd count of values as the reference's
+// np.array(starts) - 1 + lengths broadcasts them: a single start with no
+// length gives no run, two starts share the one length, and more starts
+// than lengths (past one length) raise.
+func (d *Decoder) unpaired() error {
+	switch {
+	case d.ntok%2 == 0 || d.ntok == 1:
+		return nil
+	case d.ntok == 3:
+		return d.run(d.start, d.first)
+	}
+	return d.fail(ErrUnpaired, d.start.String())
 }
 
 // Decode decodes a whole RLE string for an image of height x width pixels.

@@ -1,0 +1,140 @@
+package grader_test
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/mlbench/mlbench/grader"
+)
+
+// referenceCase is one submission and what MLE-Bench's grade.py does with
+// it: valid or not, and the score (NaN and infinities included).
+type referenceCase struct {
+	name, id, answers, submission string
+	valid                         bool
+	score                         float64
+}
+
+func checkReferenceCases(t *testing.T, cases []referenceCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := grade(t, tc.id, tc.answers, tc.submission)
+			if rep.ValidSubmission != tc.valid {
+				t.Fatalf("valid = %v (%s), want %v", rep.ValidSubmission, rep.Reason, tc.valid)
+			}
+			if !tc.valid {
+				return
+			}
+			if rep.Score == nil || !near(*rep.Score, tc.score) && !(math.IsInf(tc.score, 0) && *rep.Score == tc.score) {
+				t.Fatalf("score = %v, want %v", rep.Score, tc.score)
+			}
+			if math.IsNaN(tc.score) && (rep.AnyMedal || rep.AboveMedian) {
+				t.Errorf("a NaN score earned a flag: %+v", rep)
+			}
+		})
+	}
+}
+
+// TestReferenceNonFiniteScores: where grade.py returns NaN or an infinity
+// for a valid submission, so does mlbench, and grade.json says it as
+// Python's json does.
+func TestReferenceNonFiniteScores(t *testing.T) {
+	checkReferenceCases(t, []referenceCase{
+		// scipy pearsonr of a constant input is NaN.
+		{"patent constant prediction", "us-patent-phrase-to-phrase-matching",
+			"id,score\na,0.25\nb,0.5\nc,1\n", "id,score\na,0.5\nb,0.5\nc,0.5\n", true, math.NaN()},
+		// spearmanr of a constant column is NaN, and NaN poisons the mean.
+		{"google quest constant column", "google-quest-challenge",
+			questAnswers(), questSubmission(), true, math.NaN()},
+		// champs: mean over types of log(MAE); a perfect type is log(0).
+		{"champs perfect prediction", "champs-scalar-coupling",
+			"id,molecule_name,atom_index_0,atom_index_1,type,scalar_coupling_constant\n1,m,0,1,1JHC,80\n2,m,0,2,2JHH,-10\n",
+			"id,scalar_coupling_constant\n1,80\n2,-10\n", true, math.Inf(-1)},
+	})
+	rep := grade(t, "champs-scalar-coupling",
+		"id,molecule_name,atom_index_0,atom_index_1,type,scalar_coupling_constant\n1,m,0,1,1JHC,80\n",
+		"id,scalar_coupling_constant\n1,80\n")
+	b, err := grader.MarshalIndent(rep)
+	if err != nil || !strings.Contains(string(b), `"score": -Infinity`) {
+		t.Fatalf("grade JSON = %s, %v", b, err)
+	}
+}
+
+func questAnswers() string {
+	return "qa_id," + strings.Join(questTargets(), ",") + "\n" + questRow("1", "0.1") + questRow("2", "0.9") + questRow("3", "0.5")
+}
+
+func questSubmission() string {
+	return "qa_id," + strings.Join(questTargets(), ",") + "\n" + questRow("1", "0.5") + questRow("2", "0.5") + questRow("3", "0.5")
+}
+
+func questRow(id, v string) string { return id + strings.Repeat(","+v, len(questTargets())) + "\n" }
+
+func questTargets() []string {
+	return strings.Fields(`question_asker_intent_understanding question_body_critical question_conversational
+	question_expect_short_answer question_fact_seeking question_has_commonly_accepted_answer
+	question_interestingness_others question_interestingness_self question_multi_intent
+	question_not_really_a_question question_opinion_seeking question_type_choice
+	question_type_compare question_type_consequence question_type_definition
+	question_type_entity question_type_instructions question_type_procedure
+	question_type_reason_explanation question_type_spelling question_well_written
+	answer_helpful answer_level_of_information answer_plausible answer_relevance
+	answer_satisfaction answer_type_instructions answer_type_procedure
+	answer_type_reason_explanation answer_well_written`)
+}
+
+// TestReferenceBooleanSpellings: prepare_for_accuracy_metric compares
+// numpy arrays with ==, where True == 1 == 1.0 and a string never equals a
+// bool; sklearn's binary check sorts the union of labels, so a string
+// against booleans (both binary) raises.
+func TestReferenceBooleanSpellings(t *testing.T) {
+	const ans = "PassengerId,Transported\n1,True\n2,False\n3,True\n"
+	cases := []referenceCase{
+		{"True/False", "spaceship-titanic", ans, "PassengerId,Transported\n1,True\n2,False\n3,True\n", true, 1},
+		{"lower case", "spaceship-titanic", ans, "PassengerId,Transported\n1,true\n2,false\n3,false\n", true, 0.66667},
+		{"0/1", "spaceship-titanic", ans, "PassengerId,Transported\n1,1\n2,0\n3,1\n", true, 1},
+		{"1.0/0.0", "spaceship-titanic", ans, "PassengerId,Transported\n1,1.0\n2,0.0\n3,0.0\n", true, 0.66667},
+		{"yes/no: binary strings against booleans", "spaceship-titanic", ans, "PassengerId,Transported\n1,yes\n2,no\n3,yes\n", false, 0},
+	}
+	checkReferenceCases(t, cases)
+}
+
+// TestReferenceLabelTypes: accuracy_score lets a text label meet integer
+// classes (nothing matches) when either side has more than two classes;
+// the metrics built on unique_labels (F1, kappa, MCC) refuse the mix.
+func TestReferenceLabelTypes(t *testing.T) {
+	checkReferenceCases(t, []referenceCase{
+		{"cassava text label scores 0", "cassava-leaf-disease-classification",
+			"image_id,label\na,0\nb,3\nc,4\n", "image_id,label\na,x\nb,y\nc,z\n", true, 0},
+		// pandas reads a column with one text cell as text: "0" is not 0.
+		{"cassava one text label among integers", "cassava-leaf-disease-classification",
+			"image_id,label\na,0\nb,3\nc,4\n", "image_id,label\na,0\nb,3\nc,four\n", true, 0},
+		{"cassava 1.0 equals 1", "cassava-leaf-disease-classification",
+			"image_id,label\na,0\nb,3\nc,4\n", "image_id,label\na,0.0\nb,3.0\nc,4\n", true, 1},
+		{"tabular dec 2021 text labels", "tabular-playground-series-dec-2021",
+			"Id,Cover_Type\n1,1\n2,2\n3,3\n", "Id,Cover_Type\n1,a\n2,b\n3,c\n", true, 0},
+		{"aptos kappa refuses a text label", "aptos2019-blindness-detection",
+			"id_code,diagnosis\na,0\nb,1\nc,2\n", "id_code,diagnosis\na,0\nb,one\nc,2\n", false, 0},
+	})
+}
+
+// TestReferenceRLETokens follows rle_decode (mlebench/competitions/
+// utils.py) through contrails' grade.py: starts = s[0::2] and lengths =
+// s[1::2] are broadcast by NumPy, so one or three values decode and five
+// do not.
+func TestReferenceRLETokens(t *testing.T) {
+	const ans = "record_id,encoded_pixels,height,width\n1,1 4,4,4\n2,-,4,4\n"
+	checkReferenceCases(t, []referenceCase{
+		{"pairs", "google-research-identify-contrails-reduce-global-warming", ans, "record_id,encoded_pixels\n1,1 4\n2,-\n", true, 1},
+		{"one value sets nothing", "google-research-identify-contrails-reduce-global-warming", ans, "record_id,encoded_pixels\n1,3\n2,-\n", true, 0},
+		{"three values share a length", "google-research-identify-contrails-reduce-global-warming", ans, "record_id,encoded_pixels\n1,1 2 3\n2,-\n", true, 1},
+		{"five values", "google-research-identify-contrails-reduce-global-warming", ans, "record_id,encoded_pixels\n1,1 1 2 1 3\n2,-\n", false, 0},
+		{"zero length", "google-research-identify-contrails-reduce-global-warming", ans, "record_id,encoded_pixels\n1,1 0\n2,-\n", false, 0},
+		{"unsorted", "google-research-identify-contrails-reduce-global-warming", ans, "record_id,encoded_pixels\n1,3 1 1 1\n2,-\n", false, 0},
+		{"overlap", "google-research-identify-contrails-reduce-global-warming", ans, "record_id,encoded_pixels\n1,1 3 2 1\n2,-\n", false, 0},
+		{"not an integer", "google-research-identify-contrails-reduce-global-warming", ans, "record_id,encoded_pixels\n1,1.0 4\n2,-\n", false, 0},
+		{"tgs five values", "tgs-salt-identification-challenge", "id,rle_mask\na,1 4\n", "id,rle_mask\na,1 1 2 1 3\n", false, 0},
+	})
+}
