@@ -41,8 +41,9 @@ type CoderEnv struct {
 	SubmissionPath string
 	// Memory renders memory context for prompts.
 	Memory *Memory
-	// XGBoost says whether xgboost imports in the sandbox.
-	XGBoost bool
+	// Env is what the sandbox offers generated code: Python packages with
+	// versions and accelerators (the item's env.json).
+	Env sandbox.Environment
 	// GPUs are the GPUs one execution sees (empty: none), with what
 	// nvidia-smi says of them.
 	GPUs     []sandbox.GPU
@@ -80,7 +81,7 @@ func baselineCoders(env CoderEnv) (*Coders, error) {
 	t := env.Task
 	bt := baseline.Task{
 		ID: t.ID, PublicDir: t.PublicDir, InputDir: env.InputDir, SubmissionPath: env.SubmissionPath,
-		Metric: t.Metric, XGBoost: env.XGBoost,
+		Metric: t.Metric, Packages: env.Env.Packages,
 	}
 	lower := t.LowerIsBetter
 	bt.LowerIsBetter = &lower

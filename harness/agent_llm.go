@@ -38,6 +38,7 @@ func llmCoders(_ context.Context, env CoderEnv) (*Coders, error) {
 		InputDir: env.InputDir, SubmissionPath: env.SubmissionPath, WorkingDir: work,
 		Metric: t.Metric, LowerIsBetter: &lower, TimeLimit: env.Config.Exec.Timeout, GPU: len(env.GPUs) > 0,
 	}
+	lt.Packages = env.Env.PackageList()
 	for _, g := range env.GPUs {
 		lt.GPUs = append(lt.GPUs, g.String())
 	}

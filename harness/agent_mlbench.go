@@ -3,6 +3,7 @@ package harness
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
 	"github.com/mlbench/mlbench/configs"
 	"github.com/mlbench/mlbench/grader"
@@ -84,6 +85,10 @@ func (a *searchAgent) setUp(ctx context.Context, env AgentEnv) (*nodeExecutor, *
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := results.WriteJSON(filepath.Join(env.ItemDir, results.EnvFile), facts.Env); err != nil {
+		return nil, nil, fmt.Errorf("record environment: %w", err)
+	}
+	fmt.Fprintf(env.Log, "item %d: sandbox has Python %s, %d ML packages, %s\n", env.Index, facts.Env.Python, len(facts.Env.Packages), facts.Env.Accelerators())
 	gpus, gerr := ex.runGPUs(ctx)
 	if gerr != nil {
 		fmt.Fprintf(env.Log, "item %d: %v\n", env.Index, gerr)
@@ -93,7 +98,7 @@ func (a *searchAgent) setUp(ctx context.Context, env AgentEnv) (*nodeExecutor, *
 	}
 	a.coders, err = a.newCoders(ctx, CoderEnv{
 		Config: env.Config, Task: env.Task, Seed: env.Seed, ItemDir: env.ItemDir, Executor: env.Sandbox, Log: env.Log, Memory: a.mem,
-		InputDir: ex.codeInputDir(), SubmissionPath: ex.codeSubmissionPath(), XGBoost: facts.XGBoost,
+		InputDir: ex.codeInputDir(), SubmissionPath: ex.codeSubmissionPath(), Env: facts.Env,
 		GPUs: gpus,
 	})
 	if err != nil {

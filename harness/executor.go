@@ -208,7 +208,11 @@ func (e *nodeExecutor) preflight(ctx context.Context) (facts preflightFacts, err
 		return facts, fmt.Errorf("preflight: %w", err)
 	}
 	if res.OK() && strings.Contains(res.Stdout, "mlbench-ok") {
-		facts.XGBoost = strings.Contains(res.Stdout, "xgboost=1")
+		env, err := sandbox.ParseProbe(res.Stdout)
+		if err != nil {
+			return facts, fmt.Errorf("preflight: %w", err)
+		}
+		facts.Env = env
 		return facts, nil
 	}
 	py := e.cfg.Exec.Python
@@ -225,19 +229,15 @@ func (e *nodeExecutor) preflight(ctx context.Context) (facts preflightFacts, err
 // pythonHint says how to get a usable interpreter.
 const pythonHint = "install python3 with python3-numpy, python3-pandas and python3-sklearn (apt-get install python3-sklearn python3-pandas), or set exec.python to an interpreter that has them"
 
-// preflightFacts are what the preflight learned about the sandbox's Python.
+// preflightFacts are what the preflight learned about the sandbox.
 type preflightFacts struct {
-	XGBoost bool
+	// Env is the environment probe's report (packages, accelerators).
+	Env sandbox.Environment
 }
 
-const preflightCode = `import numpy, pandas, sklearn
-try:
-    import xgboost
-    print("xgboost=1")
-except Exception:
-    print("xgboost=0")
-print("mlbench-ok")
-`
+// preflightCode checks the packages every solution needs, then probes the
+// environment (sandbox.ProbeCode).
+var preflightCode = "import numpy, pandas, sklearn\n" + sandbox.ProbeCode + "print(\"mlbench-ok\")\n"
 
 func lastLine(s string) string {
 	s = strings.TrimSpace(s)

@@ -2,6 +2,7 @@ package harness_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -304,10 +305,19 @@ func TestIntegrationBaselineItem(t *testing.T) {
 	if err != nil || len(entries) != 1 || entries[0].TaskID != "demo-multiclass-logloss" || entries[0].BestDesign == "" {
 		t.Errorf("wisdom entry after the item: %v %+v", err, entries)
 	}
-	for _, f := range []string{"best/submission.csv", "best/solution.py", "best/node_id", "grade.json", "status.json", "checkpoint/state.json", "progress.json", harness.KnowledgeFile} {
+	for _, f := range []string{"best/submission.csv", "best/solution.py", "best/node_id", "grade.json", "status.json", "checkpoint/state.json", "progress.json", harness.KnowledgeFile, results.EnvFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Error(err)
 		}
+	}
+	// The environment probe recorded what the sandbox's Python has.
+	var env sandbox.Environment
+	b, err := os.ReadFile(filepath.Join(dir, results.EnvFile))
+	if err == nil {
+		err = json.Unmarshal(b, &env)
+	}
+	if err != nil || !env.Has("numpy") || !env.Has("scikit-learn") || env.Python == "" {
+		t.Errorf("env.json: %+v %v", env, err)
 	}
 	if n := len(nodeIDs(t, dir)); n != 4 {
 		t.Errorf("want 4 traced nodes, got %d", n)

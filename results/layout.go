@@ -23,8 +23,11 @@ const (
 	ItemsDir     = "items"
 	StatusFile   = "status.json"
 	GradeFile    = "grade.json"
-	NodesDir     = "nodes"
-	BestDir      = "best"
+	// EnvFile is the item's environment probe: the sandbox's Python
+	// packages and accelerators (harness/sandbox.Environment).
+	EnvFile  = "env.json"
+	NodesDir = "nodes"
+	BestDir  = "best"
 	// BestNodeIDFile (inside BestDir) holds the id of the graded node.
 	BestNodeIDFile = "node_id"
 	// Files inside NodesDir/<node-id>/.

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mlbench/mlbench/harness/sandbox"
 )
@@ -99,5 +100,59 @@ func TestDescribeGPUs(t *testing.T) {
 	got, err = sandbox.DescribeGPUs(context.Background(), []string{"0"})
 	if err == nil || len(got) != 1 || got[0].String() != "GPU 0" {
 		t.Fatalf("without nvidia-smi: %+v %v", got, err)
+	}
+}
+
+// TestProbe runs the environment probe in every backend that works here
+// and checks what it reports of Debian's Python.
+func TestProbe(t *testing.T) {
+	needPython(t)
+	for _, b := range []struct {
+		name string
+		new  func(testing.TB, sandbox.Options) sandbox.Executor
+	}{
+		{"process", func(tb testing.TB, o sandbox.Options) sandbox.Executor { return newProcess(tb, o) }},
+		{"bwrap", func(tb testing.TB, o sandbox.Options) sandbox.Executor { return newBwrap(tb, o) }},
+	} {
+		t.Run(b.name, func(t *testing.T) {
+			o := testOptions()
+			o.Timeout = 60 * time.Second
+			e := b.new(t, o)
+			task := newTask(t)
+			res := run(t, e, task.spec(sandbox.ProbeCode))
+			if !res.OK() {
+				t.Fatalf("probe: %s\n%s", res.Status(), res.Output)
+			}
+			env, err := sandbox.ParseProbe(res.Stdout)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if env.Python == "" || !env.Has("numpy") || !env.Has("pandas") || !env.Has("scikit-learn") {
+				t.Errorf("probe missed Debian's packages: %+v", env)
+			}
+			if list := env.PackageList(); !strings.Contains(strings.Join(list, ","), "numpy ") {
+				t.Errorf("package list: %v", list)
+			}
+		})
+	}
+}
+
+func TestParseProbe(t *testing.T) {
+	out := "noise\n" + sandbox.ProbeMarker + `{"python":"3.11.2","packages":{"torch":"2.3.1","numpy":"1.26.4"},"devices":["nvidia0","nvidia1","nvidiactl"],"nvidia_smi":"0, GPU-a, NVIDIA A100-SXM4-80GB, 81920\n1, GPU-b, NVIDIA A100-SXM4-80GB, 81920","torch_cuda":true,"torch_devices":["NVIDIA A100-SXM4-80GB","NVIDIA A100-SXM4-80GB"]}` + "\nmlbench-ok\n"
+	env, err := sandbox.ParseProbe(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := env.Accelerators(); got != "2 GPUs (NVIDIA A100-SXM4-80GB, 81920 MiB; NVIDIA A100-SXM4-80GB, 81920 MiB), torch CUDA yes" {
+		t.Errorf("Accelerators() = %q", got)
+	}
+	if got := strings.Join(env.PackageList(), ", "); got != "numpy 1.26.4, torch 2.3.1" {
+		t.Errorf("PackageList() = %q", got)
+	}
+	if _, err := sandbox.ParseProbe("mlbench-ok\n"); err == nil {
+		t.Error("output without the probe line must be an error")
+	}
+	if env, _ := sandbox.ParseProbe(sandbox.ProbeMarker + `{"python":"3.11","packages":{}}`); env.Accelerators() != "no GPU" {
+		t.Errorf("no GPU: %q", env.Accelerators())
 	}
 }

@@ -43,11 +43,31 @@ func New(task Task, seed int64) (*Coder, error) {
 	c := &Coder{profile: p, seed: seed, inputDir: def(task.InputDir, task.PublicDir),
 		submissionPath: def(task.SubmissionPath, "submission/submission.csv")}
 	for _, f := range draftOrder {
-		if f != FamilyXGB || task.XGBoost {
+		if familyAvailable(task, f) {
 			c.families = append(c.families, f)
 		}
 	}
+	if len(c.families) == 0 {
+		return nil, fmt.Errorf("baseline: the sandbox's Python has none of the packages the model families need (%v)", familyPackage)
+	}
 	return c, nil
+}
+
+// familyPackage is the distribution each model family imports.
+var familyPackage = map[string]string{
+	FamilyLinear: "scikit-learn", FamilyRF: "scikit-learn", FamilyHGB: "scikit-learn",
+	FamilyKNN: "scikit-learn", FamilyET: "scikit-learn", FamilyXGB: "xgboost",
+}
+
+// familyAvailable says whether drafts may use family f: its package is
+// installed (Task.Packages), or, without a probe, it is not xgboost or
+// Task.XGBoost says xgboost imports.
+func familyAvailable(task Task, f string) bool {
+	if task.Packages != nil {
+		_, ok := task.Packages[familyPackage[f]]
+		return ok
+	}
+	return f != FamilyXGB || task.XGBoost
 }
 
 // Profile returns what the coder inferred about the task.

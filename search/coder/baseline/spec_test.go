@@ -123,6 +123,42 @@ func TestGeneratedCodeCarriesSpec(t *testing.T) {
 	}
 }
 
+// TestDraftFamiliesFollowTheProbe: with an environment probe, a family is
+// drafted only when its package is installed.
+func TestDraftFamiliesFollowTheProbe(t *testing.T) {
+	cases := []struct {
+		name     string
+		packages map[string]string
+		xgb      bool
+	}{
+		{"no xgboost", map[string]string{"scikit-learn": "1.2.1", "numpy": "1.24"}, false},
+		{"xgboost installed", map[string]string{"scikit-learn": "1.2.1", "xgboost": "2.0.3"}, true},
+		{"probe wins over XGBoost", map[string]string{"scikit-learn": "1.2.1"}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCoder(t, "binary", baseline.Task{Packages: tc.packages, XGBoost: true})
+			var drafts []search.NodeSnapshot
+			sawXGB := false
+			for range 6 {
+				p, err := c.Draft(context.Background(), search.Request{Stage: search.StageDraft, Drafts: drafts})
+				if err != nil {
+					t.Fatal(err)
+				}
+				s, _ := baseline.ParseSpec(p.Code)
+				sawXGB = sawXGB || s.Family == "xgb"
+				drafts = append(drafts, search.NodeSnapshot{Code: p.Code})
+			}
+			if sawXGB != tc.xgb {
+				t.Errorf("xgboost drafted: %v, want %v", sawXGB, tc.xgb)
+			}
+		})
+	}
+	if _, err := baseline.New(baseline.Task{PublicDir: t.TempDir(), Packages: map[string]string{"numpy": "1"}}, 1); err == nil {
+		t.Error("a sandbox without scikit-learn should be refused")
+	}
+}
+
 func TestDraftSkipsXGBoostWhenNotImportable(t *testing.T) {
 	c := newCoder(t, "regression", baseline.Task{Metric: "rmse"})
 	var drafts []search.NodeSnapshot

@@ -69,6 +69,10 @@ type Task struct {
 	// XGBoost says whether xgboost is importable by the code's interpreter
 	// (see ProbeXGBoost); when false, drafts skip the xgboost family.
 	XGBoost bool
+	// Packages are the installed distributions by name (an environment
+	// probe); when set, drafts skip every family whose package is absent
+	// (and XGBoost is ignored).
+	Packages map[string]string
 }
 
 // Problem is the kind of prediction a task asks for.

@@ -35,6 +35,9 @@ type Task struct {
 	// GPUs describe the GPUs one run sees ("NVIDIA A100-SXM4-80GB, 81920
 	// MiB"), when known.
 	GPUs []string
+	// Packages are the Python packages installed where the program runs,
+	// as "name version" (the item's environment probe); nil when unknown.
+	Packages []string
 }
 
 // ContextBuilder renders the memory context of one expansion. For improve
@@ -247,7 +250,11 @@ func instructions(t Task, req search.Request) string {
 	} else {
 		b.WriteString("- No GPU is available: everything runs on the CPU.\n")
 	}
-	b.WriteString("- There is no network access and you cannot install packages; use what a standard data-science Python environment has (numpy, pandas, scikit-learn, and whatever else imports).\n")
+	if len(t.Packages) > 0 {
+		fmt.Fprintf(&b, "- There is no network access and you cannot install packages. Installed: %s.\n", strings.Join(t.Packages, ", "))
+	} else {
+		b.WriteString("- There is no network access and you cannot install packages; use what a standard data-science Python environment has (numpy, pandas, scikit-learn, and whatever else imports).\n")
+	}
 	b.WriteString("- Print short progress messages; avoid printing large tables or per-iteration logs.\n")
 	if p := strings.TrimSpace(t.DataPreview); p != "" {
 		b.WriteString("\n# Data overview\n")
