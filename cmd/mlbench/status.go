@@ -140,6 +140,7 @@ func printStatus(w io.Writer, run *harness.Run, s *slurmsched.Snapshot, all bool
 	if hidden > 0 {
 		fmt.Fprintf(w, "… %d more unfinished items; --all lists every item\n", hidden)
 	}
+	printExternalTails(w, run, s)
 	if shown == 0 && !all {
 		fmt.Fprintln(w, "every item is done")
 	}
@@ -174,6 +175,9 @@ func paramsText(p map[string]string) string {
 func progressText(run *harness.Run, it *slurmsched.ItemState) string {
 	if it.Show != slurmsched.ShowRunning && it.Status.Attempts == 0 {
 		return "-"
+	}
+	if s, ok := externalProgress(run, it); ok {
+		return s
 	}
 	p := results.ReadProgress(run.ItemDir(it.Index))
 	if p.Nodes == 0 && it.Show != slurmsched.ShowRunning {
