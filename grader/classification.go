@@ -80,8 +80,10 @@ func (g accuracyGrader) Grade(sub, ans *Table) (float64, error) {
 	return accuracy(y, p), nil
 }
 
-// textAccuracyGrader compares the target as strings (pandas astype(str):
-// a missing cell is the text "nan").
+// textAccuracyGrader compares the target as strings after pandas'
+// astype(str) of each whole column: a missing cell is "nan", a column
+// pandas reads as floats writes "1" as "1.0", a boolean one writes "true"
+// as "True".
 type textAccuracyGrader struct{ id, target string }
 
 func (g textAccuracyGrader) Grade(sub, ans *Table) (float64, error) {
@@ -94,9 +96,10 @@ func (g textAccuracyGrader) Grade(sub, ans *Table) (float64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("answers: %w", err)
 	}
+	ps, ys := pyStrings(sc, nil), pyStrings(ac, nil)
 	hit := 0
 	for i, j := range perm {
-		if sc.Text(j) == ac.Text(i) {
+		if ps[j] == ys[i] {
 			hit++
 		}
 	}

@@ -176,6 +176,10 @@ func gradeAI4Code(sub, ans *Table) (float64, error) {
 		n := float64(len(gt))
 		max2 += n * (n - 1)
 	}
+	if max2 == 0 {
+		// Python's 4 * 0 / 0 raises ZeroDivisionError: no score.
+		return 0, invalidf("every notebook has at most one cell: Kendall tau divides by zero")
+	}
 	return 1 - 4*inversions/max2, nil
 }
 

@@ -52,6 +52,18 @@ func TestReferenceNonFiniteScores(t *testing.T) {
 		{"champs perfect prediction", "champs-scalar-coupling",
 			"id,molecule_name,atom_index_0,atom_index_1,type,scalar_coupling_constant\n1,m,0,1,1JHC,80\n2,m,0,2,2JHH,-10\n",
 			"id,scalar_coupling_constant\n1,80\n2,-10\n", true, math.Inf(-1)},
+		// cohen_kappa_score of one constant class on both sides: 0 / 0.
+		{"aptos constant perfect prediction", "aptos2019-blindness-detection",
+			"id_code,diagnosis\na,2\nb,2\n", "id_code,diagnosis\na,2\nb,2\n", true, math.NaN()},
+		{"essay scoring constant perfect prediction", "learning-agency-lab-automated-essay-scoring-2",
+			"essay_id,score\na,3\nb,3\n", "essay_id,score\na,3\nb,3\n", true, math.NaN()},
+		// NaN in a trip's predictions propagates through np.percentile.
+		{"smartphone NaN position", "smartphone-decimeter-2022",
+			"tripId,UnixTimeMillis,LatitudeDegrees,LongitudeDegrees\nt,1,37.0,-122.0\nt,2,37.0,-122.0\n",
+			"tripId,UnixTimeMillis,LatitudeDegrees,LongitudeDegrees\nt,1,37.0,-122.0\nt,2,,-122.0\n", true, math.NaN()},
+		// Where Python raises instead, there is no score.
+		{"AI4Code one-cell notebooks divide by zero", "AI4Code",
+			"id,cell_order\na,c1\nb,c2\n", "id,cell_order\na,c1\nb,c2\n", false, 0},
 	})
 	rep := grade(t, "champs-scalar-coupling",
 		"id,molecule_name,atom_index_0,atom_index_1,type,scalar_coupling_constant\n1,m,0,1,1JHC,80\n",
@@ -97,6 +109,9 @@ func TestReferenceBooleanSpellings(t *testing.T) {
 		{"0/1", "spaceship-titanic", ans, "PassengerId,Transported\n1,1\n2,0\n3,1\n", true, 1},
 		{"1.0/0.0", "spaceship-titanic", ans, "PassengerId,Transported\n1,1.0\n2,0.0\n3,0.0\n", true, 0.66667},
 		{"yes/no: binary strings against booleans", "spaceship-titanic", ans, "PassengerId,Transported\n1,yes\n2,no\n3,yes\n", false, 0},
+		// " True" is not a bool to pandas: the column is text, three
+		// distinct strings (multiclass), and no string equals a bool.
+		{"space before True", "spaceship-titanic", ans, "PassengerId,Transported\n 1, True\n2,False\n3,True\n", true, 0},
 	}
 	checkReferenceCases(t, cases)
 }
@@ -115,6 +130,11 @@ func TestReferenceLabelTypes(t *testing.T) {
 			"image_id,label\na,0\nb,3\nc,4\n", "image_id,label\na,0.0\nb,3.0\nc,4\n", true, 1},
 		{"tabular dec 2021 text labels", "tabular-playground-series-dec-2021",
 			"Id,Cover_Type\n1,1\n2,2\n3,3\n", "Id,Cover_Type\n1,a\n2,b\n3,c\n", true, 0},
+		// text normalization compares astype(str) of whole columns.
+		{"text normalization float column", "text-normalization-challenge-english-language",
+			"id,after\n1,one\n2,1\n3,2.5\n", "id,after\n1,1\n2,1\n3,2.5\n", true, 0.33333},
+		{"text normalization boolean column", "text-normalization-challenge-russian-language",
+			"id,after\n1,True\n2,false\n3,x\n", "id,after\n1,true\n2,false\n3,true\n", true, 0.33333},
 		{"aptos kappa refuses a text label", "aptos2019-blindness-detection",
 			"id_code,diagnosis\na,0\nb,1\nc,2\n", "id_code,diagnosis\na,0\nb,one\nc,2\n", false, 0},
 	})
