@@ -119,12 +119,18 @@ func resolveCustom(req Request) (target, error) {
 	if ct.Thresholds == nil && req.LeaderboardPath == "" {
 		th.LowerIsBetter = lower
 	}
+	var warnings []string
+	if ct.Thresholds == nil {
+		if w := directionWarning(req.LeaderboardPath, th, lower, ct.ID+" ("+ct.Metric+")"); w != "" {
+			warnings = append(warnings, w)
+		}
+	}
 	g := &customGrader{kind: base, k: k, id: ct.IDColumn, targets: ct.TargetColumns}
 	sample := ct.SampleSubmissionPath
 	if sample != "" && !filepath.IsAbs(sample) {
 		sample = filepath.Join(req.DataDir, sample)
 	}
-	return target{id: ct.ID, grader: g, answers: answers, sample: sample, thresholds: th}, nil
+	return target{id: ct.ID, grader: g, answers: answers, sample: sample, thresholds: th, warnings: warnings}, nil
 }
 
 type customGrader struct {

@@ -122,6 +122,9 @@ type Report struct {
 	CreatedAt        time.Time `json:"created_at"`
 	SubmissionPath   string    `json:"submission_path"`
 	Reason           string    `json:"reason,omitempty"`
+	// Warnings are facts about the grading a user should know, such as a
+	// leaderboard ordered against the metric's direction.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Summary says in a few words how the submission did, for logs: "no
@@ -158,6 +161,7 @@ type target struct {
 	answers    string
 	sample     string // the sample submission, "" when unknown; bounds the size
 	thresholds Thresholds
+	warnings   []string
 }
 
 // resolve finds the grader, answers and thresholds of a request. Its errors
@@ -178,15 +182,19 @@ func resolve(req Request) (target, error) {
 	if err := checkPrepared(c.ID, answers); err != nil {
 		return target{}, err
 	}
-	t, err := thresholdsFor(c.ID, req)
+	t, lb, err := thresholdsFor(c.ID, req)
 	if err != nil {
 		return target{}, err
+	}
+	var warnings []string
+	if w := directionWarning(lb, t, c.LowerIsBetter, c.ID+" ("+c.GraderName+")"); w != "" {
+		warnings = append(warnings, w)
 	}
 	sample := ""
 	if c.SampleSubmission != "" {
 		sample = filepath.Join(req.DataDir, filepath.FromSlash(c.SampleSubmission))
 	}
-	return target{id: c.ID, grader: g, answers: answers, sample: sample, thresholds: t}, nil
+	return target{id: c.ID, grader: g, answers: answers, sample: sample, thresholds: t, warnings: warnings}, nil
 }
 
 func checkPrepared(id, answers string) error {
@@ -198,8 +206,9 @@ func checkPrepared(id, answers string) error {
 }
 
 // thresholdsFor picks the medal thresholds: an explicit leaderboard file,
-// then <LeaderboardsDir>/<id>/leaderboard.csv, then the built-in table.
-func thresholdsFor(id string, req Request) (Thresholds, error) {
+// then <LeaderboardsDir>/<id>/leaderboard.csv, then the built-in table. It
+// returns the leaderboard used, if any.
+func thresholdsFor(id string, req Request) (Thresholds, string, error) {
 	path := req.LeaderboardPath
 	if path == "" && req.LeaderboardsDir != "" {
 		p := filepath.Join(req.LeaderboardsDir, id, "leaderboard.csv")
@@ -208,14 +217,34 @@ func thresholdsFor(id string, req Request) (Thresholds, error) {
 		}
 	}
 	if path != "" {
-		return ThresholdsFromLeaderboard(path)
+		t, err := ThresholdsFromLeaderboard(path)
+		return t, path, err
 	}
 	t, ok := BuiltinThresholds(id)
 	if !ok {
 		nan := math.NaN()
-		return Thresholds{Gold: nan, Silver: nan, Bronze: nan, Median: nan}, nil
+		return Thresholds{Gold: nan, Silver: nan, Bronze: nan, Median: nan}, "", nil
 	}
-	return t, nil
+	return t, "", nil
+}
+
+// directionWarning says when a leaderboard's order (best first) contradicts
+// the metric's direction; medals follow the leaderboard, as the
+// reference's do, so the user should know. what names the task and metric.
+func directionWarning(leaderboard string, t Thresholds, metricLowerIsBetter bool, what string) string {
+	if leaderboard == "" || t.LowerIsBetter == metricLowerIsBetter || t.Gold == t.Median {
+		return ""
+	}
+	return fmt.Sprintf("leaderboard %s is ordered %s first, but the metric of %s is %s: medals follow the leaderboard's order; check the leaderboard",
+		filepath.Base(filepath.Dir(leaderboard))+"/"+filepath.Base(leaderboard), direction(t.LowerIsBetter, "lowest", "highest"),
+		what, direction(metricLowerIsBetter, "lower-is-better", "higher-is-better"))
+}
+
+func direction(lower bool, ifLower, ifHigher string) string {
+	if lower {
+		return ifLower
+	}
+	return ifHigher
 }
 
 // submissionExists is the reference's test: a regular file with a .csv suffix.
@@ -234,6 +263,7 @@ func Grade(ctx context.Context, req Request) (Report, error) {
 		return Report{}, err
 	}
 	rep := Report{
+		Warnings:        tg.warnings,
 		CompetitionID:   tg.id,
 		GoldThreshold:   tg.thresholds.Gold,
 		SilverThreshold: tg.thresholds.Silver,

@@ -97,6 +97,13 @@ func (r Report) MarshalJSON() ([]byte, error) {
 	if r.Reason != "" {
 		o.str("reason", r.Reason)
 	}
+	if len(r.Warnings) > 0 {
+		b, err := json.Marshal(r.Warnings)
+		if err != nil {
+			return nil, err
+		}
+		o.raw("warnings", b)
+	}
 	return o.bytes(), nil
 }
 
@@ -142,6 +149,7 @@ type reportJSON struct {
 	CreatedAt        string     `json:"created_at"`
 	SubmissionPath   string     `json:"submission_path"`
 	Reason           string     `json:"reason,omitempty"`
+	Warnings         []string   `json:"warnings,omitempty"`
 }
 
 // UnmarshalJSON reads a report written by MarshalJSON or by the reference
@@ -162,6 +170,7 @@ func (r *Report) UnmarshalJSON(b []byte) error {
 		SilverMedal: j.SilverMedal, BronzeMedal: j.BronzeMedal, AboveMedian: j.AboveMedian,
 		SubmissionExists: j.SubmissionExists, ValidSubmission: j.ValidSubmission,
 		IsLowerBetter: j.IsLowerBetter, SubmissionPath: j.SubmissionPath, Reason: j.Reason,
+		Warnings: j.Warnings,
 	}
 	if j.Score != nil {
 		s := float64(*j.Score)

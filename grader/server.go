@@ -33,6 +33,11 @@ type Server struct {
 	// Tasks are custom tasks the server validates by id, beside the
 	// registered competitions.
 	Tasks map[string]*CustomTask
+	// Resolve, when set, turns every requested id into the request that
+	// grades it (without SubmissionPath), instead of DataDir and Tasks: the
+	// CLI resolves ids as `mlbench run` does, custom and demo tasks
+	// included. Ids that look like paths are refused before it is called.
+	Resolve func(id string) (Request, error)
 }
 
 // Handler returns the server's routes.
@@ -77,7 +82,18 @@ func (s *Server) validate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := Request{CompetitionID: id, DataDir: s.DataDir}
-	if t, ok := s.Tasks[id]; ok {
+	if s.Resolve != nil {
+		var err error
+		if strings.ContainsAny(id, `/\`) || strings.HasPrefix(id, ".") {
+			err = fmt.Errorf("competition %q: give a task id, not a path", id)
+		} else {
+			req, err = s.Resolve(id)
+		}
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": s.hidePaths(err.Error())})
+			return
+		}
+	} else if t, ok := s.Tasks[id]; ok {
 		req.Custom = t
 	} else if _, err := Lookup(id); err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": Printable(err.Error(), MaxReasonLen)})

@@ -17,6 +17,8 @@ import (
 
 	"github.com/mlbench/mlbench/configs"
 	"github.com/mlbench/mlbench/grader"
+	"github.com/mlbench/mlbench/harness"
+	"github.com/mlbench/mlbench/harness/task"
 	"github.com/mlbench/mlbench/internal/atomicfile"
 )
 
@@ -36,7 +38,7 @@ Medal thresholds come from --leaderboard, else <leaderboards>/<id>/leaderboard.c
 (data.leaderboards: the mle-bench checkout's mlebench/competitions), else
 the built-in table.`,
 	Flags: append(globalFlags(),
-		&cli.StringFlag{Name: "competition", Usage: "competition `ID`"},
+		&cli.StringFlag{Name: "competition", Usage: "competition or task `ID` (custom under --data-dir, demo), or a task folder with task.yaml"},
 		&cli.StringFlag{Name: "submission", Usage: "submission CSV `FILE`"},
 		&cli.StringFlag{Name: "data-dir", Usage: "prepared MLE-Bench data `DIR` (data.dir)"},
 		&cli.StringFlag{Name: "leaderboard", Usage: "Kaggle leaderboard.csv `FILE` for the thresholds"},
@@ -65,27 +67,39 @@ func gradeAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	dataDir := configs.ExpandPath(cfg.Data.Dir)
 	lbDir := configs.ExpandPath(cfg.Data.Leaderboards)
 	if path := c.String("jsonl"); path != "" {
 		out := c.String("output-dir")
 		if out == "" {
 			return cli.Exit("grade: --jsonl needs --output-dir", 2)
 		}
-		return gradeJSONL(c, path, out, dataDir, lbDir)
+		return gradeJSONL(c, path, out, harness.RegistryFrom(cfg), lbDir)
 	}
 	id, sub := c.String("competition"), c.String("submission")
 	if id == "" || sub == "" {
 		return cli.Exit("grade: give --competition ID and --submission FILE (or --jsonl FILE --output-dir DIR)", 2)
 	}
-	rep, err := grader.Grade(c.Context, grader.Request{
-		CompetitionID: id, SubmissionPath: sub, DataDir: dataDir,
-		LeaderboardPath: c.String("leaderboard"), LeaderboardsDir: lbDir,
-	})
+	t, err := harness.RegistryFrom(cfg).Task(id)
 	if err != nil {
 		return gradeUsageError(err)
 	}
+	req := t.GradeRequest(sub, lbDir)
+	if lb := c.String("leaderboard"); lb != "" {
+		req.LeaderboardPath = lb
+	}
+	rep, err := grader.Grade(c.Context, req)
+	if err != nil {
+		return gradeUsageError(err)
+	}
+	gradeWarn(c, rep)
 	return gradePrintJSON(c.App.Writer, rep)
+}
+
+// gradeWarn repeats a report's warnings on stderr, where people look.
+func gradeWarn(c *cli.Context, rep grader.Report) {
+	for _, w := range rep.Warnings {
+		fmt.Fprintf(c.App.ErrWriter, "mlbench: warning: %s\n", w)
+	}
 }
 
 // gradeUsageError maps grading errors (an unknown competition, data not
@@ -110,7 +124,7 @@ func gradePrintJSON(w io.Writer, v any) error {
 // gradeJSONL grades every line of a JSONL file like the reference's
 // grade_jsonl (lines starting with # or // are skipped) and writes the
 // aggregate report.
-func gradeJSONL(c *cli.Context, path, outDir, dataDir, lbDir string) error {
+func gradeJSONL(c *cli.Context, path, outDir string, reg task.Registry, lbDir string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return cli.Exit(fmt.Sprintf("grade: %v", err), 2)
@@ -138,15 +152,18 @@ func gradeJSONL(c *cli.Context, path, outDir, dataDir, lbDir string) error {
 		if entry.SubmissionPath == nil {
 			sub = "None"
 		}
-		rep, err := grader.Grade(c.Context, grader.Request{
-			CompetitionID: entry.CompetitionID, SubmissionPath: sub, DataDir: dataDir, LeaderboardsDir: lbDir,
-		})
+		var rep grader.Report
+		t, err := reg.Task(entry.CompetitionID)
+		if err == nil {
+			rep, err = grader.Grade(c.Context, t.GradeRequest(sub, lbDir))
+		}
 		if err != nil {
 			if errors.Is(err, context.Canceled) {
 				return err
 			}
 			return cli.Exit(fmt.Sprintf("grade: %s:%d: %v", path, line, err), 2)
 		}
+		gradeWarn(c, rep)
 		reports = append(reports, rep)
 		fmt.Fprintf(c.App.ErrWriter, "graded %s: %s\n", entry.CompetitionID, rep.Summary())
 	}

@@ -46,7 +46,7 @@ func TestGradeCommand(t *testing.T) {
 		{"valid", []string{"grade", "--competition", "aerial-cactus-identification", "--submission", good, "--data-dir", data}, 0, `"score": 0.75`},
 		{"invalid still exits 0", []string{"grade", "--competition", "aerial-cactus-identification", "--submission", bad, "--data-dir", data}, 0, `"reason": "row 2, column 'has_cactus': probability 1.3 outside [0, 1]"`},
 		{"missing file", []string{"grade", "--competition", "aerial-cactus-identification", "--submission", good + ".nope", "--data-dir", data}, 0, `"submission_exists": false`},
-		{"unknown competition", []string{"grade", "--competition", "aerial-cactus", "--submission", good, "--data-dir", data}, 2, "unknown competition"},
+		{"unknown competition", []string{"grade", "--competition", "aerial-cactus", "--submission", good, "--data-dir", data}, 2, "unknown task"},
 		{"unprepared", []string{"grade", "--competition", "leaf-classification", "--submission", good, "--data-dir", data}, 2, "not prepared"},
 		{"data dir from config", []string{"grade", "--competition", "aerial-cactus-identification", "--submission", good, "--set", "data.dir=" + data}, 0, `"valid_submission": true`},
 		{"no flags", []string{"grade"}, 2, "--competition"},

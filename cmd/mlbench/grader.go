@@ -9,6 +9,7 @@ import (
 
 	"github.com/mlbench/mlbench/configs"
 	"github.com/mlbench/mlbench/grader"
+	"github.com/mlbench/mlbench/harness"
 )
 
 var graderCommand = &cli.Command{
@@ -43,7 +44,20 @@ func graderServe(c *cli.Context) error {
 	if addr == "" {
 		addr = "127.0.0.1:5001"
 	}
-	srv := &grader.Server{DataDir: configs.ExpandPath(cfg.Data.Dir), MaxUploadSize: cfg.Grader.MaxUploadSize}
+	reg := harness.RegistryFrom(cfg)
+	lbDir := configs.ExpandPath(cfg.Data.Leaderboards)
+	srv := &grader.Server{
+		DataDir: reg.DataDir, MaxUploadSize: cfg.Grader.MaxUploadSize,
+		// Ids resolve as `mlbench run` resolves them: competitions,
+		// custom tasks under the data dir, demo tasks.
+		Resolve: func(id string) (grader.Request, error) {
+			t, err := reg.Task(id)
+			if err != nil {
+				return grader.Request{}, err
+			}
+			return t.GradeRequest("", lbDir), nil
+		},
+	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return cli.Exit(fmt.Sprintf("grader serve: %v", err), 2)
