@@ -78,7 +78,11 @@ func sandboxCheckAction(c *cli.Context) error {
 	}
 	defer e.Close()
 	info := e.Info()
-	results, err := sandbox.Check(c.Context, e, sandbox.CheckOptions{Canary: canary})
+	gpus, err := sandbox.ParseGPUs(cfg.Exec.GPUs)
+	if err != nil {
+		return cli.Exit(fmt.Sprintf("sandbox check: exec.gpus: %v", err), 2)
+	}
+	results, err := sandbox.Check(c.Context, e, sandbox.CheckOptions{Canary: canary, GPUs: gpus})
 	if err != nil {
 		return fmt.Errorf("sandbox check: %w", err)
 	}

@@ -39,12 +39,16 @@ type CheckOptions struct {
 	// Timeout is the wall limit of the timeout and fork-bomb tests; 0 means
 	// 2s.
 	Timeout time.Duration
+	// GPUs are the GPU ids the GPU checks expose (exec.gpus resolved);
+	// none skips them.
+	GPUs []string
 }
 
 // Check runs isolation self-tests on e and reports each: does code run,
 // is the network blocked, are the private answers hidden, is the
 // environment clean, is the data read-only, does a timeout kill children,
-// are orphans reaped, does the memory limit work, is a fork bomb contained.
+// are orphans reaped, does the memory limit work, is a fork bomb contained;
+// then, with GPUs, are they visible inside (devices, nvidia-smi, torch).
 // The error is for a scratch directory that cannot be made; a failing
 // self-test is a result.
 func Check(ctx context.Context, e Executor, o CheckOptions) ([]CheckResult, error) {
@@ -57,7 +61,7 @@ func Check(ctx context.Context, e Executor, o CheckOptions) ([]CheckResult, erro
 		defer os.RemoveAll(d)
 		dir = d
 	}
-	c := &checker{e: e, ctx: ctx, dir: dir, canary: o.Canary, limit: o.Timeout}
+	c := &checker{e: e, ctx: ctx, dir: dir, canary: o.Canary, limit: o.Timeout, gpus: o.GPUs}
 	if c.limit <= 0 {
 		c.limit = 2 * time.Second
 	}
@@ -72,6 +76,9 @@ func Check(ctx context.Context, e Executor, o CheckOptions) ([]CheckResult, erro
 		}
 		c.out = append(c.out, f())
 	}
+	if ctx.Err() == nil {
+		c.out = append(c.out, c.gpuChecks()...)
+	}
 	return c.out, ctx.Err()
 }
 
@@ -80,6 +87,7 @@ type checker struct {
 	ctx                      context.Context
 	dir, canary              string
 	limit                    time.Duration
+	gpus                     []string
 	public, private, answers string
 	secret                   string
 	out                      []CheckResult

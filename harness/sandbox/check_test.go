@@ -2,6 +2,8 @@ package sandbox_test
 
 import (
 	"context"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,11 +20,11 @@ func TestCheck(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got) != 9 {
-			t.Fatalf("want 9 checks, got %+v", got)
+		if len(got) != 12 {
+			t.Fatalf("want 12 checks, got %+v", got)
 		}
 		for _, r := range got {
-			skipOK := r.Name == "fork bomb contained" && !b.Info().MaxProcs
+			skipOK := r.Name == "fork bomb contained" && !b.Info().MaxProcs || strings.HasPrefix(r.Name, "gpu ") && strings.Contains(r.Detail, "no GPU assigned")
 			if r.Status != sandbox.CheckPass && !(skipOK && r.Status == sandbox.CheckSkip) {
 				t.Errorf("%s: %s: %s", r.Name, r.Status, r.Detail)
 			}
@@ -46,4 +48,39 @@ func TestCheck(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestCheckGPULines: with GPUs assigned, sandbox check reports what the
+// sandbox shows of them. Here (no NVIDIA devices, a fake nvidia-smi on
+// PATH, no torch) the device line fails, the nvidia-smi line names the
+// fake's GPUs and the torch line is skipped.
+func TestCheckGPULines(t *testing.T) {
+	clearGPUEnv(t)
+	fakeSMI(t, "0, GPU-aaa, NVIDIA H100 80GB HBM3, 81559", "1, GPU-bbb, NVIDIA H100 80GB HBM3, 81559")
+	if _, err := os.Stat("/dev/nvidiactl"); err == nil {
+		t.Skip("this machine has NVIDIA devices; the fake would not be what the check sees")
+	}
+	p := newProcess(t, testOptions())
+	got, err := sandbox.Check(context.Background(), p, sandbox.CheckOptions{Dir: t.TempDir(), Timeout: time.Second, GPUs: []string{"0", "1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"gpu devices": sandbox.CheckFail, "gpu nvidia-smi": sandbox.CheckPass, "gpu torch": sandbox.CheckSkip}
+	seen := 0
+	for _, r := range got {
+		w, ok := want[r.Name]
+		if !ok {
+			continue
+		}
+		seen++
+		if r.Status != w {
+			t.Errorf("%s: %s (%s), want %s", r.Name, r.Status, r.Detail, w)
+		}
+		if r.Name == "gpu nvidia-smi" && !strings.Contains(r.Detail, "2 GPUs: NVIDIA H100 80GB HBM3, 81559 MiB") {
+			t.Errorf("nvidia-smi line: %s", r.Detail)
+		}
+	}
+	if seen != 3 {
+		t.Errorf("want the three GPU lines, got %+v", got)
+	}
 }
