@@ -20,6 +20,12 @@ import (
 // two-node trace and node files, item 1 running, item 2 pending.
 func fixture(t testing.TB, root, id string, n int) string {
 	t.Helper()
+	return fixtureTraces(t, root, id, n, 8)
+}
+
+// fixtureTraces is fixture with trace parts and node files for the first
+// traces items.
+func fixtureTraces(t testing.TB, root, id string, n, traces int) string {
 	dir := filepath.Join(root, id)
 	m := results.Manifest{RunID: id, CreatedAt: time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)}
 	for i := range n {
@@ -48,7 +54,7 @@ func fixture(t testing.TB, root, id string, n int) string {
 			results.WriteJSON(filepath.Join(idir, results.GradeFile), results.Grade{CompetitionID: "task", Score: &score,
 				GoldMedal: i%8 == 0, AnyMedal: i%8 == 0, SubmissionExists: true, ValidSubmission: true})
 		}
-		if i < 8 {
+		if i < traces {
 			metric := 0.8
 			rows := []results.NodeRow{
 				{RunID: id, Item: int64(i), NodeID: "n1", Step: 1, Stage: "draft", CreatedAt: start, FinishedAt: start.Add(time.Minute), Plan: "plan one", Metric: &metric},
