@@ -131,47 +131,46 @@ func CollectItem(ctx context.Context, runDir, runID string, it ManifestItem, opt
 	return collectItem(ctx, runDir, runID, it, opts.withDefaults())
 }
 
+// ItemFiles is what an item's small files say (see CollectItemFiles).
+type ItemFiles struct {
+	Row      ResultRow
+	Status   ItemStatus
+	Progress Progress
+	Skipped  []SkippedPart
+	// Started says the item directory exists (else the item never ran).
+	Started bool
+}
+
+// CollectItemFiles builds an item's result row from its small files only:
+// status.json, grade.json, best/node_id and progress.json (nodes and buggy
+// nodes as the worker counted them), without reading the trace: no tokens,
+// cost or best stage. The web view paints with it and completes the rows
+// with CollectItem.
+func CollectItemFiles(runDir, runID string, it ManifestItem, now time.Time) ItemFiles {
+	var f ItemFiles
+	f.Row, f.Status, f.Skipped, f.Started = itemFiles(runDir, runID, it)
+	if !f.Started {
+		return f
+	}
+	f.Progress = ReadProgress(ItemDir(runDir, it.Index))
+	f.Row.Nodes, f.Row.BuggyNodes = int64(f.Progress.Nodes), int64(f.Progress.Buggy)
+	st := f.Status
+	end := st.FinishedAt
+	if end.IsZero() && st.State == StateRunning {
+		end = now
+	}
+	if !st.StartedAt.IsZero() && end.After(st.StartedAt) {
+		f.Row.WallSeconds = end.Sub(st.StartedAt).Seconds()
+	}
+	return f
+}
+
 // collectItem builds the result row of one item.
 func collectItem(ctx context.Context, runDir, runID string, it ManifestItem, opts CollectOptions) (ResultRow, []SkippedPart, error) {
 	dir := ItemDir(runDir, it.Index)
-	row := ResultRow{
-		RunID:  runID,
-		Item:   int64(it.Index),
-		TaskID: it.TaskID,
-		Split:  it.Split,
-		Seed:   int64(it.Seed),
-		Params: it.ParamsJSON(),
-	}
-	var skipped []SkippedPart
-	st, err := ReadItemStatus(dir)
-	if err != nil {
-		skipped = append(skipped, SkippedPart{filepath.Join(dir, StatusFile), err})
-		st = ItemStatus{State: StatePending}
-	}
-	row.Status, row.Attempts = st.State, int64(st.Attempts)
-
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+	row, st, skipped, ok := itemFiles(runDir, runID, it)
+	if !ok {
 		return row, skipped, nil // never started
-	}
-
-	g, err := ReadGrade(dir)
-	switch {
-	case err == nil:
-		row.Graded = true
-		row.SubmissionExists, row.ValidSubmission = g.SubmissionExists, g.ValidSubmission
-		row.Score = g.Score
-		row.GoldMedal, row.SilverMedal, row.BronzeMedal = g.GoldMedal, g.SilverMedal, g.BronzeMedal
-		row.AnyMedal = g.AnyMedal || g.GoldMedal || g.SilverMedal || g.BronzeMedal
-		row.AboveMedian = g.AboveMedian
-		row.GoldThreshold, row.SilverThreshold = known(g.GoldThreshold), known(g.SilverThreshold)
-		row.BronzeThreshold, row.MedianThreshold = known(g.BronzeThreshold), known(g.MedianThreshold)
-		row.IsLowerBetter = g.IsLowerBetter
-	case errors.Is(err, os.ErrNotExist):
-	default:
-		skipped = append(skipped, SkippedPart{filepath.Join(dir, GradeFile), err})
-	}
-	if row.BestNodeID, err = ReadBestNodeID(dir); err != nil {
-		skipped = append(skipped, SkippedPart{filepath.Join(dir, BestDir, BestNodeIDFile), err})
 	}
 
 	sum, err := opts.Reader.summarize(ctx, dir, row.BestNodeID)
@@ -325,4 +324,50 @@ func known(x float64) *float64 {
 		return nil
 	}
 	return &x
+}
+
+// itemFiles reads what an item's small files say: identity, state,
+// attempts, grade and best node. ok is false when the item never started.
+func itemFiles(runDir, runID string, it ManifestItem) (row ResultRow, st ItemStatus, skipped []SkippedPart, ok bool) {
+	dir := ItemDir(runDir, it.Index)
+	row = ResultRow{
+		RunID:  runID,
+		Item:   int64(it.Index),
+		TaskID: it.TaskID,
+		Split:  it.Split,
+		Seed:   int64(it.Seed),
+		Params: it.ParamsJSON(),
+	}
+	st, err := ReadItemStatus(dir)
+	if err != nil {
+		skipped = append(skipped, SkippedPart{filepath.Join(dir, StatusFile), err})
+		st = ItemStatus{State: StatePending}
+	}
+	row.Status, row.Attempts = st.State, int64(st.Attempts)
+
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return row, st, skipped, false // never started
+	}
+
+	g, err := ReadGrade(dir)
+	switch {
+	case err == nil:
+		row.Graded = true
+		row.SubmissionExists, row.ValidSubmission = g.SubmissionExists, g.ValidSubmission
+		row.Score = g.Score
+		row.GoldMedal, row.SilverMedal, row.BronzeMedal = g.GoldMedal, g.SilverMedal, g.BronzeMedal
+		row.AnyMedal = g.AnyMedal || g.GoldMedal || g.SilverMedal || g.BronzeMedal
+		row.AboveMedian = g.AboveMedian
+		row.GoldThreshold, row.SilverThreshold = known(g.GoldThreshold), known(g.SilverThreshold)
+		row.BronzeThreshold, row.MedianThreshold = known(g.BronzeThreshold), known(g.MedianThreshold)
+		row.IsLowerBetter = g.IsLowerBetter
+	case errors.Is(err, os.ErrNotExist):
+	default:
+		skipped = append(skipped, SkippedPart{filepath.Join(dir, GradeFile), err})
+	}
+	if row.BestNodeID, err = ReadBestNodeID(dir); err != nil {
+		skipped = append(skipped, SkippedPart{filepath.Join(dir, BestDir, BestNodeIDFile), err})
+	}
+
+	return row, st, skipped, true
 }

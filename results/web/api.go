@@ -277,7 +277,7 @@ func (s *Server) apiLog(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, err)
 		return
 	}
-	text := readTail(filepath.Join(results.ItemDir(rs.dir, i), WorkerLog), logLimit)
+	text := readTail(filepath.Join(results.ItemDir(rs.dir, i), results.WorkerLogFile), logLimit)
 	writeJSON(w, http.StatusOK, map[string]string{"log": text})
 }
 
@@ -326,5 +326,3 @@ func (s *Server) apiCompare(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, resp)
 }
-
-func jsonMarshalIndent(v any) ([]byte, error) { return json.MarshalIndent(v, "", "  ") }

@@ -29,11 +29,8 @@ const (
 	maxDetails          = 16 // item trees cached per run
 )
 
-// WorkerLog and Transcript are per-item files the view shows.
-const (
-	WorkerLog  = "worker.log"
-	Transcript = "llm-transcript.jsonl"
-)
+// Transcript is an item's LLM transcript (search/coder/llm writes it).
+const Transcript = "llm-transcript.jsonl"
 
 // NodeView is one node of an item's tree: what the tree needs to draw it.
 type NodeView struct {
@@ -62,7 +59,12 @@ type ItemDetail struct {
 	Status   results.ItemStatus   `json:"status"`
 	State    string               `json:"state"`
 	Progress progress             `json:"progress"`
-	Grade    *results.Grade       `json:"grade"`
+	// Grade is grade.json decoded (nil: not graded); GradeJSON is the file
+	// as written (Python's NaN and Infinity included, which JSON proper
+	// cannot carry), GradeSummary says in words how it did.
+	Grade        *results.Grade `json:"-"`
+	GradeJSON    string         `json:"grade_json,omitempty"`
+	GradeSummary string         `json:"grade,omitempty"`
 	BestID   string               `json:"best_node"`
 	Lower    bool                 `json:"lower_is_better"`
 	Nodes    []NodeView           `json:"nodes"`
@@ -159,7 +161,8 @@ func (rs *runState) loadItem(ctx context.Context, mi results.ManifestItem, dir s
 		_ = jsonUnmarshal(b, &d.Progress)
 	}
 	if g, err := results.ReadGrade(dir); err == nil {
-		d.Grade = &g
+		d.Grade, d.GradeSummary = &g, g.Summary()
+		d.GradeJSON = readHead(filepath.Join(dir, results.GradeFile), logLimit)
 	} else if !errors.Is(err, os.ErrNotExist) {
 		d.Notes = append(d.Notes, err.Error())
 	}

@@ -157,13 +157,9 @@ func (s *Server) itemPage(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, err)
 		return
 	}
-	var gradeJSON string
-	if d.Grade != nil {
-		gradeJSON = indentJSON(d.Grade)
-	}
 	s.render(w, r, "item.html", map[string]any{
 		"Title": fmt.Sprintf("%s · item %d", d.Item.TaskID, i), "Page": "item", "Run": rs.name, "D": d,
-		"GradeJSON": gradeJSON, "Index": i,
+		"GradeJSON": d.GradeJSON, "Index": i,
 	})
 }
 
@@ -181,12 +177,3 @@ func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func indentJSON(v any) string {
-	var buf bytes.Buffer
-	b, err := jsonMarshalIndent(v)
-	if err != nil {
-		return ""
-	}
-	buf.Write(b)
-	return buf.String()
-}

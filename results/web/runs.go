@@ -74,6 +74,9 @@ type itemState struct {
 	state    string
 	skipped  int
 	ver      int64
+	// light: row comes from the small files only; the trace (tokens,
+	// cost, nodes as traced) is still to be read by fill.
+	light bool
 }
 
 // runState caches one run: its manifest (written once) and a view of every
@@ -91,6 +94,8 @@ type runState struct {
 	err      error
 	states   map[int]string
 	statesAt time.Time
+
+	filling bool // a fill goroutine is reading traces
 
 	detailMu sync.Mutex
 	details  map[int]*itemDetail
@@ -127,7 +132,7 @@ func (rs *runState) scan(ctx context.Context) error {
 	}
 	n := len(rs.items)
 	changed := make([]bool, n)
-	workers := min(max(4*runtime.GOMAXPROCS(0), 8), 64)
+	workers := min(max(8*runtime.GOMAXPROCS(0), 16), 64) // file reads: mostly waiting
 	var wg sync.WaitGroup
 	next := make(chan int, workers)
 	const batch = 64
@@ -148,6 +153,15 @@ func (rs *runState) scan(ctx context.Context) error {
 	close(next)
 	wg.Wait()
 	rs.applyStates()
+	if !rs.filling {
+		for i := range rs.items {
+			if rs.items[i].light {
+				rs.filling = true
+				go rs.fill()
+				break
+			}
+		}
+	}
 	bumped := false
 	for i := range changed {
 		if changed[i] {
@@ -182,21 +196,76 @@ func (rs *runState) scanItem(ctx context.Context, i int) bool {
 		}
 		return false
 	}
-	row, skipped, err := results.CollectItem(ctx, rs.dir, rs.manifest.RunID, mi, results.CollectOptions{Workers: 1})
-	if err != nil {
-		return false // cancelled: keep what we had
-	}
-	st, _ := results.ReadItemStatus(dir)
-	it.sig, it.seen, it.row, it.skipped, it.started = sig, true, row, len(skipped), st.StartedAt
-	it.progress = progress{}
-	if b, err := os.ReadFile(filepath.Join(dir, results.ProgressFile)); err == nil {
-		_ = jsonUnmarshal(b, &it.progress)
-	}
-	it.state = row.Status
+	// The small files now; the trace later (fill), so that a first paint
+	// of a big run reads 3 small files per item, not its trace parts.
+	f := results.CollectItemFiles(rs.dir, rs.manifest.RunID, mi, time.Now())
+	st, p := f.Status, f.Progress
+	it.sig, it.seen, it.row, it.skipped, it.started, it.light = sig, true, f.Row, len(f.Skipped), st.StartedAt, f.Started
+	it.progress = progress{Nodes: p.Nodes, Steps: p.Steps, BestMetric: p.BestMetric, Lower: p.Lower}
+	it.state = f.Row.Status
 	if results.ItemInterrupted(dir, st) {
 		it.state = stateInterrupted
 	}
 	return true
+}
+
+// fill reads the traces of the items scanned light, a batch at a time,
+// with the code of mlbench report (results.CollectItem), and publishes
+// each batch as a new version. One fill runs per run at a time.
+func (rs *runState) fill() {
+	const batch = 256
+	for {
+		rs.mu.Lock()
+		var todo []int
+		var sigs []itemSig
+		for i := range rs.items {
+			if rs.items[i].light {
+				todo = append(todo, i)
+				sigs = append(sigs, rs.items[i].sig)
+				if len(todo) == batch {
+					break
+				}
+			}
+		}
+		if len(todo) == 0 || !rs.loaded {
+			rs.filling = false
+			rs.mu.Unlock()
+			return
+		}
+		m := rs.manifest
+		rs.mu.Unlock()
+
+		rows := make([]results.ResultRow, len(todo))
+		skipped := make([]int, len(todo))
+		var wg sync.WaitGroup
+		next := make(chan int)
+		for range max(runtime.GOMAXPROCS(0), 2) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for k := range next {
+					row, sk, _ := results.CollectItem(context.Background(), rs.dir, m.RunID, m.Items[todo[k]], results.CollectOptions{Workers: 1})
+					rows[k], skipped[k] = row, len(sk)
+				}
+			}()
+		}
+		for k := range todo {
+			next <- k
+		}
+		close(next)
+		wg.Wait()
+
+		rs.mu.Lock()
+		rs.version++
+		for k, i := range todo {
+			it := &rs.items[i]
+			if it.sig != sigs[k] || !it.light {
+				continue // changed meanwhile: the next scan reads it again
+			}
+			it.row, it.skipped, it.light, it.ver = rows[k], skipped[k], false, rs.version
+		}
+		rs.mu.Unlock()
+	}
 }
 
 // applyStates asks Options.States (the queue) at most every StatesEvery,
@@ -307,6 +376,7 @@ type snapshot struct {
 	Version  int64
 	Counts   map[string]int
 	Skipped  int
+	Pending  int
 }
 
 // snap refreshes the run and copies its view; since > 0 keeps only items
@@ -323,6 +393,9 @@ func (rs *runState) snap(ctx context.Context, since int64) (*snapshot, error) {
 		s.Rows[i] = rs.items[i].row
 		s.Counts[rs.items[i].stateOr()]++
 		s.Skipped += rs.items[i].skipped
+		if rs.items[i].light {
+			s.Pending++
+		}
 		if rs.items[i].ver > since {
 			s.Items = append(s.Items, rs.view(i))
 		}
@@ -359,12 +432,16 @@ type RunSummary struct {
 	Tokens    int64   `json:"tokens"`
 	CostUSD   float64 `json:"cost_usd"`
 	Skipped   int     `json:"skipped_files"`
-	Version   int64   `json:"version"`
-	Error     string  `json:"error,omitempty"`
+	// TracesPending counts items whose traces are still being read: until
+	// it is 0, tokens, cost and the mean nodes count only the others.
+	TracesPending int    `json:"traces_pending,omitempty"`
+	Version       int64  `json:"version"`
+	Error         string `json:"error,omitempty"`
 }
 
 func (s *snapshot) summary() RunSummary {
-	sum := RunSummary{Name: s.Name, RunID: s.Manifest.RunID, Items: len(s.Rows), Counts: s.Counts, Skipped: s.Skipped, Version: s.Version}
+	sum := RunSummary{Name: s.Name, RunID: s.Manifest.RunID, Items: len(s.Rows), Counts: s.Counts, Skipped: s.Skipped,
+		TracesPending: s.Pending, Version: s.Version}
 	if !s.Manifest.CreatedAt.IsZero() {
 		sum.Created = s.Manifest.CreatedAt.UTC().Format(time.RFC3339)
 	}

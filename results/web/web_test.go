@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -132,6 +133,7 @@ func TestItemsSince(t *testing.T) {
 	root := t.TempDir()
 	dir := fixture(t, root, "run-a", 40)
 	srv, _ := web.New(web.Options{Root: root, MinRefresh: time.Nanosecond})
+	waitTraces(t, srv, "run-a")
 	var first web.ItemsResponse
 	_, body := get(t, srv, "/api/runs/run-a/items")
 	json.Unmarshal([]byte(body), &first)
@@ -252,5 +254,80 @@ func TestToken(t *testing.T) {
 		if code == 401 && strings.Contains(body, "run-a") {
 			t.Errorf("%s: a 401 page shows run data", tc.name)
 		}
+	}
+}
+
+// The item view shows a killed worker's item as interrupted with the resume
+// command, a non-finite score as Python wrote it, and an LLM node's exact
+// prompt and reply from the transcript.
+func TestItemDetails(t *testing.T) {
+	root := t.TempDir()
+	dir := fixture(t, root, "run-a", 8)
+	// Item 1 is running; its owner is a process that has exited.
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	owner, _ := json.Marshal(results.Owner{PID: dead.Process.Pid, Host: host})
+	os.WriteFile(filepath.Join(results.ItemDir(dir, 1), results.LockFile), owner, 0o644)
+	// Item 0's grade has a NaN score, as Python's json writes it.
+	os.WriteFile(filepath.Join(results.ItemDir(dir, 0), results.GradeFile),
+		[]byte(`{"competition_id": "task", "score": NaN, "valid_submission": true, "submission_exists": true}`), 0o644)
+	tr := `{"role":"code","node":"n1","call":"draft","seq":0,"attempt":1,"model":"m","status":200,` +
+		`"request":{"messages":[{"role":"system","content":"You are a Kaggle grandmaster."},{"role":"user","content":"Write code for task-0"}]},` +
+		`"response":{"choices":[{"message":{"content":"PLAN: use a forest"}}]},"seconds":1.5}` + "\n" +
+		`{"role":"code","node":"n2","call":"debug","request":{"messages":[{"role":"user","content":"other node"}]}}` + "\n"
+	os.WriteFile(filepath.Join(results.ItemDir(dir, 0), web.Transcript), []byte(tr), 0o644)
+
+	srv, _ := web.New(web.Options{Root: root, MinRefresh: time.Nanosecond})
+	cases := []struct {
+		path string
+		want []string
+		not  []string
+	}{
+		{"/api/runs/run-a/items", []string{`"state":"interrupted"`}, nil},
+		{"/api/runs/run-a/items/1", []string{`"state":"interrupted"`, `"resume":"mlbench resume `}, nil},
+		{"/runs/run-a/items/1", []string{"worker is gone", "mlbench resume"}, nil},
+		{"/api/runs/run-a/items/0", []string{`NaN`, `"grade":"score NaN`}, nil},
+		{"/runs/run-a/items/0", []string{"NaN"}, nil},
+		{"/api/runs/run-a/items/0/nodes/n1", []string{"You are a Kaggle grandmaster.", "Write code for task-0", `"reply":"PLAN: use a forest"`}, []string{"other node"}},
+	}
+	for _, tc := range cases {
+		code, body := get(t, srv, tc.path)
+		if code != 200 {
+			t.Errorf("%s: %d %.300s", tc.path, code, body)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s lacks %q: %.600s", tc.path, w, body)
+			}
+		}
+		for _, w := range tc.not {
+			if strings.Contains(body, w) {
+				t.Errorf("%s has %q", tc.path, w)
+			}
+		}
+	}
+}
+
+// waitTraces waits until the server has read every item's trace (the first
+// paint reads only the small files).
+func waitTraces(t testing.TB, h http.Handler, run string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/runs/"+run, nil))
+		var sum web.RunReport
+		json.Unmarshal(rec.Body.Bytes(), &sum)
+		if rec.Code == 200 && sum.TracesPending == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("traces of %s still pending: %s", run, rec.Body.String())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
