@@ -65,9 +65,9 @@ type ItemDetail struct {
 	Grade        *results.Grade `json:"-"`
 	GradeJSON    string         `json:"grade_json,omitempty"`
 	GradeSummary string         `json:"grade,omitempty"`
-	BestID   string               `json:"best_node"`
-	Lower    bool                 `json:"lower_is_better"`
-	Nodes    []NodeView           `json:"nodes"`
+	BestID       string         `json:"best_node"`
+	Lower        bool           `json:"lower_is_better"`
+	Nodes        []NodeView     `json:"nodes"`
 	// Notes say what could not be read (damaged parts, checkpoint).
 	Notes []string `json:"notes,omitempty"`
 	// Resume is the command that continues an interrupted item.

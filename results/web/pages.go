@@ -176,4 +176,3 @@ func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) {
 		"All": s.runNames(),
 	})
 }
-
