@@ -3,7 +3,9 @@ package grader
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 )
@@ -435,11 +437,7 @@ func f1Macro(y, p []string) (float64, error) {
 		return 0, errors.New("no labels")
 	}
 	// Sum in sorted label order, as sklearn does.
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(m))
 	var sum float64
 	for _, k := range keys {
 		c := m[k]

@@ -1,6 +1,8 @@
 package grader_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"math"
 	"strings"
 	"testing"
@@ -157,4 +159,45 @@ func TestReferenceRLETokens(t *testing.T) {
 		{"not an integer", "google-research-identify-contrails-reduce-global-warming", ans, "record_id,encoded_pixels\n1,1.0 4\n2,-\n", false, 0},
 		{"tgs five values", "tgs-salt-identification-challenge", "id,rle_mask\na,1 4\n", "id,rle_mask\na,1 1 2 1 3\n", false, 0},
 	})
+}
+
+// TestReportJSONNonFinite: reports and aggregates with NaN and infinite
+// scores round-trip through MarshalIndent and DecodeJSON, strings that
+// spell the tokens stay strings, and finite reports indent exactly as
+// encoding/json does.
+func TestReportJSONNonFinite(t *testing.T) {
+	for _, score := range []float64{math.NaN(), math.Inf(1), math.Inf(-1), 0.5} {
+		s := score
+		rep := grader.Report{CompetitionID: "NaN", Score: &s, GoldThreshold: 1, SilverThreshold: math.NaN(),
+			BronzeThreshold: 0.5, MedianThreshold: 0.25, ValidSubmission: true, SubmissionExists: true,
+			SubmissionPath: `Infinity "NaN" \ {[,:]}`, Reason: "-Infinity"}
+		agg := grader.AggregateReports([]grader.Report{rep, {CompetitionID: "b"}})
+		b, err := grader.MarshalIndent(agg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back grader.Aggregate
+		if err := grader.DecodeJSON(b, &back); err != nil {
+			t.Fatalf("%v:\n%s", err, b)
+		}
+		got := back.CompetitionReports[0]
+		if got.Score == nil || !(near(*got.Score, score) || *got.Score == score) {
+			t.Errorf("score %v read back as %v", score, got.Score)
+		}
+		if got.CompetitionID != "NaN" || got.SubmissionPath != rep.SubmissionPath || got.Reason != "-Infinity" ||
+			!math.IsNaN(got.SilverThreshold) || got.GoldThreshold != 1 || back.CompetitionReports[1].Score != nil {
+			t.Errorf("round trip: %+v", got)
+		}
+		if score == 0.5 {
+			compact, _ := rep.MarshalJSON()
+			var want bytes.Buffer
+			if err := json.Indent(&want, compact, "", "  "); err != nil {
+				t.Fatal(err)
+			}
+			mine, _ := grader.MarshalIndent(rep)
+			if !bytes.Equal(mine, want.Bytes()) {
+				t.Errorf("indent differs from encoding/json:\n%s\n%s", mine, want.Bytes())
+			}
+		}
+	}
 }

@@ -2,7 +2,9 @@ package grader
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -263,11 +265,7 @@ func gradeChamps(sub, ans *Table) (float64, error) {
 		g.p = append(g.p, p[k])
 		g.rows = append(g.rows, sr[k])
 	}
-	types := make([]string, 0, len(groups))
-	for t := range groups {
-		types = append(types, t)
-	}
-	sort.Strings(types)
+	types := slices.Sorted(maps.Keys(groups))
 	var sum float64
 	for _, t := range types {
 		g := groups[t]

@@ -131,26 +131,20 @@ func (f *jsonFloat) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// reportJSON is Report as read from JSON: the fields that need more than
+// encoding/json's default shadow Report's own.
 type reportJSON struct {
-	CompetitionID    string     `json:"competition_id"`
-	Score            *jsonFloat `json:"score"`
-	GoldThreshold    jsonFloat  `json:"gold_threshold"`
-	SilverThreshold  jsonFloat  `json:"silver_threshold"`
-	BronzeThreshold  jsonFloat  `json:"bronze_threshold"`
-	MedianThreshold  jsonFloat  `json:"median_threshold"`
-	AnyMedal         bool       `json:"any_medal"`
-	GoldMedal        bool       `json:"gold_medal"`
-	SilverMedal      bool       `json:"silver_medal"`
-	BronzeMedal      bool       `json:"bronze_medal"`
-	AboveMedian      bool       `json:"above_median"`
-	SubmissionExists bool       `json:"submission_exists"`
-	ValidSubmission  bool       `json:"valid_submission"`
-	IsLowerBetter    bool       `json:"is_lower_better"`
-	CreatedAt        string     `json:"created_at"`
-	SubmissionPath   string     `json:"submission_path"`
-	Reason           string     `json:"reason,omitempty"`
-	Warnings         []string   `json:"warnings,omitempty"`
+	plainReport
+	Score           *jsonFloat `json:"score"`
+	GoldThreshold   jsonFloat  `json:"gold_threshold"`
+	SilverThreshold jsonFloat  `json:"silver_threshold"`
+	BronzeThreshold jsonFloat  `json:"bronze_threshold"`
+	MedianThreshold jsonFloat  `json:"median_threshold"`
+	CreatedAt       string     `json:"created_at"`
 }
+
+// plainReport is Report without its JSON methods.
+type plainReport Report
 
 // UnmarshalJSON reads a report written by MarshalJSON or by the reference
 // (whose created_at may carry a time zone). Its input must be valid JSON:
@@ -163,15 +157,10 @@ func (r *Report) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*r = Report{
-		CompetitionID: j.CompetitionID, GoldThreshold: float64(j.GoldThreshold),
-		SilverThreshold: float64(j.SilverThreshold), BronzeThreshold: float64(j.BronzeThreshold),
-		MedianThreshold: float64(j.MedianThreshold), AnyMedal: j.AnyMedal, GoldMedal: j.GoldMedal,
-		SilverMedal: j.SilverMedal, BronzeMedal: j.BronzeMedal, AboveMedian: j.AboveMedian,
-		SubmissionExists: j.SubmissionExists, ValidSubmission: j.ValidSubmission,
-		IsLowerBetter: j.IsLowerBetter, SubmissionPath: j.SubmissionPath, Reason: j.Reason,
-		Warnings: j.Warnings,
-	}
+	*r = Report(j.plainReport)
+	r.GoldThreshold, r.SilverThreshold = float64(j.GoldThreshold), float64(j.SilverThreshold)
+	r.BronzeThreshold, r.MedianThreshold = float64(j.BronzeThreshold), float64(j.MedianThreshold)
+	r.Score, r.CreatedAt = nil, time.Time{}
 	if j.Score != nil {
 		s := float64(*j.Score)
 		r.Score = &s
@@ -251,24 +240,13 @@ func QuoteNonFinite(b []byte) []byte {
 		return b
 	}
 	out := make([]byte, 0, len(b)+16)
-	inString, escaped := false, false
 next:
 	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-			out = append(out, c)
+		if b[i] == '"' {
+			j := stringEnd(b, i)
+			out = append(out, b[i:j]...)
+			i = j - 1
 			continue
-		}
-		if c == '"' {
-			inString = true
 		}
 		for _, t := range nonFinite {
 			if bytes.HasPrefix(b[i:], []byte(t.bare)) {
@@ -277,9 +255,23 @@ next:
 				continue next
 			}
 		}
-		out = append(out, c)
+		out = append(out, b[i])
 	}
 	return out
+}
+
+// stringEnd returns the index just past the JSON string that starts with
+// the quote at b[i] (len(b) when it is not closed).
+func stringEnd(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(b)
 }
 
 // indentJSON indents a compact JSON document (bare non-finite tokens
@@ -293,25 +285,13 @@ func indentJSON(b []byte) []byte {
 			out = append(out, "  "...)
 		}
 	}
-	inString, escaped := false, false
 	for i := 0; i < len(b); i++ {
 		c := b[i]
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-			out = append(out, c)
-			continue
-		}
 		switch c {
 		case '"':
-			inString = true
-			out = append(out, c)
+			j := stringEnd(b, i)
+			out = append(out, b[i:j]...)
+			i = j - 1
 		case '{', '[':
 			if i+1 < len(b) && (b[i+1] == '}' || b[i+1] == ']') {
 				out = append(out, c, b[i+1])
