@@ -52,3 +52,13 @@ func printable(s string) string {
 		return r
 	}, s)
 }
+
+// boundError keeps a node's error text (which may quote what a
+// collaborator read from the node) to 2*MaxFormatErrorBytes printable
+// bytes.
+func boundError(s string) string {
+	if len(s) > 2*MaxFormatErrorBytes {
+		s = s[:2*MaxFormatErrorBytes] + "..."
+	}
+	return printable(s)
+}

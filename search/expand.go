@@ -46,7 +46,7 @@ func (s *searcher) expand(ctx context.Context, j job) (out outcome) {
 		case errors.Is(err, ErrFatal):
 			out.fatal = fmt.Errorf("%s node %s: %w", what, j.n.snap.ID, err)
 		default:
-			out.err = fmt.Sprintf("%s: %v", what, err)
+			out.err = boundError(fmt.Sprintf("%s: %v", what, err))
 		}
 		return true
 	}
