@@ -153,7 +153,7 @@ func New(cfg configs.Exec, warn io.Writer) (Executor, error) {
 		if errors.Is(err, ErrUnavailable) {
 			p, perr := NewProcess(o)
 			if perr != nil {
-				return nil, perr
+				return nil, fmt.Errorf("sandbox: auto: %v; %w", err, perr)
 			}
 			fmt.Fprintf(p.opts.Warn, "sandbox: auto: %v; falling back to the process backend\n", err)
 			return p, nil

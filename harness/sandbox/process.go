@@ -23,11 +23,16 @@ var _ Executor = (*Process)(nil)
 const processWarning = "WARNING: sandbox: the process backend isolates weakly: generated code can read every file this user can (including private answers), reach the network, and escape the process group; use bwrap or apptainer for real runs"
 
 // NewProcess returns the process backend. The interpreter is resolved on
-// the host's PATH now (see findPython).
+// the host's PATH now (see findPython). It refuses (*SecretEnvError) while
+// this process's environment holds a secret, which code it runs could
+// read from /proc/<pid>/environ.
 func NewProcess(o Options) (*Process, error) {
 	o, err := o.withDefaults()
 	if err != nil {
 		return nil, err
+	}
+	if names := readableSecrets(); len(names) > 0 {
+		return nil, &SecretEnvError{Names: names}
 	}
 	py, err := findPython(o.Python)
 	if err != nil {
