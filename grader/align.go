@@ -250,13 +250,33 @@ func answerFloats(ans *Table, col string) ([]float64, error) {
 }
 
 // submissionFloats returns a numeric column of the submission in its own
-// row order.
+// row order. A column of True/False is numbers to the reference (pandas
+// reads it as bool, which pd.to_numeric, NumPy and scikit-learn take as
+// 1/0), so it reads as 1 and 0, missing cells as NaN.
 func submissionFloats(sub *Table, col string) ([]float64, error) {
 	c, err := sub.Column(col)
 	if err != nil {
 		return nil, err
 	}
-	return c.Floats()
+	v, err := c.Floats()
+	if err != nil && isBoolColumn(c) {
+		return boolFloats(c), nil
+	}
+	return v, err
+}
+
+// boolFloats is a boolean column (see isBoolColumn) as 1, 0 and NaN.
+func boolFloats(c Column) []float64 {
+	out := make([]float64, c.Len())
+	for i, k := range labelKeys(c) {
+		switch k {
+		case "n:1":
+			out[i] = 1
+		case naKey:
+			out[i] = math.NaN()
+		}
+	}
+	return out
 }
 
 // columnFloats returns the answers' and the submission's values of a

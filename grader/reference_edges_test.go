@@ -116,6 +116,13 @@ func TestReferenceBooleanSpellings(t *testing.T) {
 		{"space before True", "spaceship-titanic", ans, "PassengerId,Transported\n 1, True\n2,False\n3,True\n", true, 0},
 	}
 	checkReferenceCases(t, cases)
+	// The other way round: booleans where numbers are expected are 1/0
+	// (pd.to_numeric and roc_auc_score take a bool column).
+	checkReferenceCases(t, []referenceCase{
+		{"pizza AUC of True/False scores", "random-acts-of-pizza",
+			"request_id,requester_received_pizza\na,True\nb,False\nc,True\nd,False\n",
+			"request_id,requester_received_pizza\na,True\nb,False\nc,False\nd,False\n", true, 0.75},
+	})
 }
 
 // TestReferenceLabelTypes: accuracy_score lets a text label meet integer
