@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -273,7 +274,9 @@ func (a *externalAgent) sandbox(env AgentEnv) (sandbox.Executor, error) {
 	ex := env.Config.Exec
 	ex.Network = false
 	if img := env.Config.Agent.External.Image; img != "" {
+		// The image's own /home/agent, writable as in a container.
 		ex.Sandbox, ex.Apptainer.Image = "apptainer", img
+		ex.Apptainer.ExtraArgs = append(slices.Clone(ex.Apptainer.ExtraArgs), "--writable-tmpfs")
 		if ex.Apptainer.Network == "" {
 			fmt.Fprintf(env.Log, "item %d: exec.apptainer.network is empty: the agent's image shares the host network\n", env.Index)
 		}
@@ -321,12 +324,14 @@ func (a *externalAgent) spec(env AgentEnv, l externalLayout, c contract, sb sand
 		Hide: []string{env.Task.PrivateDir}, Env: vars, Secrets: secrets,
 		Timeout: ext.TimeLimit, Grace: env.Config.Exec.KillGrace,
 		Mounts: []sandbox.Mount{
-			{Host: l.home, Inside: contractAgentDir, Writable: true},
 			{Host: l.logs, Inside: contractLogsDir, Writable: true},
 			{Host: l.code, Inside: contractCodeDir, Writable: true},
 			{Host: filepath.Join(l.root, "instructions.txt"), Inside: contractInstructions},
 			{Host: filepath.Join(l.root, "validate_submission.sh"), Inside: contractValidate},
 		},
+	}
+	if ext.Image == "" {
+		spec.Mounts = append(spec.Mounts, sandbox.Mount{Host: l.home, Inside: contractAgentDir, Writable: true})
 	}
 	for _, addr := range valAddrs {
 		spec.Forwards = append(spec.Forwards, sandbox.Forward{Listen: addr, Socket: filepath.Join(sockDir, "v.sock")})

@@ -290,3 +290,42 @@ func TestExternalBadAgents(t *testing.T) {
 		t.Errorf("the agent's daemon is still running: pids %s", b)
 	}
 }
+
+// A second attempt (a requeue, a resume) starts the agent from scratch:
+// fresh /home/agent, /home/logs and /home/submission, /home/code kept, and
+// the item's state says so.
+func TestExternalRestartsFromScratch(t *testing.T) {
+	needBwrap(t)
+	start := agentScript(t, `n=$(ls /home/code | wc -l); touch /home/code/attempt-$n; echo "saw $n files in /home/code"
+test -e /home/submission/submission.csv && echo "stale submission" && exit 9
+cp /home/data/sample_submission.csv /home/submission/submission.csv
+`)
+	cfg := testConfig(t, externalConfig(t, start)...)
+	run := planOne(t, cfg, "demo-binary-auc")
+	for attempt := 1; attempt <= 2; attempt++ {
+		log := &syncBuffer{}
+		out, err := harness.RunItem(context.Background(), run, 0, harness.ItemOptions{Log: log})
+		if err != nil || out.Status.State != results.StateDone {
+			t.Fatalf("attempt %d: %v %+v\n%s", attempt, err, out, log)
+		}
+		if attempt == 1 {
+			// As if the item had been requeued before it was done.
+			st, _ := results.ReadItemStatus(run.ItemDir(0))
+			st.State = results.StateCancelled
+			if err := results.WriteJSON(filepath.Join(run.ItemDir(0), results.StatusFile), st); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	dir := run.ItemDir(0)
+	st, _ := harness.ReadExternalState(dir)
+	if st.Attempt != 2 || !strings.Contains(st.Restart, "from scratch") || !strings.Contains(st.Restart, "(1 files)") {
+		t.Errorf("state after the second attempt: %+v", st)
+	}
+	if out := harness.ExternalOutputTail(dir, 100); !strings.Contains(out, "saw 1 files") {
+		t.Errorf("second attempt's output: %q", out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "agent", "logs.attempt-1", "agent_output.log")); err != nil {
+		t.Errorf("first attempt's logs not kept: %v", err)
+	}
+}

@@ -49,6 +49,19 @@ func TestApptainerCommand(t *testing.T) {
 			script: true,
 		},
 		{
+			name: "external-agent",
+			opts: func(o *sandbox.Options) { o.Forwarder = "/opt/mlbench/bin/mlbench" },
+			app:  sandbox.ApptainerOptions{Image: "/images/aide.sif", Network: "none"},
+			spec: func(tk task, s *sandbox.Spec) {
+				s.Code = ""
+				s.Command = []string{"/bin/sh", "/home/agent/start.sh"}
+				s.Mounts = []sandbox.Mount{{Host: tk.work, Inside: "/home/logs", Writable: true}, {Host: tk.public, Inside: "/home/instructions.txt"}}
+				s.Forwards = []sandbox.Forward{{Listen: "127.0.0.1:5000", Socket: "/tmp/s/v.sock"}, {Listen: "127.0.0.1:3128", Socket: "/tmp/s/p.sock"}}
+				s.Env = map[string]string{"COMPETITION_ID": "demo"}
+				s.Secrets = map[string]string{"OPENAI_API_KEY": "sk-agent"}
+			},
+		},
+		{
 			name: "host-network",
 			opts: func(o *sandbox.Options) { o.Network = true },
 			app:  sandbox.ApptainerOptions{Image: "/images/sandbox-dir", Network: "none"},
