@@ -74,6 +74,10 @@ func TestReferenceNonFiniteScores(t *testing.T) {
 	if err != nil || !strings.Contains(string(b), `"score": -Infinity`) {
 		t.Fatalf("grade JSON = %s, %v", b, err)
 	}
+	// rank_score compares -inf <= gold_threshold (lower is better): gold.
+	if !rep.GoldMedal || !rep.AnyMedal || !rep.AboveMedian || rep.SilverMedal {
+		t.Errorf("-Infinity under a lower-is-better metric: %+v, want gold as rank_score gives", rep)
+	}
 }
 
 func questAnswers() string {
