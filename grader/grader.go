@@ -362,7 +362,7 @@ func run(ctx context.Context, tg target, submission string) (score float64, err 
 		f.Close()
 		return fg.GradeFiles(ctx, submission, tg.answers)
 	}
-	b, err := readSubmission(ctx, f, size)
+	b, err := readSubmission(ctx, f, size, fileSize(tg.answers)+sizeSlack)
 	f.Close()
 	if err != nil {
 		return 0, err

@@ -61,13 +61,13 @@ var hostileCases = []struct {
 }{
 	{"sparse 1 GB", sparse(1 << 30), "far larger than the answers"},
 	{"NUL bytes, 60 MB", sparse(60 << 20), "far larger than the answers"},
-	{"NUL bytes under the size limit", sparse(5 << 20), "header line is longer than"},
+	{"NUL bytes under the size limit", sparse(5 << 20), "holds a NUL byte (at byte 0)"},
 	{"one giant header line", func(tb testing.TB, dir string) string {
 		return writeBytes(tb, filepath.Join(dir, "line.csv"), bytes.Repeat([]byte("x"), 3<<20))
 	}, "header line is longer than"},
 	{"one giant data line", func(tb testing.TB, dir string) string {
 		return writeBytes(tb, filepath.Join(dir, "cell.csv"), []byte("id,has_cactus\n0.jpg,"), bytes.Repeat([]byte{0}, 6<<20))
-	}, "submission has 1 rows"},
+	}, "holds a NUL byte (at byte 20)"},
 	{"a million columns in the header", func(tb testing.TB, dir string) string {
 		return writeBytes(tb, filepath.Join(dir, "wide.csv"), bytes.Repeat([]byte("a,"), 500_000), []byte("\n"))
 	}, "more than 16384 columns"},
@@ -177,5 +177,54 @@ func TestPrintable(t *testing.T) {
 		if got := grader.Printable(tc.in, tc.n); got != tc.want || len(got) > tc.n {
 			t.Errorf("Printable(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
 		}
+	}
+}
+
+// TestGradeHostileUnderTheSizeLimit: against answers of 2.6 MB, a
+// submission may be up to 176 MB; one that is a valid header and then one
+// endless line, or NUL bytes, is refused after reading a few MB of it.
+func TestGradeHostileUnderTheSizeLimit(t *testing.T) {
+	id := "aerial-cactus-identification"
+	var answers strings.Builder
+	answers.WriteString("id,has_cactus\n")
+	for i := range 200_000 {
+		fmt.Fprintf(&answers, "%d.jpg,%d\n", i, i%2)
+	}
+	dataDir := prepare(t, id, answers.String())
+	cases := []struct {
+		name   string
+		file   hostileFile
+		reason string
+	}{
+		{"a header, then 100 MB of NUL bytes", func(tb testing.TB, dir string) string {
+			p := writeBytes(tb, filepath.Join(dir, "nul.csv"), []byte("id,has_cactus\n"))
+			if err := os.Truncate(p, 100<<20); err != nil {
+				tb.Fatal(err)
+			}
+			return p
+		}, "holds a NUL byte (at byte 14)"},
+		{"a header, then a 40 MB line", func(tb testing.TB, dir string) string {
+			return writeBytes(tb, filepath.Join(dir, "line.csv"), []byte("id,has_cactus\n0.jpg,"), bytes.Repeat([]byte("7"), 40<<20))
+		}, "a line of the submission is longer than"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			sub := tc.file(t, t.TempDir())
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			rep, err := grader.Grade(context.Background(), grader.Request{CompetitionID: id, SubmissionPath: sub, DataDir: dataDir})
+			runtime.ReadMemStats(&after)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.ValidSubmission || !strings.Contains(rep.Reason, tc.reason) {
+				t.Errorf("valid %v, reason %q; want invalid with %q", rep.ValidSubmission, rep.Reason, tc.reason)
+			}
+			checkReason(t, rep.Reason)
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 32<<20 {
+				t.Errorf("grading allocated %d MB", alloc>>20)
+			}
+		})
 	}
 }

@@ -122,12 +122,13 @@ func openSubmission(path string, limit int64) (*os.File, int64, error) {
 // into one buffer, checking ctx between chunks and the header as soon as
 // it has arrived, so that a file without a sane header is refused after
 // reading at most maxHeaderBytes of it.
-func readSubmission(ctx context.Context, f *os.File, size int64) ([]byte, error) {
+func readSubmission(ctx context.Context, f *os.File, size, maxLine int64) ([]byte, error) {
 	// Read the head into a small buffer first, so that a hostile file
 	// costs at most that much memory; the full buffer comes once the
 	// header is sane. +1: EOF is seen without a regrow.
 	buf := make([]byte, 0, min(size, maxHeaderBytes)+1)
 	checked := false
+	lines := lineCheck{max: maxLine}
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -137,11 +138,22 @@ func readSubmission(ctx context.Context, f *os.File, size int64) ([]byte, error)
 				// The file grew after stat: read no more than it said.
 				return buf[:size], nil
 			}
-			grown := largeBuffer(int(size) + 1)[:len(buf)]
+			// Grow in two steps: a file refused in its first 16 MB (a
+			// NUL byte, an endless line) never gets its full-size buffer,
+			// which a long-lived server would zero, page by page, when
+			// it reuses freed memory.
+			next := size + 1
+			if len(buf) < 16<<20 {
+				next = min(next, 16<<20)
+			}
+			grown := largeBuffer(int(next))[:len(buf)]
 			copy(grown, buf)
 			buf = grown
 		}
 		n, err := io.ReadAtLeast(f, buf[len(buf):min(cap(buf), len(buf)+readChunk)], 1)
+		if cerr := lines.check(buf[len(buf) : len(buf)+n]); cerr != nil {
+			return nil, cerr
+		}
 		buf = buf[:len(buf)+n]
 		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 		if !checked && (len(buf) >= maxHeaderBytes || eof) {
@@ -157,6 +169,43 @@ func readSubmission(ctx context.Context, f *os.File, size int64) ([]byte, error)
 			return nil, fmt.Errorf("read submission: %w", err)
 		}
 	}
+}
+
+// lineCheck refuses, chunk by chunk as a file is read, what no CSV
+// submission holds: a NUL byte, or a line (between '\n' or '\r') longer
+// than max, so that such a file costs what was read of it, not its size.
+type lineCheck struct {
+	max  int64
+	run  int64 // bytes since the last line break
+	read int64
+}
+
+func (l *lineCheck) check(c []byte) error {
+	if i := bytes.IndexByte(c, 0); i >= 0 {
+		return &InvalidSubmission{Reason: fmt.Sprintf("the submission holds a NUL byte (at byte %d): not a text CSV file", l.read+int64(i))}
+	}
+	l.read += int64(len(c))
+	first, last := -1, -1
+	for _, b := range []byte{'\n', '\r'} {
+		if i := bytes.IndexByte(c, b); i >= 0 && (first < 0 || i < first) {
+			first = i
+		}
+		last = max(last, bytes.LastIndexByte(c, b))
+	}
+	if first < 0 {
+		l.run += int64(len(c))
+	} else {
+		// Lines wholly inside c are shorter than c, and c is at most
+		// readChunk, which max is not below.
+		l.run += int64(first)
+	}
+	if l.max > 0 && l.run > l.max {
+		return &InvalidSubmission{Reason: fmt.Sprintf("a line of the submission is longer than %s, longer than the answers it is checked against: not read further", humanBytes(l.max))}
+	}
+	if first >= 0 {
+		l.run = int64(len(c) - last - 1)
+	}
+	return nil
 }
 
 // checkHeader looks at the first record of a CSV (b is the file's start,
