@@ -235,6 +235,28 @@ func alignAfterColumns(sub, ans *Table, idCol string, cols ...string) ([]int, er
 	return alignByID(sub, ans, idCol)
 }
 
+// columns returns a column of the submission and the same column of the
+// answers (whose absence is the answers' fault).
+func columns(sub, ans *Table, col string) (sc, ac Column, err error) {
+	if sc, err = sub.Column(col); err != nil {
+		return Column{}, Column{}, err
+	}
+	if ac, err = ans.Column(col); err != nil {
+		return Column{}, Column{}, fmt.Errorf("answers: %w", err)
+	}
+	return sc, ac, nil
+}
+
+// pyStringPair is pyStrings (pandas' astype(str), fill for missing cells
+// when not nil) of a column of the submission and of the answers.
+func pyStringPair(sub, ans *Table, col string, fill *string) (p, y []string, err error) {
+	sc, ac, err := columns(sub, ans, col)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pyStrings(sc, fill), pyStrings(ac, fill), nil
+}
+
 // answerFloats returns a numeric column of the answers; its errors say
 // that the answers, not the submission, are at fault.
 func answerFloats(ans *Table, col string) ([]float64, error) {

@@ -91,12 +91,10 @@ func (g textAccuracyGrader) Grade(sub, ans *Table) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	sc, _ := sub.Column(g.target)
-	ac, err := ans.Column(g.target)
+	ps, ys, err := pyStringPair(sub, ans, g.target, nil)
 	if err != nil {
-		return 0, fmt.Errorf("answers: %w", err)
+		return 0, err
 	}
-	ps, ys := pyStrings(sc, nil), pyStrings(ac, nil)
 	hit := 0
 	for i, j := range perm {
 		if ps[j] == ys[i] {

@@ -148,10 +148,9 @@ func gradeAI4Code(sub, ans *Table) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	sc, _ := sub.Column("cell_order")
-	ac, err := ans.Column("cell_order")
+	sc, ac, err := columns(sub, ans, "cell_order")
 	if err != nil {
-		return 0, fmt.Errorf("answers: %w", err)
+		return 0, err
 	}
 	var inversions, max2 float64
 	for i, j := range perm {

@@ -33,10 +33,9 @@ func gradeHM(sub, ans *Table) (float64, error) {
 	if err := requireExactColumnSet(sub, []string{"customer_id", "prediction"}); err != nil {
 		return 0, err
 	}
-	sc, _ := sub.Column("customer_id")
-	ac, err := ans.Column("customer_id")
+	sc, ac, err := columns(sub, ans, "customer_id")
 	if err != nil {
-		return 0, fmt.Errorf("answers: %w", err)
+		return 0, err
 	}
 	key := idKey(sc, ac)
 	have := make(map[string]bool, sc.Len())
@@ -119,10 +118,9 @@ func gradeWhale(sub, ans *Table) (float64, error) {
 }
 
 func mapByID(sub, ans *Table, id, target string, k int) (float64, error) {
-	sc, _ := sub.Column(id)
-	ac, err := ans.Column(id)
+	sc, ac, err := columns(sub, ans, id)
 	if err != nil {
-		return 0, fmt.Errorf("answers: %w", err)
+		return 0, err
 	}
 	so, ao := sortedRows(sc), sortedRows(ac)
 	sp, _ := sub.Column(target)

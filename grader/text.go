@@ -252,12 +252,10 @@ func gradeBMS(sub, ans *Table) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	sc, _ := sub.Column("InChI")
-	ac, err := ans.Column("InChI")
+	ps, ys, err := pyStringPair(sub, ans, "InChI", nil)
 	if err != nil {
-		return 0, fmt.Errorf("answers: %w", err)
+		return 0, err
 	}
-	ps, ys := pyStrings(sc, nil), pyStrings(ac, nil)
 	var sum float64
 	for i, j := range perm {
 		sum += float64(levenshteinStr(ys[i], ps[j]))
@@ -272,12 +270,10 @@ func gradeGestures(sub, ans *Table) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	sc, _ := sub.Column("Sequence")
-	ac, err := ans.Column("Sequence")
+	ps, ys, err := pyStringPair(sub, ans, "Sequence", nil)
 	if err != nil {
-		return 0, fmt.Errorf("answers: %w", err)
+		return 0, err
 	}
-	ps, ys := pyStrings(sc, nil), pyStrings(ac, nil)
 	parse := func(s string) ([]int64, bool) {
 		f := pyFields(s)
 		out := make([]int64, len(f))
@@ -363,10 +359,9 @@ func gradeTweetSentiment(sub, ans *Table) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	sc, _ := sub.Column("selected_text")
-	ac, err := ans.Column("selected_text")
+	sc, ac, err := columns(sub, ans, "selected_text")
 	if err != nil {
-		return 0, fmt.Errorf("answers: %w", err)
+		return 0, err
 	}
 	empty := ""
 	ps, ys := pyStrings(sc, &empty), pyStrings(ac, &empty)
