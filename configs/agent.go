@@ -16,6 +16,8 @@ type External struct {
 	// process backend (its directory becomes /home/agent), a path inside
 	// Image under apptainer. "example" names the agent shipped with mlbench.
 	Start string `yaml:"start"`
+	// Args follow the start script (MLE-Bench's per-agent kwargs).
+	Args []string `yaml:"args"`
 	// Image is an Apptainer image holding the agent ("" = run Start on the
 	// node's own environment).
 	Image string `yaml:"image"`

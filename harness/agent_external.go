@@ -318,7 +318,7 @@ func (a *externalAgent) spec(env AgentEnv, l externalLayout, c contract, sb sand
 	}
 	// The agent's stdout and stderr go to a file in /home/logs, so status
 	// can show their tail while it runs.
-	cmd := []string{"/bin/sh", "-c", `exec "$@" >>"$LOGS_DIR/` + outputLog + `" 2>&1`, "mlbench-agent", start}
+	cmd := append([]string{"/bin/sh", "-c", `exec "$@" >>"$LOGS_DIR/` + outputLog + `" 2>&1`, "mlbench-agent", start}, ext.Args...)
 	spec := sandbox.Spec{
 		Command: cmd, WorkDir: l.home, SubmissionDir: l.submission, DataDir: env.Task.PublicDir,
 		Hide: []string{env.Task.PrivateDir}, Env: vars, Secrets: secrets,

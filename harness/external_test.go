@@ -178,12 +178,12 @@ func TestExternalNetworkAllowList(t *testing.T) {
 	t.Setenv("MLBENCH_TEST_AGENT_SECRET", "s3cret")
 	cfg := testConfig(t)
 	tk := demoTask(t, cfg, "demo-binary-auc")
-	start := agentScript(t, fmt.Sprintf("cd /home/agent && exec %s probe.py %s %s %s\n", debianPython, allowed, forbidden, filepath.Join(tk.PrivateDir, "test.csv")))
+	start := agentScript(t, fmt.Sprintf("cd /home/agent && exec %s probe.py \"$@\"\n", debianPython))
 	if err := os.WriteFile(filepath.Join(filepath.Dir(start), "probe.py"), []byte(probe), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	run, out, log, err := runExternal(t, "demo-binary-auc", externalConfig(t, start,
-		"agent.external.allow=http://"+allowed, "agent.external.env={MY_SECRET_KEY_env: MLBENCH_TEST_AGENT_SECRET, PLAIN: plain}", "agent.external.step_limit=7")...)
+		"agent.external.allow=http://"+allowed, "agent.external.args=["+allowed+", "+forbidden+", "+filepath.Join(tk.PrivateDir, "test.csv")+"]", "agent.external.env={MY_SECRET_KEY_env: MLBENCH_TEST_AGENT_SECRET, PLAIN: plain}", "agent.external.step_limit=7")...)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log)
 	}
