@@ -118,6 +118,7 @@ type Exec struct {
 	Memory    string        `yaml:"memory"`
 	CPUs      int           `yaml:"cpus"`
 	GPUs      string        `yaml:"gpus"`
+	Disk      string        `yaml:"disk"`
 	MaxProcs  int           `yaml:"max_procs"`
 	Network   bool          `yaml:"network"`
 	EnvAllow  []string      `yaml:"env_allow"`

@@ -77,6 +77,11 @@ func (c *Config) Validate() error {
 			bad("exec.memory", e.Memory, "%v", err)
 		}
 	}
+	if e.Disk != "" {
+		if n, err := ParseBytes(e.Disk); err != nil || n <= 0 {
+			bad("exec.disk", e.Disk, "expected a size such as 50G, or \"\" for no cap")
+		}
+	}
 	nonNegative("exec.cpus", e.CPUs)
 	nonNegative("exec.max_procs", e.MaxProcs)
 	nonNegative("exec.output_max", e.OutputMax)

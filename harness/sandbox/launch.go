@@ -42,6 +42,9 @@ type launch struct {
 
 	memory    int64
 	dataLimit bool
+	// disk caps the bytes under diskDirs (0: none).
+	disk     int64
+	diskDirs []string
 	procs     int
 	cpus      []int
 	cg        *cgroups
@@ -63,6 +66,8 @@ func (j *job) start(ctx context.Context, backend string, argv, env []string, dir
 		mode:      mode,
 		memory:    j.lim.Memory,
 		dataLimit: len(j.lim.GPUs) > 0,
+		disk:      j.lim.Disk,
+		diskDirs:  []string{j.work, j.sub, j.tmp},
 		procs:     j.lim.MaxProcs,
 		cpus:      j.lim.CPUs,
 		cg:        cg,

@@ -174,7 +174,7 @@ func (l *launch) run(ctx context.Context) (*Result, error) {
 			return abort(err)
 		}
 	}
-	if err := applyLimits(target, l.memory, l.dataLimit, l.procs, l.cpus); err != nil {
+	if err := applyLimits(target, l.memory, l.dataLimit, l.procs, l.cpus, l.disk); err != nil {
 		return abort(fmt.Errorf("apply limits: %w", err))
 	}
 	start := time.Now()
@@ -200,11 +200,14 @@ func (l *launch) run(ctx context.Context) (*Result, error) {
 
 	timer := time.NewTimer(l.timeout)
 	defer timer.Stop()
+	full := watchDisk(l.disk, l.diskDirs, exited)
 	stopped := false
 	select {
 	case <-exited:
 	case <-timer.C:
 		res.TimedOut, stopped = true, true
+	case <-full:
+		res.DiskExceeded, stopped = true, true
 	case <-ctx.Done():
 		res.Canceled, stopped = true, true
 	}
@@ -225,6 +228,12 @@ func (l *launch) run(ctx context.Context) (*Result, error) {
 	drain(&readers, outR, errR)
 	<-statusDone
 	res.Stdout, res.Stderr, res.Output = stdout.String(), stderr.String(), combined.String()
+	if res.DiskExceeded {
+		// Say it where the reviewer reads, as a timeout is said by the status.
+		note := fmt.Sprintf("\n[mlbench: killed: the run wrote more than %d bytes into its working, submission and /tmp directories (exec.disk)]\n", l.disk)
+		res.Stderr += note
+		res.Output += note
+	}
 	res.StdoutBytes, res.StderrBytes = stdout.Total(), stderr.Total()
 
 	ps := cmd.ProcessState

@@ -27,6 +27,8 @@ type Options struct {
 	Grace time.Duration
 	// Memory is the default memory limit in bytes (0: none).
 	Memory int64
+	// Disk is the default disk cap in bytes (0: none), see Limits.Disk.
+	Disk int64
 	// MaxProcs is the default process limit (0: none).
 	MaxProcs int
 	// Network lets code reach the network (bwrap, apptainer).
@@ -75,6 +77,13 @@ func OptionsFromConfig(cfg configs.Exec) (Options, error) {
 			return o, &configs.FieldError{Field: "exec.memory", Value: cfg.Memory, Err: err}
 		}
 		o.Memory = n
+	}
+	if cfg.Disk != "" {
+		n, err := configs.ParseBytes(cfg.Disk)
+		if err != nil || n <= 0 {
+			return o, &configs.FieldError{Field: "exec.disk", Value: cfg.Disk, Err: errors.New("expected a size such as 50G, or \"\" for no cap")}
+		}
+		o.Disk = n
 	}
 	if cfg.KillGrace < 0 {
 		return o, &configs.FieldError{Field: "exec.kill_grace", Value: cfg.KillGrace.String(), Err: errors.New("must not be negative")}
@@ -316,6 +325,12 @@ func (o *Options) prepare(spec Spec) (*job, error) {
 		j.lim.Memory = o.Memory
 	case j.lim.Memory < 0:
 		j.lim.Memory = 0
+	}
+	switch {
+	case j.lim.Disk == 0:
+		j.lim.Disk = o.Disk
+	case j.lim.Disk < 0:
+		j.lim.Disk = 0
 	}
 	switch {
 	case j.lim.MaxProcs == 0:

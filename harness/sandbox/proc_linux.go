@@ -94,7 +94,7 @@ func groupAlive(pgid int) bool {
 
 // applyLimits sets rlimits and CPU affinity on pid, which must be held
 // before exec so that everything it becomes and forks inherits them.
-func applyLimits(pid int, memory int64, dataLimit bool, procs int, cpus []int) error {
+func applyLimits(pid int, memory int64, dataLimit bool, procs int, cpus []int, disk int64) error {
 	set := func(res int, v uint64) error {
 		lim := unix.Rlimit{Cur: v, Max: v}
 		if err := unix.Prlimit(pid, res, &lim, nil); err != nil {
@@ -111,6 +111,12 @@ func applyLimits(pid int, memory int64, dataLimit bool, procs int, cpus []int) e
 			res = unix.RLIMIT_DATA
 		}
 		if err := set(res, uint64(memory)); err != nil {
+			return err
+		}
+	}
+	if disk > 0 {
+		// No one file may outgrow the whole cap; watchDisk bounds the sum.
+		if err := set(unix.RLIMIT_FSIZE, uint64(disk)); err != nil {
 			return err
 		}
 	}

@@ -127,6 +127,11 @@ type Limits struct {
 	// MaxProcs bounds processes and threads; 0 means the executor's
 	// default, negative means none.
 	MaxProcs int
+	// Disk caps, in bytes, what the run writes into its working,
+	// submission and /tmp directories together (and any one file, through
+	// RLIMIT_FSIZE); a run over it is killed (Result.DiskExceeded). 0
+	// means the executor's default, negative means none.
+	Disk int64
 	// CPUs pins the run to these CPU ids; empty means no pinning.
 	CPUs []int
 	// GPUs are the GPU ids the run may use (CUDA_VISIBLE_DEVICES). Empty
@@ -177,6 +182,9 @@ type Result struct {
 	// allocation failure, a SIGKILL under a memory limit that we did not
 	// send, or a cgroup OOM kill.
 	OOM bool `json:"oom"`
+	// DiskExceeded is set when the run was killed for writing more than
+	// Limits.Disk.
+	DiskExceeded bool `json:"disk_exceeded,omitempty"`
 	// Canceled is set when the caller's context ended the run.
 	Canceled bool `json:"canceled,omitempty"`
 	// Wall is the run's wall-clock duration.
@@ -209,7 +217,7 @@ func (r *Result) WallSeconds() float64 { return r.Wall.Seconds() }
 
 // OK reports whether the script exited 0 within its limits.
 func (r *Result) OK() bool {
-	return r.ExitCode == 0 && r.Signal == 0 && !r.TimedOut && !r.OOM && !r.Canceled
+	return r.ExitCode == 0 && r.Signal == 0 && !r.TimedOut && !r.OOM && !r.Canceled && !r.DiskExceeded
 }
 
 // Status says in a few words how the run ended: "ok", "exit status 1",
@@ -221,6 +229,8 @@ func (r *Result) Status() string {
 		return "canceled"
 	case r.TimedOut:
 		return fmt.Sprintf("killed: timeout after %s", r.Wall.Round(time.Second))
+	case r.DiskExceeded:
+		return "killed: disk limit exceeded (exec.disk)"
 	case r.OOM:
 		return "killed: out of memory"
 	case r.Signal != 0:
