@@ -45,9 +45,9 @@ type launch struct {
 	// disk caps the bytes under diskDirs (0: none).
 	disk     int64
 	diskDirs []string
-	procs     int
-	cpus      []int
-	cg        *cgroups
+	procs    int
+	cpus     []int
+	cg       *cgroups
 
 	timeout   time.Duration
 	grace     time.Duration
