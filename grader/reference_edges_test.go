@@ -168,6 +168,9 @@ func TestReferenceRLETokens(t *testing.T) {
 		{"unsorted", "google-research-identify-contrails-reduce-global-warming", ans, "record_id,encoded_pixels\n1,3 1 1 1\n2,-\n", false, 0},
 		{"overlap", "google-research-identify-contrails-reduce-global-warming", ans, "record_id,encoded_pixels\n1,1 3 2 1\n2,-\n", false, 0},
 		{"not an integer", "google-research-identify-contrails-reduce-global-warming", ans, "record_id,encoded_pixels\n1,1.0 4\n2,-\n", false, 0},
+		{"negative start", "google-research-identify-contrails-reduce-global-warming", ans, "record_id,encoded_pixels\n1,-1 4\n2,-\n", false, 0},
+		// NumPy slicing: a run past the image is cut, a start past it sets nothing.
+		{"out of range", "google-research-identify-contrails-reduce-global-warming", ans, "record_id,encoded_pixels\n1,1 4 15 9 100 2\n2,-\n", true, 0.8},
 		{"tgs five values", "tgs-salt-identification-challenge", "id,rle_mask\na,1 4\n", "id,rle_mask\na,1 1 2 1 3\n", false, 0},
 	})
 }
