@@ -15,8 +15,9 @@ import (
 	"time"
 )
 
-// The demo tasks: small synthetic tabular problems in the MLE-Bench layout,
-// one per common metric family. Their signal has a linear part that a plain
+// The demo tasks: small synthetic problems in the MLE-Bench layout: four
+// tabular ones, one per common metric family, an image task (demo_image.go)
+// and a text task (demo_sentences.go). Their signal has a linear part that a plain
 // baseline finds and a non-linear part (interactions, thresholds, periodic
 // terms) that only a well-tuned tree ensemble recovers, so the synthetic
 // leaderboard can put a plain baseline near the median and leave medals
@@ -30,7 +31,7 @@ const (
 
 // DemoIDs lists the demo tasks, in suite order.
 func DemoIDs() []string {
-	return []string{demoBinary, demoMulticlass, demoRegression, demoAccuracy}
+	return []string{demoBinary, demoMulticlass, demoRegression, demoAccuracy, demoImage, demoText}
 }
 
 func isDemoID(id string) bool { return slices.Contains(DemoIDs(), id) }
@@ -157,6 +158,12 @@ func (r demoRow) nonlinearPart(k float64) float64 {
 }
 
 func demoFiles(id string, seed int64) map[string][]byte {
+	switch id {
+	case demoImage:
+		return imageTask(seed)
+	case demoText:
+		return textTask(seed)
+	}
 	rng := newRNG(id, seed)
 	rows := make([]demoRow, demoTrain+demoTest)
 	for i := range rows {

@@ -15,7 +15,7 @@ import (
 
 func TestSuites(t *testing.T) {
 	reg := task.Registry{DataDir: t.TempDir(), DemoDir: filepath.Join(t.TempDir(), "demo"), DemoSeed: 1}
-	cases := map[string]int{"mle-bench-full": 75, "mle-bench-lite": 22, "low": 22, "medium": 38, "high": 15, "dev": 7, "demo": 4}
+	cases := map[string]int{"mle-bench-full": 75, "mle-bench-lite": 22, "low": 22, "medium": 38, "high": 15, "dev": 7, "demo": 6}
 	for name, want := range cases {
 		t.Run(name, func(t *testing.T) {
 			tasks, err := reg.Suite(name)
@@ -193,8 +193,9 @@ func TestMakeDemoDeterministic(t *testing.T) {
 		t.Fatal(err)
 	}
 	ta, tb, tc := readTree(t, a), readTree(t, b), readTree(t, c)
-	if len(ta) != 4*7 {
-		t.Errorf("want 7 files per demo task, got %d files", len(ta))
+	// Seven files per table task; the image task has six and its images.
+	if want := 5*7 + 6 + 1800; len(ta) != want {
+		t.Errorf("want %d demo files, got %d", want, len(ta))
 	}
 	for name, body := range ta {
 		if !bytes.Equal(body, tb[name]) {
@@ -233,13 +234,19 @@ func TestDemoTasksAreWellFormed(t *testing.T) {
 			if !ordered {
 				t.Errorf("thresholds out of order: %+v", thr)
 			}
-			for _, f := range []string{"train.csv", "test.csv", "sample_submission.csv", "description.md"} {
+			// The image task has image folders and no test table, like
+			// MLE-Bench's aerial-cactus-identification.
+			public := []string{"train.csv", "test.csv", "sample_submission.csv", "description.md"}
+			if tk.ID == "demo-image-accuracy" {
+				public = []string{"train.csv", "train", "test", "sample_submission.csv", "description.md"}
+			}
+			for _, f := range public {
 				if _, err := os.Stat(filepath.Join(tk.PublicDir, f)); err != nil {
 					t.Error(err)
 				}
 			}
-			if entries, _ := os.ReadDir(tk.PublicDir); len(entries) != 4 {
-				t.Errorf("public dir must hold only the 4 public files, has %d", len(entries))
+			if entries, _ := os.ReadDir(tk.PublicDir); len(entries) != len(public) {
+				t.Errorf("public dir must hold only the %d public entries, has %d", len(public), len(entries))
 			}
 			// The sample submission is a valid submission scoring at the
 			// bottom of the leaderboard.

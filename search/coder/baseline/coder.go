@@ -37,17 +37,27 @@ var _ search.Coder = (*Coder)(nil)
 // solutions use seed for their hold-out split and random states.
 func New(task Task, seed int64) (*Coder, error) {
 	p, err := Inspect(task)
+	if errors.Is(err, ErrUnsupported) {
+		// No family fits: a valid-format fallback instead of no submission.
+		p, err = fallbackProfile(task, err)
+	}
 	if err != nil {
 		return nil, err
 	}
+	if _, pil := task.Packages["pillow"]; p.Modality == ModalityImage && p.Fallback == "" && task.Packages != nil && !pil {
+		// Images need PIL: say what to install and still submit.
+		if p, err = fallbackProfile(task, errors.New("PIL is not installed for the sandbox's Python (apt-get install python3-pil, or pip install pillow)")); err != nil {
+			return nil, err
+		}
+	}
 	c := &Coder{profile: p, seed: seed, inputDir: def(task.InputDir, task.PublicDir),
 		submissionPath: def(task.SubmissionPath, "submission/submission.csv")}
-	for _, f := range draftOrder {
+	for _, f := range modalityFamilies(p) {
 		if familyAvailable(task, f) {
 			c.families = append(c.families, f)
 		}
 	}
-	if len(c.families) == 0 {
+	if len(c.families) == 0 && p.Fallback == "" {
 		return nil, fmt.Errorf("baseline: the sandbox's Python has none of the packages the model families need (%v)", familyPackage)
 	}
 	return c, nil
@@ -56,7 +66,7 @@ func New(task Task, seed int64) (*Coder, error) {
 // familyPackage is the distribution each model family imports.
 var familyPackage = map[string]string{
 	FamilyLinear: "scikit-learn", FamilyRF: "scikit-learn", FamilyHGB: "scikit-learn",
-	FamilyKNN: "scikit-learn", FamilyET: "scikit-learn", FamilyXGB: "xgboost",
+	FamilyKNN: "scikit-learn", FamilyET: "scikit-learn", FamilyXGB: "xgboost", FamilyNB: "scikit-learn",
 }
 
 // familyAvailable says whether drafts may use family f: its package is
@@ -69,6 +79,12 @@ func familyAvailable(task Task, f string) bool {
 	}
 	return f != FamilyXGB || task.XGBoost
 }
+
+// Modality is the task's modality as the inspector read it.
+func (c *Coder) Modality() Modality { return c.profile.Modality }
+
+// Fallback is why no family fits the task; "" when the coder models it.
+func (c *Coder) Fallback() string { return c.profile.Fallback }
 
 // Profile returns what the coder inferred about the task.
 func (c *Coder) Profile() Profile { return c.profile }
@@ -90,6 +106,9 @@ func ProbeXGBoost(ctx context.Context, python string) bool {
 func (c *Coder) Draft(ctx context.Context, req search.Request) (search.Proposal, error) {
 	if err := ctx.Err(); err != nil {
 		return search.Proposal{}, err
+	}
+	if c.profile.Fallback != "" {
+		return c.fallbackProposal(req), nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -24,6 +24,7 @@ type diagnosis struct {
 	family       bool     // unknown model family
 	numbers      bool     // NaN/inf/overflow reached the model
 	errLine      string   // the last error line
+	pil          bool     // PIL is missing, so images cannot be read
 }
 
 var (
@@ -79,6 +80,7 @@ func (c *Coder) diagnose(n *search.NodeSnapshot) diagnosis {
 	d.xgboost = strings.Contains(text, "xgboost") && (strings.Contains(text, "ModuleNotFoundError") || strings.Contains(text, "ImportError"))
 	d.family = strings.Contains(text, "unknown model family")
 	d.numbers = numbersRE.MatchString(text)
+	d.pil = strings.Contains(text, "PIL is not importable")
 	return d
 }
 
@@ -93,6 +95,9 @@ func (c *Coder) Debug(ctx context.Context, req search.Request) (search.Proposal,
 	}
 	if req.Parent == nil {
 		return search.Proposal{}, errNoParent
+	}
+	if c.profile.Fallback != "" {
+		return c.fallbackProposal(req), nil
 	}
 	cls := c.profile.Classification()
 	par := req.Parent
@@ -138,6 +143,16 @@ func (c *Coder) Debug(ctx context.Context, req search.Request) (search.Proposal,
 			// model with strict typing.
 			fixes = append(fixes, c.simplify(&spec, triedFamilies)...)
 		}
+	}
+	if d.pil || len(req.DebugChain) >= 3 {
+		// Nothing the repairs can do (images undecodable, or the chain keeps
+		// failing): the training prior still gives a valid submission.
+		spec = Spec{Version: SpecVersion, Family: FamilyPrior, Seed: c.seed, History: spec.History}
+		why := "three repairs in a row failed"
+		if d.pil {
+			why = "PIL cannot be imported (install python3-pil)"
+		}
+		fixes = append(fixes, why+": fall back to the training prior (class frequencies or the mean), marked as a fallback")
 	}
 	spec.Move = "debug"
 	spec.History = append(spec.History, "debug")

@@ -329,6 +329,9 @@ func (c *Coder) Improve(ctx context.Context, req search.Request) (search.Proposa
 	if req.Parent == nil {
 		return search.Proposal{}, errNoParent
 	}
+	if c.profile.Fallback != "" {
+		return c.fallbackProposal(req), nil
+	}
 	cls := c.profile.Classification()
 	parent, err := ParseSpec(req.Parent.Code)
 	note := ""
@@ -490,7 +493,7 @@ func (c *Coder) candidates(parent Spec, req search.Request) []candidate {
 			}
 		}
 	}
-	for _, name := range order {
+	for _, name := range interleave(modalityMoves[c.profile.Modality], order) {
 		single(name)
 	}
 	if ensOK && !parentIsBest {

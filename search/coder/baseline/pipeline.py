@@ -1,4 +1,5 @@
 # ---- pipeline (fixed part of the mlbench baseline; driven by TASK and SPEC) ----
+import json
 import math
 import os
 import sys
@@ -20,6 +21,7 @@ N_JOBS = max(1, min(2, os.cpu_count() or 1))
 SEED = int(SPEC.get("seed", 0)) % (2**31 - 1)
 VAL_FRACTION = 0.2
 T0 = time.time()
+IMAGE_COLUMN = "__image_path__"
 
 FAMILIES = {
     "linear": ("sklearn.linear_model", "LogisticRegression", "Ridge"),
@@ -28,6 +30,7 @@ FAMILIES = {
     "hgb": ("sklearn.ensemble", "HistGradientBoostingClassifier", "HistGradientBoostingRegressor"),
     "knn": ("sklearn.neighbors", "KNeighborsClassifier", "KNeighborsRegressor"),
     "xgb": ("xgboost", "XGBClassifier", "XGBRegressor"),
+    "nb": ("sklearn.naive_bayes", "ComplementNB", None),
 }
 
 
@@ -139,8 +142,13 @@ class Prep:
         drop = set(p.get("drop") or [])
         strict = bool(p.get("strict"))
         kinds = {"num": [], "cat": [], "date": [], "text": [], "skip": []}
+        # Task-level text columns go to TF-IDF and the image path column to
+        # image features (see the modality part), never to the generic kinds.
+        self.tfidf_cols = [c for c in (TASK.get("text_columns") or []) if c in X.columns and c not in drop]
+        self.image = IMAGE_COLUMN in X.columns
+        special = set(self.tfidf_cols) | {IMAGE_COLUMN}
         for c in X.columns:
-            if c not in drop:
+            if c not in drop and c not in special and not (p.get("text_only") and self.tfidf_cols):
                 kinds[column_kind(X[c], strict)].append(c)
         self.num, self.cat = kinds["num"], kinds["cat"]
         self.date = [] if p.get("dates") == "drop" else kinds["date"]
@@ -183,6 +191,7 @@ class Prep:
             top = sorted(self.num, key=lambda c: (-np.nan_to_num(score[c]), c))[:k]
             self.pairs = [(a, b) for i, a in enumerate(top) for b in top[i + 1:]]
         self.onehot = p.get("encoding", "ordinal") == "onehot"
+        self.textprep = TextPrep(p.get("tfidf") or {}, self.tfidf_cols).fit(X) if self.tfidf_cols else None
         self.scaler = None
         how = p.get("scale", "none")
         if how not in (None, "", "none"):
@@ -229,13 +238,26 @@ class Prep:
         for c in self.text:
             s = X[c].fillna("").astype(str)
             parts.append(np.column_stack([s.str.len(), s.str.split().str.len()]).astype(float))
+        if self.image:
+            parts.append(image_matrix(list(X[IMAGE_COLUMN].values), self.p.get("image") or {}).astype(float))
         if not parts:
-            return np.zeros((n, 1))
+            return np.zeros((n, 0 if self.tfidf_cols else 1))
         return np.hstack(parts).astype(float)
 
     def transform(self, X):
         M = self.assemble(X)
-        return self.scaler.transform(M) if self.scaler is not None else M
+        if self.scaler is not None:
+            M = self.scaler.transform(M)
+        if self.textprep is None:
+            return M
+        T = self.textprep.transform(X)
+        if M.shape[1] == 0:
+            return T
+        if isinstance(T, np.ndarray):
+            return np.hstack([M, T])
+        from scipy import sparse
+
+        return sparse.hstack([sparse.csr_matrix(M), T]).tocsr()
 
 
 def make_model(family, params, cls):
@@ -270,8 +292,35 @@ def serial_predict(model):
     return model
 
 
+_PREPARED = []
+
+
+def prepared(p, Xtr, ytr, Xte, t):
+    """Features of Xtr and Xte, reused across targets and ensemble members
+    with the same preparation (TF-IDF and image features are costly)."""
+    key = json.dumps(p, sort_keys=True) + ("/" + t["name"] if p.get("interactions") else "")
+    for k, a, b, A, B in _PREPARED:
+        if k == key and a is Xtr and b is Xte:
+            return A, B
+    prep = Prep(p).fit(Xtr, ytr)
+    A, B = prep.transform(Xtr), prep.transform(Xte)
+    _PREPARED.append((key, Xtr, Xte, A, B))  # keeps Xtr/Xte alive, so identity is safe
+    del _PREPARED[:-4]
+    return A, B
+
+
+def prior_predict(t, ytr, n):
+    """The training prior: class frequencies, or the mean."""
+    if t["kind"] == "cls":
+        freq = np.bincount(ytr, minlength=len(t["classes"])).astype(float)
+        return np.tile(freq / freq.sum(), (n, 1))
+    return np.full(n, float(np.mean(ytr)))
+
+
 def fit_predict(spec, Xtr, t, ytr, Xte):
     """Raw predictions for Xte: class probabilities (n, k) or values (n,)."""
+    if spec["family"] == "prior":
+        return prior_predict(t, ytr, len(Xte))
     if spec["family"] == "ensemble":
         members = spec["members"]
         w = np.asarray(spec.get("weights") or [1.0] * len(members), dtype=float)
@@ -284,9 +333,8 @@ def fit_predict(spec, Xtr, t, ytr, Xte):
     max_rows = int(p.get("max_rows") or 0)
     if max_rows and len(Xtr) > max_rows:
         idx = np.sort(np.random.RandomState(SEED).choice(len(Xtr), max_rows, replace=False))
-        Xtr, ytr = Xtr.iloc[idx], ytr[idx]
-    prep = Prep(p).fit(Xtr, ytr)
-    A, B = prep.transform(Xtr), prep.transform(Xte)
+        Xtr, ytr = subsample(Xtr, idx), ytr[idx]
+    A, B = prepared(p, Xtr, ytr, Xte, t)
     if t["kind"] == "cls":
         k = len(t["classes"])
         present = np.unique(ytr)
@@ -303,6 +351,20 @@ def fit_predict(spec, Xtr, t, ytr, Xte):
     serial_predict(model.fit(A, np.log1p(ytr) if log_target else ytr))
     pred = np.asarray(model.predict(B), dtype=float)
     return np.expm1(np.clip(pred, -50, 50)) if log_target else pred
+
+
+_SUBSAMPLES = {}
+
+
+def subsample(X, idx):
+    """The same row subsample object for every target and member, so the
+    prepared features are reused."""
+    key = (id(X), len(idx))
+    got = _SUBSAMPLES.get(key)
+    if got is None or got[0] is not X:
+        got = (X, X.iloc[idx])
+        _SUBSAMPLES[key] = got
+    return got[1]
 
 
 def finish(t, raw):
@@ -420,21 +482,28 @@ def write_submission(sample, test, id_col, cols):
 def main():
     id_col = TASK.get("id_column") or None
     train = read_csv(TASK["train_file"], id_col)
-    test = read_csv(TASK["test_file"], id_col)
     sample = read_csv(TASK["sample_file"], id_col)
+    # Image tasks may have no test table: the sample's ids are the test rows.
+    test = read_csv(TASK["test_file"], id_col) if TASK.get("test_file") else sample[[id_col]].copy()
     log(f"data: train {train.shape}, test {test.shape}, sample submission {sample.shape}")
     keep, ts = build_targets(train)
-    exclude = set(TASK["targets"]) | {TASK.get("label_column"), id_col}
+    images = TASK.get("images")
+    exclude = set(TASK["targets"]) | {TASK.get("label_column"), id_col, (images or {}).get("column")}
     test_cols = set(test.columns)
     feats = [c for c in train.columns if c in test_cols and c not in exclude]
     X = train.loc[keep, feats].reset_index(drop=True)
-    Xt = test[feats]
+    Xt = test[feats].copy()
+    if images:
+        X[IMAGE_COLUMN] = image_paths(train.loc[keep, images["column"]].values, images["train"])
+        Xt[IMAGE_COLUMN] = image_paths(test[images["column"]].values, images["test"])
+        log(f"images: {len(X)} train, {len(Xt)} test, e.g. {X[IMAGE_COLUMN].iloc[0]}")
     log(f"model: {SPEC['family']}, features: {len(feats)} columns, targets: {[t['name'] for t in ts]}")
 
     tr, va = split_indices(len(X), ts)
+    Xtr, Xva = X.iloc[tr], X.iloc[va]
     scores = []
     for t in ts:
-        raw = finish(t, fit_predict(SPEC, X.iloc[tr], t, t["y"][tr], X.iloc[va]))
+        raw = finish(t, fit_predict(SPEC, Xtr, t, t["y"][tr], Xva))
         scores.append(score_one(TASK["metric"], t, t["y"][va], raw))
     score = float(np.mean(scores))
     log(f"validation_metric_name: {TASK['metric']}")

@@ -17,6 +17,12 @@ import (
 //go:embed pipeline.py
 var pipelineBody string
 
+// modalityBody holds the image features and the TF-IDF preparation the
+// pipeline uses for image and text tasks.
+//
+//go:embed modality.py
+var modalityBody string
+
 // taskConfig is what the generated code knows about the task.
 type taskConfig struct {
 	TrainFile     string        `json:"train_file"`
@@ -31,18 +37,25 @@ type taskConfig struct {
 	LowerIsBetter bool          `json:"lower_is_better"`
 	Classes       []ClassColumn `json:"classes,omitempty"`
 	Positive      string        `json:"positive,omitempty"`
+	Modality      Modality      `json:"modality"`
+	Images        *Images       `json:"images,omitempty"`
+	TextColumns   []string      `json:"text_columns,omitempty"`
 }
 
 func (c *Coder) taskConfig() taskConfig {
 	p := c.profile
 	return taskConfig{TrainFile: p.trainFile, TestFile: p.testFile, SampleFile: p.sampleFile,
 		IDColumn: p.IDColumn, Targets: p.Targets, LabelColumn: p.LabelColumn, Problem: p.Problem,
-		Output: p.Output, Metric: p.Metric, LowerIsBetter: p.LowerIsBetter, Classes: p.Classes, Positive: p.Positive}
+		Output: p.Output, Metric: p.Metric, LowerIsBetter: p.LowerIsBetter, Classes: p.Classes, Positive: p.Positive,
+		Modality: p.Modality, Images: p.Images, TextColumns: p.TextColumns}
 }
 
 // Render writes the solution for a spec: a header with the spec line, the
 // task and spec as JSON constants, the paths, then the fixed pipeline.
 func (c *Coder) Render(s Spec, req search.Request) string {
+	if s.Family == FamilyFallback {
+		return c.renderFallback(s, req)
+	}
 	tc, err := json.Marshal(c.taskConfig())
 	if err != nil {
 		panic(fmt.Sprintf("baseline: marshal task config: %v", err)) // plain strings and numbers only
@@ -60,6 +73,8 @@ func (c *Coder) Render(s Spec, req search.Request) string {
 	fmt.Fprintf(&b, "SPEC = json.loads(%s)\n", pyString(spec))
 	fmt.Fprintf(&b, "INPUT_DIR = %s\n", strconv.Quote(c.inputDir))
 	fmt.Fprintf(&b, "SUBMISSION_PATH = %s\n\n", strconv.Quote(c.submissionPath))
+	b.WriteString(modalityBody)
+	b.WriteString("\n")
 	b.WriteString(pipelineBody)
 	return b.String()
 }

@@ -90,6 +90,33 @@ type Prep struct {
 	// Strict treats every non-numeric column as categorical (no parsing of
 	// numbers, dates or text).
 	Strict bool `json:"strict,omitempty"`
+	// Image is the feature extraction of an image task.
+	Image ImagePrep `json:"image,omitzero"`
+	// TFIDF is the vectorisation of a text task's text columns.
+	TFIDF TFIDFPrep `json:"tfidf,omitzero"`
+	// TextOnly uses the TF-IDF features alone (naive Bayes needs
+	// non-negative counts).
+	TextOnly bool `json:"text_only,omitempty"`
+}
+
+// ImagePrep turns each image into numbers: its pixels downscaled to
+// Size x Size, per-channel statistics, colour histograms (Hist) and a
+// histogram of gradient orientations over a 4x4 grid (HOG).
+type ImagePrep struct {
+	Size int  `json:"size,omitempty"`
+	Hist bool `json:"hist,omitempty"`
+	HOG  bool `json:"hog,omitempty"`
+}
+
+// TFIDFPrep is the TF-IDF vectorisation of free text: word n-grams up to
+// Word, character 2-5-grams when Char, at most MaxFeatures terms per
+// analyser, reduced to SVD components for models that need dense input (0:
+// sparse).
+type TFIDFPrep struct {
+	Word        int  `json:"word,omitempty"`
+	Char        bool `json:"char,omitempty"`
+	MaxFeatures int  `json:"max_features,omitempty"`
+	SVD         int  `json:"svd,omitempty"`
 }
 
 // Marshal returns the spec as one line of JSON.
@@ -222,7 +249,47 @@ func defaultSpec(family string, p Profile, seed int64) Spec {
 	if p.Metric == MetricRMSLE && p.NonNegativeTarget {
 		s.Prep.LogTarget = true
 	}
+	switch p.Modality {
+	case ModalityImage:
+		// Image features are computed per training row: cap the rows read.
+		s.Prep.Image = ImagePrep{Size: 16, Hist: true, HOG: true}
+		s.Prep.MaxRows = min(s.Prep.MaxRows, 20000)
+		if family == FamilyKNN {
+			s.Prep.MaxRows = min(s.Prep.MaxRows, 10000)
+		}
+	case ModalityText:
+		s.Prep.TFIDF = TFIDFPrep{Word: 2, MaxFeatures: 50000}
+		switch family {
+		case FamilyLinear:
+			if cls {
+				s.Params = map[string]any{"C": 4.0, "max_iter": 2000}
+			}
+		case FamilyNB:
+			s.Params = map[string]any{"alpha": 0.3}
+			s.Prep.TextOnly = true
+		default:
+			s.Prep.TFIDF.SVD = 100 // trees and neighbours need dense input
+		}
+	}
 	return s
+}
+
+// FamilyNB is complement naive Bayes on TF-IDF counts (text
+// classification only).
+const FamilyNB = "nb"
+
+// modalityFamilies are the families drafts try for the task, in order.
+func modalityFamilies(p Profile) []string {
+	switch p.Modality {
+	case ModalityImage:
+		return []string{FamilyLinear, FamilyHGB, FamilyET, FamilyRF, FamilyKNN, FamilyXGB}
+	case ModalityText:
+		if p.Classification() && p.Problem != ProblemMultilabel {
+			return []string{FamilyLinear, FamilyNB, FamilyHGB, FamilyET, FamilyXGB}
+		}
+		return []string{FamilyLinear, FamilyHGB, FamilyET, FamilyXGB}
+	}
+	return draftOrder
 }
 
 // familyName is the family as a person says it.
@@ -245,6 +312,12 @@ func familyName(family string, cls bool) string {
 		return "XGBoost"
 	case FamilyEnsemble:
 		return "ensemble"
+	case FamilyNB:
+		return "complement naive Bayes"
+	case FamilyPrior:
+		return "training prior (no model)"
+	case FamilyFallback:
+		return "fallback (no model)"
 	}
 	return family
 }
@@ -301,6 +374,28 @@ func describe(s Spec, cls bool) string {
 	}
 	if len(pr.Drop) > 0 {
 		fmt.Fprintf(&b, "; columns dropped: %s", strings.Join(pr.Drop, ", "))
+	}
+	if im := pr.Image; im.Size > 0 {
+		fmt.Fprintf(&b, "; images as %dx%d pixels", im.Size, im.Size)
+		if im.Hist {
+			b.WriteString(", colour histograms")
+		}
+		if im.HOG {
+			b.WriteString(", gradient-orientation histograms")
+		}
+	}
+	if tf := pr.TFIDF; tf.Word > 0 {
+		fmt.Fprintf(&b, "; TF-IDF of word 1-%d-grams", tf.Word)
+		if tf.Char {
+			b.WriteString(" and character 2-5-grams")
+		}
+		fmt.Fprintf(&b, " (at most %d terms each)", tf.MaxFeatures)
+		if tf.SVD > 0 {
+			fmt.Fprintf(&b, " reduced to %d SVD components", tf.SVD)
+		}
+		if pr.TextOnly {
+			b.WriteString(", text features only")
+		}
 	}
 	if pr.MaxRows > 0 {
 		fmt.Fprintf(&b, "; at most %d training rows", pr.MaxRows)

@@ -1,11 +1,8 @@
 package baseline
 
 import (
-	"bufio"
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -140,6 +137,15 @@ type Profile struct {
 	Numeric     []string `json:"numeric,omitempty"`
 	Categorical []string `json:"categorical,omitempty"`
 	HasMissing  bool     `json:"has_missing,omitempty"`
+	// Modality is what the examples are (tabular, image, text; other for a
+	// fallback). Images ties rows to image files for an image task;
+	// TextColumns are the free-text features (TF-IDF) of a text task.
+	Modality    Modality `json:"modality"`
+	Images      *Images  `json:"images,omitempty"`
+	TextColumns []string `json:"text_columns,omitempty"`
+	// Fallback is why no model family fits the task ("" when one does):
+	// the coder then writes the sample-shaped best guess (see Fallback).
+	Fallback string `json:"fallback,omitempty"`
 	// TrainRows counts the train rows read (at most inspectRows).
 	TrainRows int `json:"train_rows"`
 	// NonNegativeTarget and SkewedTarget describe a single regression
@@ -176,29 +182,38 @@ func Inspect(t Task) (Profile, error) {
 		return p, terr("", "no public data directory given")
 	}
 	paths := map[string]string{}
-	for _, f := range []string{p.trainFile, p.testFile, p.sampleFile} {
+	if t.SampleFile == "" && !fileExists(filepath.Join(t.PublicDir, p.sampleFile)) {
+		if f := discoverSample(t.PublicDir); f != "" {
+			p.sampleFile = f
+		}
+	}
+	if t.TestFile == "" && !fileExists(filepath.Join(t.PublicDir, p.testFile)) {
+		p.testFile = "" // image tasks: the test ids are the sample's
+	}
+	for _, f := range []string{p.testFile, p.sampleFile} {
+		if f == "" {
+			continue
+		}
 		path := filepath.Join(t.PublicDir, f)
 		if _, err := os.Stat(path); err != nil {
 			if errors.Is(err, os.ErrNotExist) {
-				return p, terr(path, "missing (the baseline needs %s, %s and %s: tabular tasks only)", p.trainFile, p.testFile, p.sampleFile)
+				return p, terr(path, "missing (the baseline needs a sample submission, a training table and test rows or images)")
 			}
 			return p, fmt.Errorf("inspect task %s: %w", t.ID, err)
 		}
 		paths[f] = path
 	}
-	trainHdr, err := readHeader(paths[p.trainFile])
-	if err != nil {
-		return p, fmt.Errorf("inspect task %s: %w", t.ID, err)
-	}
-	testHdr, err := readHeader(paths[p.testFile])
-	if err != nil {
-		return p, fmt.Errorf("inspect task %s: %w", t.ID, err)
-	}
 	sample, err := readColumns(paths[p.sampleFile], nil, uniqueRows)
 	if err != nil {
 		return p, fmt.Errorf("inspect task %s: %w", t.ID, err)
 	}
-	inTrain, inTest := set(trainHdr), set(testHdr)
+	testHdr := sample.header
+	if p.testFile != "" {
+		if testHdr, err = readHeader(paths[p.testFile]); err != nil {
+			return p, fmt.Errorf("inspect task %s: %w", t.ID, err)
+		}
+	}
+	inTest := set(testHdr)
 
 	// The id: given, or the column shared by test and sample that is unique
 	// per row, preferring names that say "id".
@@ -228,6 +243,24 @@ func Inspect(t Task) (Profile, error) {
 			p.Notes = append(p.Notes, "no id column shared by test and sample submission: rows are written in test order")
 		}
 	}
+
+	if p.testFile == "" {
+		inTest = map[string]bool{p.IDColumn: p.IDColumn != ""}
+	}
+	if t.TrainFile == "" && !fileExists(filepath.Join(t.PublicDir, p.trainFile)) {
+		if f := discoverTrain(t.PublicDir, []string{p.sampleFile, p.testFile}, p.IDColumn); f != "" {
+			p.trainFile = f
+		}
+	}
+	paths[p.trainFile] = filepath.Join(t.PublicDir, p.trainFile)
+	if !fileExists(paths[p.trainFile]) {
+		return p, terr(paths[p.trainFile], "missing (the baseline needs a training table beside %s)", p.sampleFile)
+	}
+	trainHdr, err := readHeader(paths[p.trainFile])
+	if err != nil {
+		return p, fmt.Errorf("inspect task %s: %w", t.ID, err)
+	}
+	inTrain := set(trainHdr)
 
 	// The targets: given, or the sample's columns minus the id.
 	if t.TargetColumns != nil {
@@ -283,37 +316,8 @@ func Inspect(t Task) (Profile, error) {
 		return p, terr("", "metric %s is %s-is-better but the task says lower_is_better=%t", p.Metric, direction(p.LowerIsBetter), *t.LowerIsBetter)
 	}
 
-	exclude := set(p.Targets)
-	exclude[p.IDColumn] = true
-	exclude[p.LabelColumn] = true
-	for _, c := range trainHdr {
-		if inTest[c] && !exclude[c] {
-			p.Features = append(p.Features, c)
-		}
-	}
-	if len(p.Features) == 0 {
-		return p, terr(paths[p.trainFile], "no feature columns shared by %s and %s", p.trainFile, p.testFile)
-	}
-	feats, err := readColumns(paths[p.trainFile], p.Features, featureRows)
-	if err != nil {
-		return p, fmt.Errorf("inspect task %s: %w", t.ID, err)
-	}
-	for _, c := range p.Features {
-		numeric := true
-		for _, v := range feats.values(c) {
-			if missingCell(v) {
-				p.HasMissing = true
-				continue
-			}
-			if _, err := strconv.ParseFloat(v, 64); err != nil {
-				numeric = false
-			}
-		}
-		if numeric {
-			p.Numeric = append(p.Numeric, c)
-		} else {
-			p.Categorical = append(p.Categorical, c)
-		}
+	if err := p.inferModality(t, paths); err != nil {
+		return p, err
 	}
 	return p, nil
 }
@@ -518,271 +522,4 @@ func joinMetrics() string {
 		s = append(s, string(m))
 	}
 	return strings.Join(s, ", ")
-}
-
-type classMatch struct {
-	ClassColumn
-	matched bool
-}
-
-// mapClasses ties each probability column to a label: the exact label, or
-// the longest label the column name ends with after a separator
-// ("Class_3" -> "3", "proba-cat" -> "cat"); unmatched columns take the part
-// of the name after the columns' common separator-ended prefix.
-func mapClasses(cols, labels []string) []classMatch {
-	prefix := commonPrefix(cols)
-	if i := strings.LastIndexAny(prefix, "_- ."); i >= 0 {
-		prefix = prefix[:i+1]
-	} else {
-		prefix = ""
-	}
-	out := make([]classMatch, len(cols))
-	for i, c := range cols {
-		out[i] = classMatch{ClassColumn: ClassColumn{Column: c, Label: strings.TrimPrefix(c, prefix)}}
-		best := ""
-		for _, l := range labels {
-			if c == l {
-				best = l
-				break
-			}
-			if strings.EqualFold(c, l) {
-				best = l
-				continue
-			}
-			if !strings.EqualFold(best, c) && len(l) > len(best) && len(c) > len(l) && strings.HasSuffix(c, l) &&
-				strings.ContainsRune("_- .", rune(c[len(c)-len(l)-1])) {
-				best = l
-			}
-		}
-		if best != "" {
-			out[i].Label, out[i].matched = best, true
-		}
-	}
-	return out
-}
-
-func commonPrefix(ss []string) string {
-	if len(ss) < 2 {
-		return ""
-	}
-	p := ss[0]
-	for _, s := range ss[1:] {
-		for !strings.HasPrefix(s, p) {
-			p = p[:len(p)-1]
-		}
-	}
-	return p
-}
-
-// looksCategorical: any non-numeric value, or few integer levels.
-func looksCategorical(vals []string) bool {
-	levels := map[string]bool{}
-	for _, v := range vals {
-		if missingCell(v) {
-			continue
-		}
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			return true
-		}
-		if f != math.Trunc(f) {
-			return false
-		}
-		levels[v] = true
-	}
-	return len(levels) <= 2 || (len(levels) <= maxClasses && len(levels)*20 <= len(vals))
-}
-
-// positiveLabel picks the class whose probability a binary column holds.
-func positiveLabel(levels []string) string {
-	for _, l := range levels {
-		switch strings.ToLower(l) {
-		case "1", "1.0", "true", "yes", "y", "t", "positive", "pos":
-			return l
-		}
-	}
-	return levels[len(levels)-1]
-}
-
-// fractional reports whether the sample's values look like probabilities:
-// all numbers in [0,1] and not all of them 0 or 1.
-func fractional(vals []string) bool {
-	frac := false
-	for _, v := range vals {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || f < 0 || f > 1 {
-			return false
-		}
-		if f != 0 && f != 1 {
-			frac = true
-		}
-	}
-	return frac
-}
-
-func fractionalAny(c *columns, cols []string) bool {
-	for _, col := range cols {
-		if fractional(c.values(col)) {
-			return true
-		}
-	}
-	return false
-}
-
-func numericIn01(levels []string) bool {
-	for _, l := range levels {
-		f, err := strconv.ParseFloat(l, 64)
-		if err != nil || (f != 0 && f != 1) {
-			return false
-		}
-	}
-	return true
-}
-
-// distinct returns the non-empty distinct values, sorted numerically when
-// all are numbers (as pandas/numpy would sort them), else as strings.
-func distinct(vals []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, v := range vals {
-		if !missingCell(v) && !seen[v] {
-			seen[v] = true
-			out = append(out, v)
-		}
-	}
-	numeric := true
-	for _, v := range out {
-		if _, err := strconv.ParseFloat(v, 64); err != nil {
-			numeric = false
-			break
-		}
-	}
-	if numeric {
-		slices.SortFunc(out, func(a, b string) int {
-			fa, _ := strconv.ParseFloat(a, 64)
-			fb, _ := strconv.ParseFloat(b, 64)
-			switch {
-			case fa < fb:
-				return -1
-			case fa > fb:
-				return 1
-			}
-			return strings.Compare(a, b)
-		})
-	} else {
-		slices.Sort(out)
-	}
-	return out
-}
-
-func set(ss []string) map[string]bool {
-	m := make(map[string]bool, len(ss))
-	for _, s := range ss {
-		m[s] = true
-	}
-	return m
-}
-
-func def(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
-}
-
-// columns holds some columns of the first rows of a CSV file.
-type columns struct {
-	header []string
-	index  map[string]int
-	cols   map[string][]string
-	rows   int
-}
-
-func (c *columns) values(col string) []string { return c.cols[col] }
-
-func (c *columns) unique(col string) bool {
-	vals := c.cols[col]
-	seen := make(map[string]struct{}, len(vals))
-	for _, v := range vals {
-		if _, dup := seen[v]; dup {
-			return false
-		}
-		seen[v] = struct{}{}
-	}
-	return len(vals) > 0
-}
-
-func openCSV(path string) (*os.File, *csv.Reader, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	r := csv.NewReader(bufio.NewReaderSize(f, 1<<16))
-	r.FieldsPerRecord = -1
-	r.LazyQuotes = true
-	r.ReuseRecord = true
-	return f, r, nil
-}
-
-func readHeader(path string) ([]string, error) {
-	f, r, err := openCSV(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	h, err := r.Read()
-	if err != nil {
-		return nil, fmt.Errorf("read header of %s: %w", path, err)
-	}
-	return cleanHeader(h), nil
-}
-
-func cleanHeader(h []string) []string {
-	out := slices.Clone(h)
-	if len(out) > 0 {
-		out[0] = strings.TrimPrefix(out[0], "\ufeff")
-	}
-	return out
-}
-
-// readColumns reads the named columns (all when want is nil) of up to
-// maxRows rows.
-func readColumns(path string, want []string, maxRows int) (*columns, error) {
-	f, r, err := openCSV(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	h, err := r.Read()
-	if err != nil {
-		return nil, fmt.Errorf("read header of %s: %w", path, err)
-	}
-	c := &columns{header: cleanHeader(h), index: map[string]int{}, cols: map[string][]string{}}
-	for i, name := range c.header {
-		if _, dup := c.index[name]; !dup {
-			c.index[name] = i
-		}
-	}
-	if want == nil {
-		want = c.header
-	}
-	for c.rows < maxRows {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", path, err)
-		}
-		for _, name := range want {
-			i, ok := c.index[name]
-			v := ""
-			if ok && i < len(rec) {
-				v = strings.TrimSpace(rec[i])
-			}
-			c.cols[name] = append(c.cols[name], v)
-		}
-		c.rows++
-	}
-	return c, nil
 }
