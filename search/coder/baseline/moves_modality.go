@@ -6,19 +6,29 @@ package baseline
 func init() {
 	for _, m := range []move{
 		{"larger_images", "use more pixels per image (a larger downscaled image)",
-			func(s Spec, p Profile) bool { return p.Modality == ModalityImage && s.Prep.Image.Size > 0 && s.Prep.Image.Size < 32 },
+			func(s Spec, p Profile) bool {
+				return p.Modality == ModalityImage && s.Prep.Image.Size > 0 && s.Prep.Image.Size < 32
+			},
 			func(s *Spec, _ Profile) { s.Prep.Image.Size = min(32, s.Prep.Image.Size+8) }},
 		{"gradient_histograms", "add histograms of gradient orientations (shape, HOG-like)",
-			func(s Spec, p Profile) bool { return p.Modality == ModalityImage && s.Prep.Image.Size > 0 && !s.Prep.Image.HOG },
+			func(s Spec, p Profile) bool {
+				return p.Modality == ModalityImage && s.Prep.Image.Size > 0 && !s.Prep.Image.HOG
+			},
 			func(s *Spec, _ Profile) { s.Prep.Image.HOG = true }},
 		{"colour_histograms", "add per-channel colour histograms",
-			func(s Spec, p Profile) bool { return p.Modality == ModalityImage && s.Prep.Image.Size > 0 && !s.Prep.Image.Hist },
+			func(s Spec, p Profile) bool {
+				return p.Modality == ModalityImage && s.Prep.Image.Size > 0 && !s.Prep.Image.Hist
+			},
 			func(s *Spec, _ Profile) { s.Prep.Image.Hist = true }},
 		{"char_ngrams", "add TF-IDF character 2-5-grams (spelling, punctuation, style)",
-			func(s Spec, p Profile) bool { return p.Modality == ModalityText && s.Prep.TFIDF.Word > 0 && !s.Prep.TFIDF.Char },
+			func(s Spec, p Profile) bool {
+				return p.Modality == ModalityText && s.Prep.TFIDF.Word > 0 && !s.Prep.TFIDF.Char
+			},
 			func(s *Spec, _ Profile) { s.Prep.TFIDF.Char = true }},
 		{"word_trigrams", "extend word n-grams to trigrams",
-			func(s Spec, p Profile) bool { return p.Modality == ModalityText && s.Prep.TFIDF.Word > 0 && s.Prep.TFIDF.Word < 3 },
+			func(s Spec, p Profile) bool {
+				return p.Modality == ModalityText && s.Prep.TFIDF.Word > 0 && s.Prep.TFIDF.Word < 3
+			},
 			func(s *Spec, _ Profile) { s.Prep.TFIDF.Word = 3 }},
 		{"more_terms", "keep twice as many TF-IDF terms",
 			func(s Spec, p Profile) bool {
@@ -26,7 +36,9 @@ func init() {
 			},
 			func(s *Spec, _ Profile) { s.Prep.TFIDF.MaxFeatures = min(200000, 2*max(1, s.Prep.TFIDF.MaxFeatures)) }},
 		{"more_svd_components", "keep twice as many SVD components of the text",
-			func(s Spec, p Profile) bool { return p.Modality == ModalityText && s.Prep.TFIDF.SVD > 0 && s.Prep.TFIDF.SVD < 400 },
+			func(s Spec, p Profile) bool {
+				return p.Modality == ModalityText && s.Prep.TFIDF.SVD > 0 && s.Prep.TFIDF.SVD < 400
+			},
 			func(s *Spec, _ Profile) { s.Prep.TFIDF.SVD = min(400, 2*s.Prep.TFIDF.SVD) }},
 		{"smoother_nb", "raise naive Bayes smoothing",
 			func(s Spec, _ Profile) bool { return s.Family == FamilyNB && num(s, "alpha", 1) < 3 },
