@@ -24,6 +24,12 @@ type Coders struct {
 	Cost func(search.Usage) float64
 	// Close releases what they hold (idempotent); nil when nothing.
 	Close func() error
+	// Modality is what the task's examples are (tabular, image, text,
+	// audio, other), as the coder read them; "" when it does not say.
+	Modality string
+	// FallbackOf says whether a solution's code models nothing (a
+	// valid-format fallback) and why; nil when the coder never falls back.
+	FallbackOf func(code string) (string, bool)
 }
 
 // CoderFactory builds the coders for one item.
@@ -92,5 +98,10 @@ func baselineCoders(env CoderEnv) (*Coders, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Coders{Coder: c, Reviewer: c.Reviewer(), Describe: "baseline (offline AutoML)"}, nil
+	describe := fmt.Sprintf("baseline (offline AutoML, %s)", c.Modality())
+	if why := c.Fallback(); why != "" {
+		describe = fmt.Sprintf("baseline (FALLBACK, %s: %s)", c.Modality(), why)
+	}
+	return &Coders{Coder: c, Reviewer: c.Reviewer(), Describe: describe,
+		Modality: string(c.Modality()), FallbackOf: baseline.FallbackOf}, nil
 }

@@ -146,6 +146,12 @@ func (a *searchAgent) result(res search.Result) AgentResult {
 	if res.Best != nil {
 		out.BestNode = res.Best.ID
 	}
+	if a.coders != nil {
+		out.Modality = a.coders.Modality
+		if res.Best != nil && a.coders.FallbackOf != nil {
+			out.Fallback, _ = a.coders.FallbackOf(res.Best.Code)
+		}
+	}
 	if a.coders != nil && a.coders.Cost != nil {
 		out.CostUSD = a.coders.Cost(res.Usage)
 	}

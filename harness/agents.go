@@ -85,6 +85,12 @@ type AgentResult struct {
 	// Stop says why the agent stopped, e.g. "steps" or "time" (free text,
 	// for logs).
 	Stop string
+	// Modality is what the task's examples are (tabular, image, text,
+	// audio, other; "" unknown). Fallback says why the best submission
+	// models nothing (a valid-format best guess); "" when it is a model's.
+	// Both land in the item's status and result row.
+	Modality string
+	Fallback string
 }
 
 // AgentConstructor builds an agent of one kind for one item. It must be

@@ -96,6 +96,7 @@ func RunItem(ctx context.Context, run *Run, index int, opts ItemOptions) (*Outco
 	}
 	it.out.Grade = rep
 	agent.Graded(ctx, rep)
+	it.st.Modality, it.st.Fallback = res.Modality, res.Fallback
 	if err := it.done(); err != nil {
 		return it.out, err
 	}

@@ -344,6 +344,7 @@ func itemFiles(runDir, runID string, it ManifestItem) (row ResultRow, st ItemSta
 		st = ItemStatus{State: StatePending}
 	}
 	row.Status, row.Attempts = st.State, int64(st.Attempts)
+	row.Modality, row.Fallback, row.FallbackReason = st.Modality, st.Fallback != "", st.Fallback
 
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		return row, st, skipped, false // never started

@@ -51,6 +51,9 @@ func (r *Report) Render(w io.Writer, format string) error {
 	if len(r.Anytime) > 0 {
 		tables = append(tables, r.anytimeTable(format == FormatCSV))
 	}
+	if len(r.Modalities) > 0 {
+		tables = append(tables, r.modalityTable())
+	}
 	for i, t := range tables {
 		if i > 0 {
 			if _, err := io.WriteString(w, "\n"); err != nil {

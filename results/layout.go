@@ -103,6 +103,12 @@ type ItemStatus struct {
 	StartedAt  time.Time `json:"started_at,omitzero"`
 	FinishedAt time.Time `json:"finished_at,omitzero"`
 	Error      string    `json:"error,omitempty"`
+	// Modality is what the task's examples are (tabular, image, text,
+	// audio, other), as the agent read them; "" when unknown.
+	Modality string `json:"modality,omitempty"`
+	// Fallback says why the graded submission models nothing (a
+	// valid-format best guess); "" when a model made it.
+	Fallback string `json:"fallback,omitempty"`
 }
 
 // Finished reports whether the item reached a final state that counts as a

@@ -205,13 +205,15 @@ func (ri RunInfo) Missing() int { return ri.Items - ri.Done - ri.Failed }
 
 // Report is everything `mlbench report` prints.
 type Report struct {
-	By       string        `json:"by,omitempty"`
-	Runs     []RunInfo     `json:"runs"`
-	Medals   []MedalRow    `json:"medals"`
-	Tasks    []TaskRow     `json:"tasks,omitempty"`
-	Anytime  []AnytimeRow  `json:"anytime,omitempty"`
-	Warnings []string      `json:"warnings,omitempty"`
-	options  ReportOptions // kept for rendering
+	By      string       `json:"by,omitempty"`
+	Runs    []RunInfo    `json:"runs"`
+	Medals  []MedalRow   `json:"medals"`
+	Tasks   []TaskRow    `json:"tasks,omitempty"`
+	Anytime []AnytimeRow `json:"anytime,omitempty"`
+	// Modalities counts modelled and fallback items per modality.
+	Modalities []ModalityRow `json:"modalities,omitempty"`
+	Warnings   []string      `json:"warnings,omitempty"`
+	options    ReportOptions // kept for rendering
 }
 
 // group is the rows of one run and sweep value.
@@ -250,6 +252,7 @@ func BuildReport(runs []*Run, opts ReportOptions) (*Report, error) {
 			}
 		}
 	}
+	rep.Modalities = modalityRows(runs, labels)
 	if opts.Tasks {
 		for _, g := range groups {
 			rep.Tasks = append(rep.Tasks, taskRows(g)...)

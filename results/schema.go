@@ -123,6 +123,14 @@ type ResultRow struct {
 	MedianThreshold  *float64 `parquet:"median_threshold,optional"`
 	IsLowerBetter    bool     `parquet:"is_lower_better"`
 
+	// Modality is what the task's examples are (tabular, image, text,
+	// audio, other; "" unknown). Fallback marks an item whose graded
+	// submission models nothing (a valid-format best guess), and
+	// FallbackReason says why.
+	Modality       string `parquet:"modality,dict"`
+	Fallback       bool   `parquet:"fallback"`
+	FallbackReason string `parquet:"fallback_reason,plain"`
+
 	WallSeconds      float64 `parquet:"wall_seconds"`
 	Nodes            int64   `parquet:"nodes"`
 	BuggyNodes       int64   `parquet:"buggy_nodes"`

@@ -16,8 +16,8 @@ import (
 // submission lists the test images).
 const (
 	demoImage      = "demo-image-accuracy"
-	demoImageTrain = 1200
-	demoImageTest  = 600
+	demoImageTrain = 900
+	demoImageTest  = 450
 	demoImageSize  = 24
 	// demoImageNoise is the share of labels replaced by a random class.
 	demoImageNoise = 0.1
@@ -35,13 +35,15 @@ var shapeColours = [][3]float64{{0.85, 0.2, 0.2}, {0.2, 0.75, 0.25}, {0.25, 0.3,
 func drawShape(rng *rand.Rand, k int) (*image.NRGBA, bool) {
 	const n = demoImageSize
 	img := image.NewNRGBA(image.Rect(0, 0, n, n))
-	bg := 0.3 + 0.4*rng.Float64()
+	// A dark background and bright shapes: the shape is always visible,
+	// so the oracle (who knows it) is a fair ceiling.
+	bg := 0.1 + 0.2*rng.Float64()
 	typical := rng.Float64() < 0.5
 	col := shapeColours[k]
 	if !typical {
-		col = [3]float64{rng.Float64(), rng.Float64(), rng.Float64()}
+		col = [3]float64{0.45 + 0.55*rng.Float64(), 0.45 + 0.55*rng.Float64(), 0.45 + 0.55*rng.Float64()}
 	}
-	r := 4 + 4*rng.Float64()
+	r := 3.5 + 3.5*rng.Float64()
 	cx := r + 1 + rng.Float64()*(n-2*r-2)
 	cy := r + 1 + rng.Float64()*(n-2*r-2)
 	for y := 0; y < n; y++ {
@@ -62,7 +64,7 @@ func drawShape(rng *rand.Rand, k int) (*image.NRGBA, bool) {
 				if in {
 					v = col[ch]
 				}
-				c[ch] = v + 0.08*rng.NormFloat64()
+				c[ch] = v + 0.16*rng.NormFloat64()
 			}
 			img.SetNRGBA(x, y, color.NRGBA{byte8(c[0]), byte8(c[1]), byte8(c[2]), 255})
 		}
@@ -123,10 +125,11 @@ func imageTask(seed int64) map[string][]byte {
 }
 
 // imageFractions place the anchors between the oracle's accuracy and a
-// colour-only reader's. Calibrated with the baseline on seed 1: its first
-// drafts (pixels into a linear model) land near the median, gradient
-// features into boosted trees between bronze and silver.
-var imageFractions = fractions{0.30, 0.42, 0.55, 0.95}
+// colour-only reader's. Calibrated with the baseline on seed 1: pixels
+// into a logistic regression (0.75 on its hold-out) land near the median,
+// extra trees (0.79) above it, gradient boosting (0.89) at silver; gold
+// needs larger images, more trees or an ensemble.
+var imageFractions = fractions{0.14, 0.25, 0.36, 0.62}
 
 const imageDescription = `# Demo: image classification (accuracy)
 
@@ -141,7 +144,7 @@ Submissions are evaluated on classification accuracy (higher is better).
 A CSV with a header and one row per test image:
 
     id,label
-    01200.png,disc
+    00900.png,disc
 
 ## Files
 - train/: the training images.

@@ -14,8 +14,8 @@ import (
 // class in the submission).
 const (
 	demoText      = "demo-text-logloss"
-	demoTextTrain = 2400
-	demoTextTest  = 1200
+	demoTextTrain = 2000
+	demoTextTest  = 1000
 )
 
 var topicNames = []string{"harbour", "kitchen", "garden"}
@@ -136,9 +136,11 @@ func textTask(seed int64) map[string][]byte {
 
 // textFractions place the anchors between the oracle's log loss (the true
 // posterior of the generating process) and the class prior's. Calibrated
-// with the baseline on seed 1: TF-IDF words into a logistic regression land
-// near the median; bigrams, character n-grams and ensembles earn medals.
-var textFractions = fractions{0.10, 0.16, 0.22, 0.36}
+// with the baseline on seed 1 (hold-out log loss): naive Bayes (0.48) below
+// the median, TF-IDF word 1-2-grams into a logistic regression (0.32) just
+// above it, with character n-grams (0.28) at bronze; silver and gold need
+// more moves or an ensemble.
+var textFractions = fractions{0.10, 0.145, 0.19, 0.25}
 
 const textDescription = `# Demo: text classification (log loss)
 
@@ -155,7 +157,7 @@ better). Each row's probabilities must lie in [0, 1] and sum to 1.
 A CSV with a header and one row per test id:
 
     id,harbour,kitchen,garden
-    t02400,0.33333,0.33333,0.33333
+    t02000,0.33333,0.33333,0.33333
 
 ## Files
 - train.csv: id, text and topic of the training sentences.

@@ -194,7 +194,7 @@ func TestMakeDemoDeterministic(t *testing.T) {
 	}
 	ta, tb, tc := readTree(t, a), readTree(t, b), readTree(t, c)
 	// Seven files per table task; the image task has six and its images.
-	if want := 5*7 + 6 + 1800; len(ta) != want {
+	if want := 5*7 + 6 + 1350; len(ta) != want {
 		t.Errorf("want %d demo files, got %d", want, len(ta))
 	}
 	for name, body := range ta {

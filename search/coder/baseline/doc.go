@@ -1,7 +1,18 @@
 // Package baseline is the offline coder and reviewer of the search: a
-// small AutoML baseline for tabular tasks (CSV train, test and sample
-// submission) that needs no LLM. It is the no-LLM row of ablations and a
-// way to smoke-test a cluster without spending tokens.
+// small AutoML baseline for tabular, image and text tasks in MLE-Bench's
+// prepared layouts that needs no LLM. It is the no-LLM row of ablations and
+// a way to smoke-test a cluster without spending tokens.
+//
+// The inspector reads the modality from the layout (modality.go): a column
+// naming image files in a folder or a zip archive (extracted by the code
+// into its work dir, never into the read-only data) makes an image task,
+// whose images become pixel, colour-histogram and gradient-histogram
+// features (modality.py); free-text columns make a text task, vectorised
+// by TF-IDF word and character n-grams. A task no family fits (masks,
+// boxes, sequences, audio, an unknown metric) gets a fallback
+// (fallback.go, fallback.py): the sample submission filled with the best
+// guess the training targets allow, marked by FallbackOf so results can
+// count it honestly.
 //
 // New inspects the task's public files (Inspect): the id column, the
 // prediction columns, the problem type (binary, multiclass, regression,

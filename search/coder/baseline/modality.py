@@ -69,8 +69,12 @@ def one_image(Image, path, size, hog, hist):
             for j in range(4):
                 sl = (slice(i * 8, i * 8 + 8), slice(j * 8, j * 8 + 8))
                 cells[i, j] = np.bincount(b[sl].ravel(), weights=mag[sl].ravel(), minlength=8)[:8]
+        pooled = cells.sum(axis=(0, 1))
         cells /= np.linalg.norm(cells, axis=2, keepdims=True) + 1e-6
-        parts.append(cells.ravel())
+        # The pooled histogram and edge density do not depend on where the
+        # object sits: shape evidence a model can use from few images.
+        strong = mag > 0.5 * mag.max() if mag.max() > 0 else mag > 0
+        parts += [cells.ravel(), pooled / (pooled.sum() + 1e-6), np.array([strong.mean()], dtype=np.float32)]
     return np.concatenate(parts).astype(np.float32)
 
 

@@ -194,10 +194,10 @@ class Prep:
         self.textprep = TextPrep(p.get("tfidf") or {}, self.tfidf_cols).fit(X) if self.tfidf_cols else None
         self.scaler = None
         how = p.get("scale", "none")
-        if how not in (None, "", "none"):
+        M = self.assemble(X) if how not in (None, "", "none") else None
+        if M is not None and M.shape[1]:
             from sklearn import preprocessing as pp
 
-            M = self.assemble(X)
             if how == "robust":
                 self.scaler = pp.RobustScaler()
             elif how == "quantile":
@@ -396,7 +396,8 @@ def score_one(metric, t, y, raw):
         pos = positive_index(t)
         if metric == "roc_auc":
             if k == 2:
-                return float(skm.roc_auc_score((y == pos).astype(int), raw[:, pos]))
+                yy = (y == pos).astype(int)
+                return float(skm.roc_auc_score(yy, raw[:, pos])) if 0 < yy.sum() < len(yy) else float("nan")
             aucs = [skm.roc_auc_score((y == j).astype(int), raw[:, j]) for j in range(k) if 0 < (y == j).sum() < len(y)]
             return float(np.mean(aucs))
         if metric == "log_loss":
@@ -505,7 +506,10 @@ def main():
     for t in ts:
         raw = finish(t, fit_predict(SPEC, Xtr, t, t["y"][tr], Xva))
         scores.append(score_one(TASK["metric"], t, t["y"][va], raw))
-    score = float(np.mean(scores))
+    # A rare label may have one class in the hold-out: average the rest.
+    if all(s != s for s in scores):
+        raise ValueError(f"the {TASK['metric']} of every target is undefined on the hold-out (one class only?)")
+    score = float(np.nanmean(scores))
     log(f"validation_metric_name: {TASK['metric']}")
     log(f"lower_is_better: {str(TASK['lower_is_better']).lower()}")
     log(f"validation_metric: {score!r}")

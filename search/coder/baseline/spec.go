@@ -252,10 +252,20 @@ func defaultSpec(family string, p Profile, seed int64) Spec {
 	switch p.Modality {
 	case ModalityImage:
 		// Image features are computed per training row: cap the rows read.
-		s.Prep.Image = ImagePrep{Size: 16, Hist: true, HOG: true}
+		// Few pixels by default: at random positions they are mostly noise
+		// to a model, and every column costs time; larger_images adds more.
+		s.Prep.Image = ImagePrep{Size: 8, Hist: true, HOG: true}
 		s.Prep.MaxRows = min(s.Prep.MaxRows, 20000)
-		if family == FamilyKNN {
+		switch family {
+		case FamilyLinear:
+			if cls {
+				s.Params["C"] = 0.1 // hundreds of correlated columns
+			}
+		case FamilyKNN:
 			s.Prep.MaxRows = min(s.Prep.MaxRows, 10000)
+		case FamilyHGB:
+			// Hundreds of pixel columns: fewer, faster rounds.
+			s.Params["max_iter"], s.Params["learning_rate"] = 100, 0.1
 		}
 	case ModalityText:
 		s.Prep.TFIDF = TFIDFPrep{Word: 2, MaxFeatures: 50000}
@@ -282,12 +292,12 @@ const FamilyNB = "nb"
 func modalityFamilies(p Profile) []string {
 	switch p.Modality {
 	case ModalityImage:
-		return []string{FamilyLinear, FamilyHGB, FamilyET, FamilyRF, FamilyKNN, FamilyXGB}
+		return []string{FamilyLinear, FamilyET, FamilyHGB, FamilyRF, FamilyKNN, FamilyXGB}
 	case ModalityText:
 		if p.Classification() && p.Problem != ProblemMultilabel {
-			return []string{FamilyLinear, FamilyNB, FamilyHGB, FamilyET, FamilyXGB}
+			return []string{FamilyLinear, FamilyNB, FamilyET, FamilyHGB, FamilyXGB}
 		}
-		return []string{FamilyLinear, FamilyHGB, FamilyET, FamilyXGB}
+		return []string{FamilyLinear, FamilyET, FamilyHGB, FamilyXGB}
 	}
 	return draftOrder
 }
