@@ -80,8 +80,8 @@ func TestPlan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(run.Manifest.Items); n != 4*3*4 {
-		t.Fatalf("want 48 items, got %d", n)
+	if want := len(task.DemoIDs()) * 3 * 4; len(run.Manifest.Items) != want {
+		t.Fatalf("want %d items, got %d", want, len(run.Manifest.Items))
 	}
 	if !regexp.MustCompile(`^\d{8}-\d{6}-[0-9a-f]{6}$`).MatchString(run.Manifest.RunID) {
 		t.Errorf("run id %q is not time-sortable", run.Manifest.RunID)
@@ -90,7 +90,7 @@ func TestPlan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(back.Manifest.Items) != 48 || back.Config.Search.Steps != 4 {
+	if len(back.Manifest.Items) != len(run.Manifest.Items) || back.Config.Search.Steps != 4 {
 		t.Errorf("reopened run differs: %d items, steps %d", len(back.Manifest.Items), back.Config.Search.Steps)
 	}
 	seen := map[string]bool{}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mlbench/mlbench/configs"
 	"github.com/mlbench/mlbench/harness"
+	"github.com/mlbench/mlbench/harness/task"
 	"github.com/mlbench/mlbench/results"
 	slurmsched "github.com/mlbench/mlbench/scheduler/slurm"
 	sl "github.com/mlbench/mlbench/slurm"
@@ -47,14 +48,15 @@ func TestSubmitDryRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m.Items) != 4*2*2 || m.Items[15].Params["search.uct_c"] != "1.414" {
+	n := len(task.DemoIDs()) * 2 * 2
+	if len(m.Items) != n || m.Items[n-1].Params["search.uct_c"] != "1.414" {
 		t.Errorf("manifest: %d items, last %+v", len(m.Items), m.Items[len(m.Items)-1])
 	}
 	script, err := os.ReadFile(filepath.Join(dir, "slurm", "array.sbatch"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"--array=0-15%3", "--constraint=a100", "--nice=10", "--cpus-per-task=1", "worker --slurm --requeue --max-attempts 3 --run " + dir} {
+	for _, want := range []string{fmt.Sprintf("--array=0-%d%%3", n-1), "--constraint=a100", "--nice=10", "--cpus-per-task=1", "worker --slurm --requeue --max-attempts 3 --run " + dir} {
 		if !strings.Contains(string(script), want) {
 			t.Errorf("script lacks %q:\n%s", want, script)
 		}
