@@ -100,7 +100,11 @@ func RunItem(ctx context.Context, run *Run, index int, opts ItemOptions) (*Outco
 	if err := it.done(); err != nil {
 		return it.out, err
 	}
-	fmt.Fprintf(it.log, "item %d: %s done: %d nodes (%d buggy), stopped by %s, %s\n", index, env.Task.ID, res.Nodes, res.Buggy, res.Stop, rep.Summary())
+	fallback := ""
+	if res.Fallback != "" {
+		fallback = " [fallback, no model: " + res.Fallback + "]"
+	}
+	fmt.Fprintf(it.log, "item %d: %s done: %d nodes (%d buggy), stopped by %s, %s%s\n", index, env.Task.ID, res.Nodes, res.Buggy, res.Stop, rep.Summary(), fallback)
 	return it.out, nil
 }
 

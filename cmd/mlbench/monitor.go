@@ -126,6 +126,9 @@ func (m *monitor) itemExited(idx int, _ error) {
 	}
 	p := results.ReadProgress(dir)
 	line += fmt.Sprintf(" (%d nodes, %d buggy)", p.Nodes, p.Buggy)
+	if st.Fallback != "" {
+		line += " [fallback: no model]"
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.done++

@@ -37,8 +37,9 @@ var _ search.Coder = (*Coder)(nil)
 // solutions use seed for their hold-out split and random states.
 func New(task Task, seed int64) (*Coder, error) {
 	p, err := Inspect(task)
-	if errors.Is(err, ErrUnsupported) {
-		// No family fits: a valid-format fallback instead of no submission.
+	if err != nil {
+		// No family fits (or the files defeat the inspector): a valid-format
+		// fallback from the sample submission instead of no submission.
 		p, err = fallbackProfile(task, err)
 	}
 	if err != nil {
