@@ -138,14 +138,9 @@ func readSubmission(ctx context.Context, f *os.File, size, maxLine int64) ([]byt
 				// The file grew after stat: read no more than it said.
 				return buf[:size], nil
 			}
-			// Grow in two steps: a file refused in its first 16 MB (a
-			// NUL byte, an endless line) never gets its full-size buffer,
-			// which a long-lived server would zero, page by page, when
-			// it reuses freed memory.
+			// The head passed its checks: the whole file's buffer now (in
+			// steps it would cost copies and garbage on every big file).
 			next := size + 1
-			if len(buf) < 16<<20 {
-				next = min(next, 16<<20)
-			}
 			grown := largeBuffer(int(next))[:len(buf)]
 			copy(grown, buf)
 			buf = grown

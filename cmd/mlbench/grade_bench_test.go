@@ -170,29 +170,30 @@ func BenchmarkGradeCLI(b *testing.B) {
 	})
 }
 
-// BenchmarkGradeCLIHostile grades a 1 GB sparse file of NUL bytes (no disk
-// used) through the binary, against answers large enough that the size
-// limit lets it through to the header check, and against small ones
+// BenchmarkGradeCLIHostile grades 1 GB sparse files (no disk used)
+// through the binary: NUL bytes only, and a valid header followed by NUL
+// bytes, against small answers (the size limit refuses the file unread)
+// and against answers large enough (25 MB) that the file must be opened
 // (goal: a verdict in 2 s and 100 MiB).
 func BenchmarkGradeCLIHostile(b *testing.B) {
 	for _, answersRows := range []int{2_000, 2_000_000} {
-		b.Run(fmt.Sprintf("answers-rows=%d", answersRows), func(b *testing.B) {
-			data := b.TempDir()
-			writeCSV(b, filepath.Join(data, "aerial-cactus-identification/prepared/private/test.csv"), "id,has_cactus", answersRows, func(buf []byte, i int) []byte {
-				return fmt.Appendf(buf, "%d.jpg,%d", i, i%2)
-			})
-			sub := filepath.Join(b.TempDir(), "sparse.csv")
-			f, err := os.Create(sub)
-			if err != nil {
-				b.Fatal(err)
-			}
-			const size = 1 << 30
-			if err := f.Truncate(size); err != nil {
-				b.Fatal(err)
-			}
-			f.Close()
-			defer os.Remove(sub)
-			benchCLIGrade(b, "aerial-cactus-identification", data, sub, size, false)
+		data := b.TempDir()
+		writeCSV(b, filepath.Join(data, "aerial-cactus-identification/prepared/private/test.csv"), "id,has_cactus", answersRows, func(buf []byte, i int) []byte {
+			return fmt.Appendf(buf, "%d.jpg,%d", i, i%2)
 		})
+		for _, head := range []string{"", "id,has_cactus\n"} {
+			b.Run(fmt.Sprintf("answers-rows=%d/header=%v", answersRows, head != ""), func(b *testing.B) {
+				sub := filepath.Join(b.TempDir(), "sparse.csv")
+				if err := os.WriteFile(sub, []byte(head), 0o644); err != nil {
+					b.Fatal(err)
+				}
+				const size = 1 << 30
+				if err := os.Truncate(sub, size); err != nil {
+					b.Fatal(err)
+				}
+				defer os.Remove(sub)
+				benchCLIGrade(b, "aerial-cactus-identification", data, sub, size, false)
+			})
+		}
 	}
 }
