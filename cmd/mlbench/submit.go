@@ -123,6 +123,15 @@ func planAndSubmit(c *cli.Context, reason string) error {
 	if err := sched.Validate(); err != nil {
 		return cli.Exit(err.Error(), 2)
 	}
+	// A bad grid is a usage error, reported before the cluster is asked.
+	for _, a := range grid {
+		for _, v := range a.Values {
+			probe := *cfg
+			if err := probe.Set(a.Key, v); err != nil {
+				return cli.Exit(fmt.Sprintf("grid: %v", err), 2)
+			}
+		}
+	}
 	if err := checkPartition(c, sched); err != nil {
 		return err
 	}
