@@ -117,8 +117,11 @@ func (rs *runState) item(ctx context.Context, index int) (*ItemDetail, error) {
 	defer rs.detailMu.Unlock()
 	if d, ok := rs.details[index]; ok && d.sig == sig && d.ckpt == ckpt {
 		d.touched = time.Now()
-		rs.interrupted(d.detail, dir)
-		return d.detail, nil
+		// A copy: the cached detail is shared by concurrent requests, and a
+		// worker can die without touching a file.
+		cp := *d.detail
+		rs.interrupted(&cp, dir)
+		return &cp, nil
 	}
 	d, err := rs.loadItem(ctx, mi, dir)
 	if err != nil {
@@ -136,7 +139,8 @@ func (rs *runState) item(ctx context.Context, index int) (*ItemDetail, error) {
 		delete(rs.details, oldest)
 	}
 	rs.details[index] = &itemDetail{sig: sig, ckpt: ckpt, detail: d, touched: time.Now()}
-	return d, nil
+	cp := *d
+	return &cp, nil
 }
 
 // interrupted sets the detail's state from the owner check (a worker can
