@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/mlbench/mlbench/results"
 )
@@ -167,6 +168,11 @@ func (a *externalAgent) importJournal(ctx context.Context, env AgentEnv, l exter
 		if err := tw.Close(); err != nil {
 			return err
 		}
+	}
+	// progress.json as our own agent keeps it, for run summaries.
+	p := results.Progress{Nodes: out.Nodes, Buggy: out.Buggy, Steps: out.Nodes, Lower: env.Task.LowerIsBetter, UpdatedAt: time.Now().UTC()}
+	if err := results.WriteProgress(env.ItemDir, p); err != nil {
+		return err
 	}
 	rel, _ := filepath.Rel(env.ItemDir, path)
 	fmt.Fprintf(env.Log, "item %d: imported %d nodes (%d buggy) from %s\n", env.Index, out.Nodes, out.Buggy, rel)

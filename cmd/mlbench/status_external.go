@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mlbench/mlbench/harness"
+	"github.com/mlbench/mlbench/results"
 	slurmsched "github.com/mlbench/mlbench/scheduler/slurm"
 )
 
@@ -32,6 +33,9 @@ func externalProgress(run *harness.Run, it *slurmsched.ItemState) (string, bool)
 		} else {
 			s += " (last invalid)"
 		}
+	}
+	if p := results.ReadProgress(dir); p.Nodes > 0 {
+		s += fmt.Sprintf(", %d journal nodes", p.Nodes)
 	}
 	if st.Restart != "" {
 		s += ", attempt " + fmt.Sprint(st.Attempt) + " from scratch"
