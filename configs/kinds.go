@@ -5,9 +5,10 @@ import (
 	"sync"
 )
 
-// The fields whose value names a pluggable backend. Their valid values are
+// The fields whose value names a pluggable backend or policy. Their valid values are
 // registered by the packages that implement them (an agent registers
-// itself with harness, a scheduler with scheduler), so adding a backend
+// itself with harness, a scheduler with scheduler, a search policy with
+// search), so adding a backend
 // never means editing configs; the built-in values are known here too, so
 // that a config validates in programs that link no backend.
 var (
@@ -15,6 +16,7 @@ var (
 	kinds   = map[string][]string{
 		"agent.kind":     {"mlbench"},
 		"scheduler.kind": {"local", "slurm"},
+		"search.policy":  {"mcts", "greedy"},
 	}
 )
 

@@ -31,7 +31,7 @@ func (c *Config) Validate() error {
 	}
 	oneOf("agent.kind", c.Agent.Kind, Kinds("agent.kind")...)
 	s := c.Search
-	oneOf("search.policy", s.Policy, "mcts", "greedy")
+	oneOf("search.policy", s.Policy, Kinds("search.policy")...)
 	oneOf("search.coder", s.Coder, "auto", "llm", "baseline")
 	oneOf("search.reward", s.Reward, "intended", "ml-master-v1")
 	oneOf("search.decay", s.Decay, "piecewise", "linear", "exponential", "dynamic", "none")

@@ -51,6 +51,9 @@ func ScriptPath(n int) string {
 
 // JobSubmission is one array job submitted for a run (one sbatch call).
 type JobSubmission struct {
+	// Kind is the scheduler backend that submitted it ("" for records
+	// written before kinds were recorded: Slurm).
+	Kind string `json:"kind,omitempty"`
 	// JobID is the array job id sbatch printed.
 	JobID string `json:"job_id"`
 	// Script is the submitted file, relative to the run directory.

@@ -4,21 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/mlbench/mlbench/configs"
-)
-
-// Policy names a search policy.
-type Policy string
-
-// The policies.
-const (
-	// PolicyMCTS is ML-Master's balanced multi-trajectory tree search.
-	PolicyMCTS Policy = "mcts"
-	// PolicyGreedy is AIDE's: num_drafts drafts, then debug a buggy leaf with
-	// probability debug_prob (up to max_debug_depth), else improve the best.
-	PolicyGreedy Policy = "greedy"
 )
 
 // RewardMode names a reward rule for backpropagation.
@@ -49,7 +38,7 @@ const (
 // search section of the user's config; the fields below the line are not
 // user keys but facts the harness knows.
 type Config struct {
-	Policy               Policy
+	Policy               PolicyName
 	Reward               RewardMode
 	NumDrafts            int
 	NumImproves          int
@@ -81,7 +70,7 @@ type Config struct {
 // harness interprets (coder) are ignored.
 func ConfigFrom(s configs.Search) Config {
 	return Config{
-		Policy:               Policy(s.Policy),
+		Policy:               PolicyName(s.Policy),
 		Reward:               RewardMode(s.Reward),
 		NumDrafts:            s.NumDrafts,
 		NumImproves:          s.NumImproves,
@@ -121,10 +110,8 @@ func (c Config) Validate() error {
 	bad := func(field string, v any, msg string) error {
 		return &ConfigError{Field: "search." + field, Value: v, Err: errors.New(msg)}
 	}
-	switch c.Policy {
-	case PolicyMCTS, PolicyGreedy:
-	default:
-		return bad("policy", c.Policy, "want mcts or greedy")
+	if policyOf(c.Policy) == nil {
+		return bad("policy", c.Policy, "want "+strings.Join(Policies(), " or "))
 	}
 	switch c.Reward {
 	case RewardIntended, RewardMLMasterV1:

@@ -2,8 +2,11 @@
 // LLM-written solutions with three stages (draft, improve, debug), UCT
 // selection with a decaying exploration constant, expansion limits that count
 // children in flight, balanced multi-trajectory workers, backpropagation,
-// step and time budgets, best-node choice and checkpoint/resume. An AIDE-style
-// greedy policy is included for ablations.
+// step and time budgets, best-node choice and checkpoint/resume. What one
+// policy does differently from another (selection, whether a worker follows
+// a trajectory, what ends it) is a Policy, one file each: policy_mcts.go
+// (ML-Master, the default) and policy_greedy.go (AIDE-style, for
+// ablations); search.policy picks one by its registered name.
 //
 // The package is pure logic. It reaches the world only through the small
 // interfaces declared in search.go:

@@ -164,22 +164,7 @@ func (s *searcher) commit(w int, j job, out outcome) *emission {
 	}
 	n.ownReward = s.reward(n, newBest)
 
-	var branch *NodeSnapshot
-	if s.cfg.Policy == PolicyMCTS {
-		if s.trajectoryEnds(n) {
-			s.backprop(n, n.ownReward)
-			ws := &s.workers[w]
-			ws.pending, ws.parent = false, nil
-			s.releaseDraft(w)
-			b := n.snap
-			branch = &b
-		} else {
-			ws := &s.workers[w]
-			ws.pending, ws.parent = true, n
-		}
-	} else {
-		s.workers[w].pending, s.workers[w].parent = false, nil
-	}
+	branch := s.policy.finished(s, w, n)
 
 	if s.tracer == nil && s.bestSink == nil && s.checkpointer == nil {
 		return nil
@@ -211,44 +196,6 @@ func (s *searcher) reward(n *node, newBest bool) float64 {
 		r++
 	}
 	return r
-}
-
-// trajectoryEnds applies ML-Master's trajectory rules to the node just
-// finished and reports whether the worker backpropagates (else it goes on
-// expanding n). Under mu.
-func (s *searcher) trajectoryEnds(n *node) bool {
-	parent := n.parent
-	if n.snap.IsBuggy {
-		n.continueImprove = false
-		if n.snap.DebugDepth >= s.cfg.MaxDebugDepth {
-			n.terminal = true
-		}
-		return n.snap.DebugDepth >= s.cfg.BackDebugDepth || n.terminal
-	}
-	n.continueImprove = true
-	if parent.isRoot() || parent.snap.IsBuggy {
-		// A working draft starts its trajectory's local best; a debug
-		// success ends the trajectory.
-		n.localBest = n
-		return !parent.isRoot()
-	}
-	lb := parent.localBest
-	if lb == nil || !lb.valid() {
-		n.localBest = n
-		return false
-	}
-	if s.improvement(*n.snap.Metric, *lb.snap.Metric) >= s.cfg.ImprovementThreshold {
-		n.localBest = n
-		return false
-	}
-	n.localBest = lb
-	lb.improveFailures++
-	if lb.improveFailures >= s.cfg.MaxImproveFailure {
-		n.terminal = true
-		n.continueImprove = false
-		return true
-	}
-	return false
 }
 
 // record builds n's trace row (under mu).

@@ -144,6 +144,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 // searcher is one Run.
 type searcher struct {
 	cfg          Config
+	policy       Policy
 	coder        Coder
 	executor     Executor
 	reviewer     Reviewer
@@ -205,6 +206,10 @@ func newSearcher(opts Options) *searcher {
 		clock:        opts.Clock,
 		byID:         map[string]*node{},
 		workers:      make([]workerState, opts.Config.Workers),
+		policy:       policyOf(opts.Config.Policy),
+	}
+	if s.policy == nil {
+		s.policy = policyOf(PolicyMCTS)
 	}
 	if s.clock == nil {
 		s.clock = SystemClock{}
@@ -280,13 +285,10 @@ func (s *searcher) reserve(ctx context.Context, w int) (job, *emission, bool) {
 			s.releaseDraft(w)
 			return job{}, nil, false
 		}
-		c := 0.0
-		if s.cfg.Policy == PolicyMCTS {
-			c = ExplorationC(s.cfg, Progress{Step: s.finished, Elapsed: s.elapsed()})
-		}
+		c := s.policy.explorationC(s)
 		var parent *node
 		if ws.pending {
-			if p := ws.parent; p.isRoot() || s.hasCapacity(p) || (s.cfg.Policy == PolicyGreedy && p.status == StatusDone) {
+			if p := ws.parent; s.policy.keepParent(s, p) {
 				parent = p
 			} else {
 				ws.pending, ws.parent = false, nil
@@ -294,20 +296,16 @@ func (s *searcher) reserve(ctx context.Context, w int) (job, *emission, bool) {
 			}
 		}
 		if parent == nil {
-			if s.cfg.Policy == PolicyGreedy {
-				parent = s.selectGreedy()
-			} else {
-				var r selectResult
-				parent, r = s.selectMCTS(w, c)
-				switch r {
-				case mustWait:
-					s.cond.Wait()
-					continue
-				case exhausted:
-					s.setReason(StopExhausted)
-					s.releaseDraft(w)
-					return job{}, nil, false
-				}
+			var r selectResult
+			parent, r = s.policy.selectParent(s, w, c)
+			switch r {
+			case mustWait:
+				s.cond.Wait()
+				continue
+			case exhausted:
+				s.setReason(StopExhausted)
+				s.releaseDraft(w)
+				return job{}, nil, false
 			}
 		}
 		j := s.newChild(w, parent, c)
@@ -367,10 +365,7 @@ func (s *searcher) newChild(w int, parent *node, c float64) job {
 	s.byID[n.snap.ID] = n
 	ws := &s.workers[w]
 	ws.pending, ws.parent = true, parent
-	if stage == StageDraft && s.cfg.Policy == PolicyMCTS {
-		s.releaseDraft(w)
-		s.lockDraft(w, n)
-	}
+	s.policy.childStarted(s, w, n)
 
 	req := Request{
 		Stage:         stage,

@@ -265,11 +265,7 @@ func (s *searcher) restore(st *State) error {
 		}
 		w := &s.workers[ws.Worker]
 		w.pending, w.parent = true, p
-		if s.cfg.Policy == PolicyMCTS {
-			if d := draftOf(p); d != nil && d.lockedBy < 0 {
-				s.lockDraft(ws.Worker, d)
-			}
-		}
+		s.policy.resumed(s, ws.Worker, p)
 	}
 	return nil
 }

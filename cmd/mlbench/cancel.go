@@ -9,8 +9,7 @@ import (
 
 	"github.com/mlbench/mlbench/harness"
 	"github.com/mlbench/mlbench/results"
-	slurmsched "github.com/mlbench/mlbench/scheduler/slurm"
-	sl "github.com/mlbench/mlbench/slurm"
+	"github.com/mlbench/mlbench/scheduler"
 )
 
 // cancelReason is what a cancelled item's status.json says.
@@ -48,7 +47,10 @@ func cancelAction(c *cli.Context) error {
 		return err
 	}
 	if len(jobs.Submissions) > 0 {
-		sched := &slurmsched.Slurm{Client: &sl.Client{}, Config: run.Config}
+		sched, err := scheduler.ForRun(run.Dir, run.Config)
+		if err != nil {
+			return err
+		}
 		if err := sched.Cancel(c.Context, run.Dir); err != nil {
 			return cli.Exit(fmt.Sprintf("cancel run %s: %v", run.Manifest.RunID, err), 1)
 		}

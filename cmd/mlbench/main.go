@@ -13,6 +13,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/mlbench/mlbench/harness/sandbox"
+	// The scheduling backends register themselves with package scheduler.
+	_ "github.com/mlbench/mlbench/scheduler/builtin"
 )
 
 func main() {

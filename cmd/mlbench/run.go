@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -15,7 +16,7 @@ import (
 	"github.com/mlbench/mlbench/harness"
 	"github.com/mlbench/mlbench/harness/task"
 	"github.com/mlbench/mlbench/results"
-	"github.com/mlbench/mlbench/scheduler/local"
+	"github.com/mlbench/mlbench/scheduler"
 )
 
 // runFlagKeys map the run flags onto config keys; set flags win over
@@ -66,31 +67,55 @@ Examples:
 }
 
 func runAction(c *cli.Context) error {
-	cfg, err := loadConfig(c, runFlagKeys)
+	req, err := planRequest(c, runFlagKeys, "")
 	if err != nil {
 		return err
+	}
+	if err := harness.Preflight(c.Context, req.Config, req.Tasks[0]); err != nil {
+		return cli.Exit(err.Error(), 2)
+	}
+	run, err := plan(c, req, false)
+	if err != nil {
+		return err
+	}
+	return executeRun(c, run, allItems(run))
+}
+
+// planRequest is what run, sweep and submit share: the config from the
+// flags (keys maps flags onto config keys; a non-empty kind sets
+// scheduler.kind), the tasks of --task/--suite and the --grid axes.
+func planRequest(c *cli.Context, keys map[string]string, kind string) (harness.PlanRequest, error) {
+	cfg, err := loadConfig(c, keys)
+	if err != nil {
+		return harness.PlanRequest{}, err
+	}
+	if kind != "" {
+		cfg.Scheduler.Kind = kind
 	}
 	tasks, err := resolveTasks(c, cfg)
 	if err != nil {
-		return err
+		return harness.PlanRequest{}, err
 	}
-	var grid []harness.Axis
-	for _, g := range c.StringSlice("grid") {
-		a, err := harness.ParseAxis(g)
-		if err != nil {
-			return cli.Exit(err.Error(), 2)
-		}
-		grid = append(grid, a)
-	}
-	if err := harness.Preflight(c.Context, cfg, tasks[0]); err != nil {
-		return cli.Exit(err.Error(), 2)
-	}
-	run, err := harness.Plan(harness.PlanRequest{Tasks: tasks, Seeds: c.Int("seeds"), Grid: grid, Config: cfg})
+	grid, err := parseGrid(c)
 	if err != nil {
-		return cli.Exit(err.Error(), 2)
+		return harness.PlanRequest{}, err
 	}
-	fmt.Fprintf(c.App.ErrWriter, "run %s: %d work items in %s\n", run.Manifest.RunID, len(run.Manifest.Items), run.Dir)
-	return executeRun(c, run, allItems(run))
+	return harness.PlanRequest{Tasks: tasks, Seeds: c.Int("seeds"), Grid: grid, Config: cfg}, nil
+}
+
+// plan writes the run directory of req and says where it is (and, for a
+// sweep, how many points it has).
+func plan(c *cli.Context, req harness.PlanRequest, sweep bool) (*harness.Run, error) {
+	run, err := harness.Plan(req)
+	if err != nil {
+		return nil, cli.Exit(err.Error(), 2)
+	}
+	fmt.Fprintf(c.App.ErrWriter, "run %s: %d work items", run.Manifest.RunID, len(run.Manifest.Items))
+	if sweep {
+		fmt.Fprintf(c.App.ErrWriter, " (%d sweep points)", len(harness.Points(req.Grid)))
+	}
+	fmt.Fprintf(c.App.ErrWriter, " in %s\n", run.Dir)
+	return run, nil
 }
 
 // resolveTasks reads --task/--suite and checks that every task's data is
@@ -169,6 +194,25 @@ func openRunArg(c *cli.Context, command string) (*harness.Run, error) {
 	return run, nil
 }
 
+// The scheduler kinds commands pick by default: local runs here, and
+// submit (or a sweep or resume sent to a cluster) defaults to Slurm.
+const (
+	localKind          = "local"
+	defaultClusterKind = "slurm"
+)
+
+// schedulerKind checks that kind is a registered scheduler backend.
+func schedulerKind(kind string) (string, error) {
+	if kind == "" {
+		return localKind, nil
+	}
+	kinds := scheduler.Kinds()
+	if !slices.Contains(kinds, kind) {
+		return "", cli.Exit(fmt.Sprintf("--scheduler %q: use %s", kind, strings.Join(kinds, " or ")), 2)
+	}
+	return kind, nil
+}
+
 func allItems(run *harness.Run) []int {
 	items := make([]int, len(run.Manifest.Items))
 	for i := range items {
@@ -181,11 +225,13 @@ func allItems(run *harness.Run) []int {
 // prints the medal table.
 func executeRun(c *cli.Context, run *harness.Run, items []int) error {
 	ctx := c.Context
-	sched := &local.Local{Jobs: run.Config.Scheduler.Jobs}
 	mon := newMonitor(c.App.ErrWriter, run, items)
-	sched.OnExit = mon.itemExited
+	sched, err := scheduler.NewKind(localKind, run.Config, scheduler.Options{OnExit: mon.itemExited})
+	if err != nil {
+		return err
+	}
 	mon.start(ctx)
-	err := sched.Submit(ctx, run.Dir, items)
+	err = sched.Submit(ctx, run.Dir, items)
 	mon.stop()
 	interrupted := errors.Is(err, context.Canceled) || ctx.Err() != nil
 	if err != nil && !interrupted {
@@ -210,7 +256,7 @@ func summarizeFailures(w io.Writer, run *harness.Run, items []int) error {
 		}
 		msg := st.Error
 		if msg == "" {
-			msg = "worker exited without finishing; see " + filepath.Join(run.ItemDir(i), local.LogFile)
+			msg = "worker exited without finishing; see " + filepath.Join(run.ItemDir(i), results.WorkerLogFile)
 		}
 		failed = append(failed, fmt.Sprintf("item %d (%s): %s: %s", i, run.Manifest.Items[i].TaskID, st.State, msg))
 	}
@@ -251,12 +297,12 @@ var resumeCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
-		switch kind := cmp.Or(c.String("scheduler"), run.Config.Scheduler.Kind); kind {
-		case "slurm":
-			return resumeOnSlurm(c, run, c.Bool("failed-only"))
-		case "local", "":
-		default:
-			return cli.Exit(fmt.Sprintf("--scheduler %q: use local or slurm", kind), 2)
+		kind, err := schedulerKind(cmp.Or(c.String("scheduler"), run.Config.Scheduler.Kind))
+		if err != nil {
+			return err
+		}
+		if kind != localKind {
+			return resumeOnCluster(c, run, kind, c.Bool("failed-only"))
 		}
 		if c.IsSet("jobs") {
 			run.Config.Scheduler.Jobs = max(1, c.Int("jobs"))

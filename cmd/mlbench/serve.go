@@ -15,8 +15,7 @@ import (
 	"github.com/mlbench/mlbench/configs"
 	"github.com/mlbench/mlbench/results"
 	"github.com/mlbench/mlbench/results/web"
-	slurmsched "github.com/mlbench/mlbench/scheduler/slurm"
-	sl "github.com/mlbench/mlbench/slurm"
+	"github.com/mlbench/mlbench/scheduler"
 )
 
 var serveCommand = &cli.Command{
@@ -140,15 +139,18 @@ func isLoopback(addr string) (bool, error) {
 // queueStates refines item states of Slurm runs from the queue (lost,
 // queued, requeued, ...) with the same code as mlbench status.
 func queueStates(ctx context.Context) func(string, results.Manifest) (map[int]string, error) {
-	client := &sl.Client{}
 	return func(dir string, m results.Manifest) (map[int]string, error) {
 		jobs, err := results.ReadJobs(dir)
 		if err != nil || len(jobs.Submissions) == 0 {
 			return nil, err
 		}
+		sched, err := scheduler.ForRun(dir, nil)
+		if err != nil {
+			return nil, err
+		}
 		qctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 		defer cancel()
-		snap, err := slurmsched.Observe(qctx, client, dir, m)
+		snap, err := sched.Observe(qctx, dir, m)
 		if err != nil {
 			return nil, err
 		}

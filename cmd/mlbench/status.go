@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -15,8 +14,7 @@ import (
 
 	"github.com/mlbench/mlbench/harness"
 	"github.com/mlbench/mlbench/results"
-	slurmsched "github.com/mlbench/mlbench/scheduler/slurm"
-	sl "github.com/mlbench/mlbench/slurm"
+	"github.com/mlbench/mlbench/scheduler"
 )
 
 var statusCommand = &cli.Command{
@@ -56,14 +54,17 @@ func statusAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	client := &sl.Client{}
+	sched, err := scheduler.ForRun(run.Dir, run.Config)
+	if err != nil {
+		return err
+	}
 	interval := max(c.Duration("interval"), 2*time.Second)
 	tty := false
 	if f, ok := c.App.Writer.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		tty = true
 	}
 	for {
-		snap, err := slurmsched.Observe(c.Context, client, run.Dir, run.Manifest)
+		snap, err := sched.Observe(c.Context, run.Dir, run.Manifest)
 		if err != nil {
 			return err
 		}
@@ -71,7 +72,7 @@ func statusAction(c *cli.Context) error {
 			fmt.Fprint(c.App.Writer, "\033[H\033[2J")
 		}
 		printStatus(c.App.Writer, run, snap, c.Bool("all"))
-		if !c.Bool("watch") || !inFlight(snap) {
+		if !c.Bool("watch") || !snap.InFlight() {
 			return nil
 		}
 		if !tty {
@@ -85,18 +86,10 @@ func statusAction(c *cli.Context) error {
 	}
 }
 
-// inFlight says whether anything may still change without the user.
-func inFlight(s *slurmsched.Snapshot) bool {
-	if s.Active > 0 {
-		return true
-	}
-	return s.Counts[slurmsched.ShowRunning] > 0 || s.Counts[slurmsched.ShowQueued] > 0 || s.Counts[slurmsched.ShowRequeued] > 0
-}
-
-func printStatus(w io.Writer, run *harness.Run, s *slurmsched.Snapshot, all bool) {
+func printStatus(w io.Writer, run *harness.Run, s *scheduler.Snapshot, all bool) {
 	total := len(s.Items)
 	var parts []string
-	for _, k := range slurmsched.ShowOrder {
+	for _, k := range scheduler.ShowOrder {
 		if n := s.Counts[k]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, k))
 		}
@@ -119,8 +112,8 @@ func printStatus(w io.Writer, run *harness.Run, s *slurmsched.Snapshot, all bool
 	shown, hidden := 0, 0
 	for i := range s.Items {
 		it := &s.Items[i]
-		if !all && (it.Show == slurmsched.ShowDone || shown >= statusRows) {
-			if it.Show != slurmsched.ShowDone {
+		if !all && (it.Show == scheduler.ShowDone || shown >= statusRows) {
+			if it.Show != scheduler.ShowDone {
 				hidden++
 			}
 			continue
@@ -129,10 +122,10 @@ func printStatus(w io.Writer, run *harness.Run, s *slurmsched.Snapshot, all bool
 		m := run.Manifest.Items[it.Index]
 		slurmCol := "-"
 		if it.Element != "" {
-			slurmCol = it.Element + " " + it.Slurm
+			slurmCol = it.Element + " " + it.Queue
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\n", it.Index, shortID(m.TaskID), m.Seed, paramsText(m.Params),
-			it.Show, slurmCol, it.Status.Attempts, progressText(run, it), statusNote(run, s, it))
+			it.Show, slurmCol, it.Status.Attempts, progressText(run, it), statusNote(it))
 	}
 	if shown > 0 {
 		tw.Flush()
@@ -172,15 +165,15 @@ func paramsText(p map[string]string) string {
 
 // progressText reads progress.json for items that are running or have
 // nodes; others show "-".
-func progressText(run *harness.Run, it *slurmsched.ItemState) string {
-	if it.Show != slurmsched.ShowRunning && it.Status.Attempts == 0 {
+func progressText(run *harness.Run, it *scheduler.ItemState) string {
+	if it.Show != scheduler.ShowRunning && it.Status.Attempts == 0 {
 		return "-"
 	}
 	if s, ok := externalProgress(run, it); ok {
 		return s
 	}
 	p := results.ReadProgress(run.ItemDir(it.Index))
-	if p.Nodes == 0 && it.Show != slurmsched.ShowRunning {
+	if p.Nodes == 0 && it.Show != scheduler.ShowRunning {
 		return "-"
 	}
 	steps := p.Steps
@@ -194,27 +187,27 @@ func progressText(run *harness.Run, it *slurmsched.ItemState) string {
 	return s
 }
 
-func statusNote(run *harness.Run, s *slurmsched.Snapshot, it *slurmsched.ItemState) string {
+func statusNote(it *scheduler.ItemState) string {
 	note := ""
 	switch it.Show {
-	case slurmsched.ShowQueued, slurmsched.ShowRequeued, slurmsched.ShowSuspended:
-		note = sl.ExplainReason(it.Reason)
-		if it.Show == slurmsched.ShowRequeued && it.Status.Error != "" {
+	case scheduler.ShowQueued, scheduler.ShowRequeued, scheduler.ShowSuspended:
+		note = it.Explain
+		if it.Show == scheduler.ShowRequeued && it.Status.Error != "" {
 			note = strings.TrimPrefix(note+"; "+firstLine(it.Status.Error), "; ")
 		}
-	case slurmsched.ShowLost:
+	case scheduler.ShowLost:
 		note = "its element left the queue without finishing"
-		if log := lastLog(run.Dir, s, it.Index); log != "" {
-			note += "; see " + log
+		if it.Log != "" {
+			note += "; see " + it.Log
 		}
-	case slurmsched.ShowInterrupted:
+	case scheduler.ShowInterrupted:
 		note = "its worker is gone (killed); resume continues from the checkpoint"
-	case slurmsched.ShowUnqueued:
+	case scheduler.ShowUnqueued:
 		note = "no element in the queue"
 		if it.Status.Error != "" {
 			note += "; " + firstLine(it.Status.Error)
 		}
-	case slurmsched.ShowFailed, slurmsched.ShowCancelled:
+	case scheduler.ShowFailed, scheduler.ShowCancelled:
 		note = firstLine(it.Status.Error)
 	}
 	if len(note) > 140 {
@@ -223,29 +216,8 @@ func statusNote(run *harness.Run, s *slurmsched.Snapshot, it *slurmsched.ItemSta
 	return note
 }
 
-// lastLog names the stderr log of the item's latest element, if any.
-func lastLog(runDir string, s *slurmsched.Snapshot, item int) string {
-	for i := len(s.Jobs.Submissions) - 1; i >= 0; i-- {
-		sub := s.Jobs.Submissions[i]
-		idx, err := sl.ParseIndices(sub.Array)
-		if err != nil {
-			continue
-		}
-		for _, x := range idx {
-			if sub.Base+x == item {
-				p := results.LogPath(runDir, sub.JobID, x, "err")
-				if rel, err := filepath.Rel(runDir, p); err == nil {
-					return rel
-				}
-				return p
-			}
-		}
-	}
-	return ""
-}
-
-func statusHint(s *slurmsched.Snapshot) string {
-	stuck := s.Counts[slurmsched.ShowLost] + s.Counts[slurmsched.ShowInterrupted] + s.Counts[slurmsched.ShowUnqueued] + s.Counts[slurmsched.ShowFailed] + s.Counts[slurmsched.ShowCancelled]
+func statusHint(s *scheduler.Snapshot) string {
+	stuck := s.Counts[scheduler.ShowLost] + s.Counts[scheduler.ShowInterrupted] + s.Counts[scheduler.ShowUnqueued] + s.Counts[scheduler.ShowFailed] + s.Counts[scheduler.ShowCancelled]
 	switch {
 	case stuck == 0:
 		return ""

@@ -8,13 +8,13 @@ import (
 
 	"github.com/mlbench/mlbench/harness"
 	"github.com/mlbench/mlbench/results"
-	slurmsched "github.com/mlbench/mlbench/scheduler/slurm"
+	"github.com/mlbench/mlbench/scheduler"
 )
 
 // externalProgress is the PROGRESS of an external agent's item: how long
 // it has run, its validation calls and, after a requeue, that it restarted
 // from scratch. ok is false for items of our own agent.
-func externalProgress(run *harness.Run, it *slurmsched.ItemState) (string, bool) {
+func externalProgress(run *harness.Run, it *scheduler.ItemState) (string, bool) {
 	dir := run.ItemDir(it.Index)
 	st, ok := harness.ReadExternalState(dir)
 	if !ok {
@@ -49,10 +49,10 @@ const externalTailLines = 3
 
 // printExternalTails shows the last lines of output of the external
 // agents that are running.
-func printExternalTails(w io.Writer, run *harness.Run, s *slurmsched.Snapshot) {
+func printExternalTails(w io.Writer, run *harness.Run, s *scheduler.Snapshot) {
 	for i := range s.Items {
 		it := &s.Items[i]
-		if it.Show != slurmsched.ShowRunning {
+		if it.Show != scheduler.ShowRunning {
 			continue
 		}
 		dir := run.ItemDir(it.Index)

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 
@@ -16,8 +15,7 @@ import (
 
 	"github.com/mlbench/mlbench/harness"
 	"github.com/mlbench/mlbench/results"
-	slurmsched "github.com/mlbench/mlbench/scheduler/slurm"
-	sl "github.com/mlbench/mlbench/slurm"
+	"github.com/mlbench/mlbench/scheduler"
 )
 
 // slurmFlagKeys map the --slurm.* flags onto config keys.
@@ -97,34 +95,25 @@ Examples:
   mlbench submit --task spaceship-titanic --grid search.uct_c=0.5,1.414 --slurm.time 12:00:00
   mlbench submit --suite demo --steps 5 --slurm.cpus-per-task 1 --slurm.mem 2G --dry-run`,
 	Flags:  clusterFlags(dryRunFlag),
-	Action: func(c *cli.Context) error { return planAndSubmit(c, "submit") },
+	Action: func(c *cli.Context) error { return planAndSubmit(c, "submit", "") },
 }
 
 // planAndSubmit is submit (and sweep --scheduler slurm): plan the run from
-// the flags, then submit every item.
-func planAndSubmit(c *cli.Context, reason string) error {
-	cfg, err := loadConfig(c, mergeKeys(runFlagKeys, slurmFlagKeys))
+// the flags, then submit every item to the cluster backend kind ("": the
+// config's scheduler.kind, or slurm when that is local).
+func planAndSubmit(c *cli.Context, reason, kind string) error {
+	req, err := planRequest(c, mergeKeys(runFlagKeys, slurmFlagKeys), kind)
 	if err != nil {
 		return err
 	}
-	cfg.Scheduler.Kind = "slurm"
-	tasks, err := resolveTasks(c, cfg)
-	if err != nil {
-		return err
+	cfg := req.Config
+	if cfg.Scheduler.Kind == "" || cfg.Scheduler.Kind == localKind {
+		cfg.Scheduler.Kind = defaultClusterKind
 	}
-	grid, err := parseGrid(c)
-	if err != nil {
-		return err
-	}
+	kind = cfg.Scheduler.Kind
 	dry := c.Bool("dry-run")
-	client := &sl.Client{}
-	sched := &slurmsched.Slurm{Client: client, Config: cfg, Reason: reason, DryRun: dry}
-	// Check the options and the cluster before a run directory exists.
-	if err := sched.Validate(); err != nil {
-		return cli.Exit(err.Error(), 2)
-	}
 	// A bad grid is a usage error, reported before the cluster is asked.
-	for _, a := range grid {
+	for _, a := range req.Grid {
 		for _, v := range a.Values {
 			probe := *cfg
 			if err := probe.Set(a.Key, v); err != nil {
@@ -132,26 +121,23 @@ func planAndSubmit(c *cli.Context, reason string) error {
 			}
 		}
 	}
-	if err := checkPartition(c, sched); err != nil {
-		return err
-	}
-	if !dry {
-		n, err := client.MaxArraySize(c.Context)
-		if err != nil {
-			return cli.Exit(fmt.Sprintf("cannot reach Slurm: %v", err), 1)
-		}
-		sched.MaxArraySize = n
-	}
-	run, err := harness.Plan(harness.PlanRequest{Tasks: tasks, Seeds: c.Int("seeds"), Grid: grid, Config: cfg})
+	var subs []scheduler.Submitted
+	sched, err := scheduler.New(cfg, scheduler.Options{Reason: reason, DryRun: dry, OnSubmit: func(s scheduler.Submitted) { subs = append(subs, s) }})
 	if err != nil {
 		return cli.Exit(err.Error(), 2)
 	}
-	sched.Config = run.Config
-	fmt.Fprintf(c.App.ErrWriter, "run %s: %d work items in %s\n", run.Manifest.RunID, len(run.Manifest.Items), run.Dir)
-	if err := sched.Submit(c.Context, run.Dir, allItems(run)); err != nil {
-		return cli.Exit(fmt.Sprintf("%v\nthe run is planned in %s but not (fully) submitted; after fixing the cause submit it with: mlbench resume --scheduler slurm [--slurm.* flags] %s", err, run.Dir, runRef(run)), 1)
+	// Check the options and the cluster before a run directory exists.
+	if err := checkScheduler(c, sched); err != nil {
+		return err
 	}
-	printSubmitted(c.App.ErrWriter, run, sched.Submitted, dry)
+	run, err := plan(c, req, false)
+	if err != nil {
+		return err
+	}
+	if err := sched.Submit(c.Context, run.Dir, allItems(run)); err != nil {
+		return cli.Exit(fmt.Sprintf("%v\nthe run is planned in %s but not (fully) submitted; after fixing the cause submit it with: mlbench resume --scheduler %s [--slurm.* flags] %s", err, run.Dir, kind, runRef(run)), 1)
+	}
+	printSubmitted(c.App.ErrWriter, run, subs, dry)
 	fmt.Fprintln(c.App.Writer, run.Manifest.RunID)
 	return nil
 }
@@ -169,11 +155,11 @@ func parseGrid(c *cli.Context) ([]harness.Axis, error) {
 }
 
 // printSubmitted says what was submitted and what to type next.
-func printSubmitted(w io.Writer, run *harness.Run, subs []results.JobSubmission, dry bool) {
+func printSubmitted(w io.Writer, run *harness.Run, subs []scheduler.Submitted, dry bool) {
 	for _, s := range subs {
-		items := fmt.Sprintf("items %d-%d", s.Base, s.Base+lastIndex(s.Array))
+		items := fmt.Sprintf("items %d-%d", s.Base, s.Last)
 		if s.Items == 1 {
-			items = fmt.Sprintf("item %d", s.Base+lastIndex(s.Array))
+			items = fmt.Sprintf("item %d", s.Last)
 		}
 		if dry {
 			fmt.Fprintf(w, "wrote %s (array %s, %d %s); not submitted (--dry-run): sbatch --parsable %s\n", s.Script, s.Array, s.Items, items, run.Dir+"/"+s.Script)
@@ -204,22 +190,13 @@ func runRef(run *harness.Run) string {
 	return run.Dir
 }
 
-// lastIndex is the largest index of an --array value (0 when unreadable).
-func lastIndex(array string) int {
-	idx, err := sl.ParseIndices(array)
-	if err != nil || len(idx) == 0 {
-		return 0
-	}
-	return slices.Max(idx)
-}
-
-// resumeOnSlurm resubmits a run's unfinished items (or with failedOnly its
-// failed ones) as a new array; items still queued or running are left to
-// their elements.
+// resumeOnCluster resubmits a run's unfinished items (or with failedOnly its
+// failed ones) to cluster backend kind as a new array; items still queued
+// or running are left to their elements.
 //
 // The --slurm.* flags override the run's Slurm options for the new array
 // (a longer --slurm.time, another partition).
-func resumeOnSlurm(c *cli.Context, run *harness.Run, failedOnly bool) error {
+func resumeOnCluster(c *cli.Context, run *harness.Run, kind string, failedOnly bool) error {
 	for flag, key := range slurmFlagKeys {
 		if c.IsSet(flag) {
 			if err := run.Config.Set(key, flagValue(c, flag)); err != nil {
@@ -227,30 +204,19 @@ func resumeOnSlurm(c *cli.Context, run *harness.Run, failedOnly bool) error {
 			}
 		}
 	}
-	client := &sl.Client{}
-	snap, err := slurmsched.Observe(c.Context, client, run.Dir, run.Manifest)
+	var subs []scheduler.Submitted
+	sched, err := scheduler.NewKind(kind, run.Config, scheduler.Options{Reason: "resume", OnSubmit: func(s scheduler.Submitted) { subs = append(subs, s) }})
+	if err != nil {
+		return cli.Exit(err.Error(), 2)
+	}
+	snap, err := sched.Observe(c.Context, run.Dir, run.Manifest)
 	if err != nil {
 		return err
 	}
 	if snap.QueueErr != nil && len(snap.Jobs.Submissions) > 0 {
 		return cli.Exit(fmt.Sprintf("cannot see the queue, so cannot tell which items still have elements: %v", snap.QueueErr), 1)
 	}
-	var items []int
-	busy, skipped := 0, 0
-	for _, it := range snap.Items {
-		switch it.Show {
-		case slurmsched.ShowDone:
-			continue
-		case slurmsched.ShowRunning, slurmsched.ShowQueued, slurmsched.ShowRequeued, slurmsched.ShowSuspended:
-			busy++
-			continue
-		}
-		if failedOnly && it.Status.State != results.StateFailed {
-			skipped++
-			continue
-		}
-		items = append(items, it.Index)
-	}
+	items, busy, skipped := scheduler.Resumable(snap, failedOnly)
 	if len(items) == 0 {
 		if skipped > 0 {
 			fmt.Fprintf(c.App.ErrWriter, "run %s: no failed items to resubmit; %d unfinished items are not failed (resume without --failed-only resubmits them)\n", run.Manifest.RunID, skipped)
@@ -263,8 +229,7 @@ func resumeOnSlurm(c *cli.Context, run *harness.Run, failedOnly bool) error {
 		fmt.Fprintf(c.App.ErrWriter, "run %s: every item is done\n", run.Manifest.RunID)
 		return printRunReport(c.App.Writer, run.Dir)
 	}
-	sched := &slurmsched.Slurm{Client: client, Config: run.Config, Reason: "resume"}
-	if err := checkPartition(c, sched); err != nil {
+	if err := checkScheduler(c, sched); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.App.ErrWriter, "run %s: resubmitting %d of %d items", run.Manifest.RunID, len(items), len(snap.Items))
@@ -275,7 +240,7 @@ func resumeOnSlurm(c *cli.Context, run *harness.Run, failedOnly bool) error {
 	if err := sched.Submit(c.Context, run.Dir, items); err != nil {
 		return cli.Exit(err.Error(), 1)
 	}
-	printSubmitted(c.App.ErrWriter, run, sched.Submitted, false)
+	printSubmitted(c.App.ErrWriter, run, subs, false)
 	fmt.Fprintln(c.App.Writer, run.Manifest.RunID)
 	return nil
 }
@@ -288,9 +253,9 @@ func elementWorker(c *cli.Context) error {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGUSR1, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	env, ok := sl.EnvFrom(nil)
-	if !ok {
-		return cli.Exit("worker --slurm: not inside a Slurm job (SLURM_JOB_ID is unset)", 2)
+	el, err := scheduler.CurrentElement(defaultClusterKind)
+	if err != nil {
+		return cli.Exit("worker --slurm: "+err.Error(), 2)
 	}
 	run, err := harness.Open(c.String("run"), "")
 	if err != nil {
@@ -301,14 +266,13 @@ func elementWorker(c *cli.Context) error {
 	if c.IsSet("max-attempts") {
 		maxAttempts = c.Int("max-attempts")
 	}
-	client := &sl.Client{}
 	fmt.Fprintf(c.App.ErrWriter, "mlbench worker: item %d of run %s as Slurm element %s, attempt %d of %d\n",
-		index, run.Manifest.RunID, env.Element(), env.Attempt(), maxAttempts)
+		index, run.Manifest.RunID, el.Name, el.Attempt, maxAttempts)
 	// Only our handler ends the search on TERM: it must know the signal.
 	ctx := context.WithoutCancel(c.Context)
 	_, err = harness.RunElement(ctx, run, index, harness.ItemOptions{Log: c.App.ErrWriter}, harness.ElementOptions{
-		Attempt: env.Attempt(), MaxAttempts: maxAttempts, Requeueable: c.Bool("requeue"),
-		Requeue:   func(ctx context.Context) error { return client.Requeue(ctx, env.Element()) },
+		Attempt: el.Attempt, MaxAttempts: maxAttempts, Requeueable: c.Bool("requeue"),
+		Requeue:   el.Requeue,
 		Cancelled: func() bool { return results.Cancelled(run.Dir) },
 		Signals:   sigs, Log: c.App.ErrWriter,
 	})
@@ -324,12 +288,16 @@ func elementWorker(c *cli.Context) error {
 	return err
 }
 
-// checkPartition refuses a request no node of the partition can run, and
-// says when it cannot tell.
-func checkPartition(c *cli.Context, sched *slurmsched.Slurm) error {
-	warn, err := sched.CheckPartition(c.Context)
-	if err != nil {
+// checkScheduler asks the backend whether it can run the request: a wrong
+// request exits 2, an unreachable backend 1; a warning is printed.
+func checkScheduler(c *cli.Context, sched scheduler.Scheduler) error {
+	warn, err := sched.Check(c.Context)
+	var re *scheduler.RequestError
+	switch {
+	case errors.As(err, &re):
 		return cli.Exit(err.Error(), 2)
+	case err != nil:
+		return cli.Exit(err.Error(), 1)
 	}
 	if warn != "" {
 		fmt.Fprintln(c.App.ErrWriter, warn)

@@ -16,6 +16,7 @@ import (
 	"github.com/mlbench/mlbench/harness"
 	"github.com/mlbench/mlbench/harness/task"
 	"github.com/mlbench/mlbench/results"
+	"github.com/mlbench/mlbench/scheduler"
 	slurmsched "github.com/mlbench/mlbench/scheduler/slurm"
 	sl "github.com/mlbench/mlbench/slurm"
 )
@@ -230,7 +231,7 @@ func submit(t *testing.T, root string, steps int, sel ...string) *harness.Run {
 
 // waitFor polls the run's snapshot until ok says so, failing with the
 // element logs after timeout.
-func waitFor(t *testing.T, run *harness.Run, timeout time.Duration, what string, ok func(*slurmsched.Snapshot) bool) *slurmsched.Snapshot {
+func waitFor(t *testing.T, run *harness.Run, timeout time.Duration, what string, ok func(*scheduler.Snapshot) bool) *scheduler.Snapshot {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -261,8 +262,8 @@ func elementLogs(runDir string) string {
 	return b.String()
 }
 
-func allDone(s *slurmsched.Snapshot) bool {
-	return s.Counts[slurmsched.ShowDone] == len(s.Items) && s.Active == 0
+func allDone(s *scheduler.Snapshot) bool {
+	return s.Counts[scheduler.ShowDone] == len(s.Items) && s.Active == 0
 }
 
 func TestIntegrationSlurmSubmitDemo(t *testing.T) {
@@ -321,14 +322,14 @@ func TestIntegrationSlurmRequeue(t *testing.T) {
 	root := t.TempDir()
 	run := submit(t, root, 5, "--task", "demo-regression-rmse")
 	dir := run.ItemDir(0)
-	snap := waitFor(t, run, 5*time.Minute, "running with 2 nodes", func(s *slurmsched.Snapshot) bool {
-		return s.Items[0].Show == slurmsched.ShowRunning && results.ReadProgress(dir).Nodes >= 2
+	snap := waitFor(t, run, 5*time.Minute, "running with 2 nodes", func(s *scheduler.Snapshot) bool {
+		return s.Items[0].Show == scheduler.ShowRunning && results.ReadProgress(dir).Nodes >= 2
 	})
 	element := snap.Items[0].Element
 	if out, err := exec.Command("scontrol", "requeue", element).CombinedOutput(); err != nil {
 		t.Fatalf("scontrol requeue %s: %v: %s", element, err, out)
 	}
-	waitFor(t, run, 2*time.Minute, "requeued", func(s *slurmsched.Snapshot) bool {
+	waitFor(t, run, 2*time.Minute, "requeued", func(s *scheduler.Snapshot) bool {
 		st := s.Items[0].Status
 		return st.Attempts >= 2 || (st.State == results.StatePending && strings.Contains(st.Error, "requeued after SIGTERM"))
 	})
@@ -367,8 +368,8 @@ func TestIntegrationSlurmCancel(t *testing.T) {
 	needSlurm(t)
 	root := t.TempDir()
 	run := submit(t, root, 50, "--suite", "demo")
-	waitFor(t, run, 5*time.Minute, "running", func(s *slurmsched.Snapshot) bool {
-		return s.Counts[slurmsched.ShowRunning] > 0
+	waitFor(t, run, 5*time.Minute, "running", func(s *scheduler.Snapshot) bool {
+		return s.Counts[scheduler.ShowRunning] > 0
 	})
 	_, errOut, code := mlbench(t, nil, "cancel", run.Dir)
 	if code != 0 {
@@ -383,8 +384,8 @@ func TestIntegrationSlurmCancel(t *testing.T) {
 			t.Errorf("item %d: %+v, want cancelled", i, st)
 		}
 	}
-	snap := waitFor(t, run, 2*time.Minute, "gone from the queue", func(s *slurmsched.Snapshot) bool { return s.Active == 0 })
-	if snap.Counts[slurmsched.ShowCancelled] != 4 || !snap.Cancelled {
+	snap := waitFor(t, run, 2*time.Minute, "gone from the queue", func(s *scheduler.Snapshot) bool { return s.Active == 0 })
+	if snap.Counts[scheduler.ShowCancelled] != 4 || !snap.Cancelled {
 		t.Errorf("after the queue emptied: %v (cancelled marker %v)", snap.Counts, snap.Cancelled)
 	}
 	// No worker requeued itself after the cancel.
@@ -422,8 +423,8 @@ func TestIntegrationSlurmCancel(t *testing.T) {
 	if results.Cancelled(run.Dir) {
 		t.Error("the resubmission kept the cancel marker")
 	}
-	waitFor(t, run, 5*time.Minute, "running again", func(s *slurmsched.Snapshot) bool {
-		return s.Counts[slurmsched.ShowRunning] > 0
+	waitFor(t, run, 5*time.Minute, "running again", func(s *scheduler.Snapshot) bool {
+		return s.Counts[scheduler.ShowRunning] > 0
 	})
 	if _, errOut, code := mlbench(t, nil, "resume", run.Dir); code != 0 || !strings.Contains(errOut, "nothing to resubmit") {
 		t.Errorf("resume while queued: exit %d: %s", code, errOut)

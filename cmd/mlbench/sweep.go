@@ -7,7 +7,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/mlbench/mlbench/harness"
 	"github.com/mlbench/mlbench/results"
 )
 
@@ -43,34 +42,25 @@ func sweepAction(c *cli.Context) error {
 		}
 		kind = cfg.Scheduler.Kind
 	}
-	switch kind {
-	case "slurm":
-		return planAndSubmit(c, "sweep")
-	case "local":
-	default:
-		return cli.Exit(fmt.Sprintf("--scheduler %q: use local or slurm", kind), 2)
+	kind, err := schedulerKind(kind)
+	if err != nil {
+		return err
+	}
+	if kind != localKind {
+		return planAndSubmit(c, "sweep", kind)
 	}
 	if c.Bool("dry-run") {
 		return cli.Exit("--dry-run needs --scheduler slurm", 2)
 	}
-	cfg, err := loadConfig(c, runFlagKeys)
+	req, err := planRequest(c, runFlagKeys, localKind)
 	if err != nil {
 		return err
 	}
-	cfg.Scheduler.Kind = "local"
-	tasks, err := resolveTasks(c, cfg)
+	run, err := plan(c, req, true)
 	if err != nil {
 		return err
 	}
-	grid, err := parseGrid(c)
-	if err != nil {
-		return err
-	}
-	run, err := harness.Plan(harness.PlanRequest{Tasks: tasks, Seeds: c.Int("seeds"), Grid: grid, Config: cfg})
-	if err != nil {
-		return cli.Exit(err.Error(), 2)
-	}
-	fmt.Fprintf(c.App.ErrWriter, "run %s: %d work items (%d sweep points) in %s\n", run.Manifest.RunID, len(run.Manifest.Items), len(harness.Points(grid)), run.Dir)
+	grid := req.Grid
 	err = executeRun(c, run, allItems(run))
 	for _, a := range grid {
 		if perr := printSweepReport(c.App.Writer, run.Dir, a.Key); perr != nil {

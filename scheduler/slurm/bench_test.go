@@ -11,6 +11,7 @@ import (
 
 	"github.com/mlbench/mlbench/harness"
 	"github.com/mlbench/mlbench/results"
+	"github.com/mlbench/mlbench/scheduler"
 	slurmsched "github.com/mlbench/mlbench/scheduler/slurm"
 )
 
@@ -81,7 +82,7 @@ func BenchmarkStatus10000(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if snap.Counts[slurmsched.ShowDone] != 6000 || snap.Counts[slurmsched.ShowRunning] != 100 || snap.Counts[slurmsched.ShowQueued] != 3700 {
+		if snap.Counts[scheduler.ShowDone] != 6000 || snap.Counts[scheduler.ShowRunning] != 100 || snap.Counts[scheduler.ShowQueued] != 3700 {
 			b.Fatalf("counts %v", snap.Counts)
 		}
 	}

@@ -43,6 +43,10 @@ type Slurm struct {
 	// Now stamps submissions; nil means time.Now.
 	Now func() time.Time
 
+	// OnSubmit, when set, is told about each array as it is queued (or,
+	// in a dry run, written).
+	OnSubmit func(scheduler.Submitted)
+
 	// Submitted lists what the last Submit submitted (or, in a dry run,
 	// would have; JobID empty).
 	Submitted []results.JobSubmission
@@ -124,9 +128,10 @@ func (s *Slurm) Submit(ctx context.Context, runDir string, items []int) error {
 		if err := atomicfile.WriteFile(path, body, 0o644); err != nil {
 			return fmt.Errorf("write sbatch script: %w", err)
 		}
-		sub := results.JobSubmission{Script: rel, Base: chunk.Base, Array: script.Array(), Items: len(chunk.Indices), Reason: reason, SubmittedAt: now().UTC()}
+		sub := results.JobSubmission{Kind: Kind, Script: rel, Base: chunk.Base, Array: script.Array(), Items: len(chunk.Indices), Reason: reason, SubmittedAt: now().UTC()}
 		if s.DryRun {
 			s.Submitted = append(s.Submitted, sub)
+			s.submitted(sub)
 			n++
 			continue
 		}
@@ -142,6 +147,7 @@ func (s *Slurm) Submit(ctx context.Context, runDir string, items []int) error {
 			return fmt.Errorf("job %s was submitted but not recorded: %w", id, err)
 		}
 		s.Submitted = append(s.Submitted, sub)
+		s.submitted(sub)
 		n++
 	}
 	return nil
