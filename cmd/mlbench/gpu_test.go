@@ -64,7 +64,7 @@ func TestIntegrationGPUsFollowTheAllocation(t *testing.T) {
 			runs := filepath.Join(root, "runs")
 			env := append([]string{"OPENAI_API_KEY=" + key, "PATH=" + fakeGPUBin(t, c.gpus...) + ":" + os.Getenv("PATH")}, c.env...)
 			out, errOut, code := mlbench(t, env,
-				"run", "--task", "demo-binary-auc", "--steps", "4", "--time-limit", "5m", "--coder", "llm",
+				"run", "--task", "demo-binary-auc", "--steps", "2", "--time-limit", "5m", "--coder", "llm",
 				"--set", "llm.code.base_url="+srv.URL+"/v1", "--set", "llm.feedback.base_url="+srv.URL+"/v1",
 				"--set", "search.workers=2", "--set", "data.demo_dir="+filepath.Join(root, "demo"),
 				"--set", "exec.python=/usr/bin/python3", "--set", "memory.wisdom.dir="+filepath.Join(root, "wisdom"),
