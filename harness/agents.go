@@ -4,7 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -119,12 +120,7 @@ func RegisterAgent(kind string, c AgentConstructor) {
 func AgentKinds() []string {
 	agentsMu.Lock()
 	defer agentsMu.Unlock()
-	kinds := make([]string, 0, len(agents))
-	for k := range agents {
-		kinds = append(kinds, k)
-	}
-	sort.Strings(kinds)
-	return kinds
+	return slices.Sorted(maps.Keys(agents))
 }
 
 // NewAgent builds the agent that cfg.Agent.Kind names ("" means mlbench).

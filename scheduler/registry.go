@@ -2,7 +2,8 @@ package scheduler
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -44,12 +45,7 @@ func Register(b Backend) {
 func Kinds() []string {
 	mu.Lock()
 	defer mu.Unlock()
-	kinds := make([]string, 0, len(backends))
-	for k := range backends {
-		kinds = append(kinds, k)
-	}
-	sort.Strings(kinds)
-	return kinds
+	return slices.Sorted(maps.Keys(backends))
 }
 
 func lookup(kind string) (Backend, error) {

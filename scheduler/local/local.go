@@ -1,6 +1,9 @@
 // Package local runs work items on this machine: each item in its own
 // `mlbench worker` process (so a crash or OOM of one cannot take the others
-// down), at most Jobs at a time, with a bounded conc pool.
+// down), at most Jobs at a time, with a bounded conc pool. It registers
+// itself as scheduler.kind "local" (door.go); commands reach it only
+// through package scheduler. It must not run items in its own process nor
+// write into item directories beyond the worker log: workers own those.
 package local
 
 import (

@@ -2,7 +2,10 @@
 // the cluster as job arrays (one sbatch call per chunk of MaxArraySize),
 // each element running `mlbench worker --run DIR --index N`. The run
 // directory stays the single source of truth; the queue only adds what is
-// waiting or running right now.
+// waiting or running right now. It registers itself as scheduler.kind
+// "slurm" (door.go); commands reach it only through package scheduler. It
+// must not call Slurm's commands itself (package slurm does) nor decide
+// run-directory paths (package results does).
 package slurm
 
 import (
