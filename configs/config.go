@@ -75,6 +75,9 @@ type ChatTemplate struct {
 type Price struct {
 	Prompt     float64 `yaml:"prompt"`
 	Completion float64 `yaml:"completion"`
+	// CachedPrompt prices prompt tokens the provider served from its
+	// prefix cache; nil means the full prompt price.
+	CachedPrompt *float64 `yaml:"cached_prompt"`
 }
 
 // Agent chooses what solves each work item.
@@ -156,6 +159,10 @@ type Wisdom struct {
 	Dir             string `yaml:"dir"`
 	TopK            int    `yaml:"top_k"`
 	IncludeSameTask bool   `yaml:"include_same_task"`
+	// Refresh is how often a running item lists the store again even when
+	// its directory looks unchanged (NFS attribute caches can hide other
+	// hosts' entries); 0 relies on the directory's modification time only.
+	Refresh time.Duration `yaml:"refresh"`
 }
 
 // Scheduler picks where work items run.

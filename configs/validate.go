@@ -106,6 +106,14 @@ func (c *Config) Validate() error {
 	nonNegative("memory.context_budget", c.Memory.ContextBudget)
 	nonNegative("memory.task_knowledge.every", c.Memory.TaskKnowledge.Every)
 	nonNegative("memory.wisdom.top_k", c.Memory.Wisdom.TopK)
+	if c.Memory.Wisdom.Refresh < 0 {
+		bad("memory.wisdom.refresh", c.Memory.Wisdom.Refresh, "must not be negative")
+	}
+	for model, p := range c.LLM.Prices {
+		if p.Prompt < 0 || p.Completion < 0 || (p.CachedPrompt != nil && *p.CachedPrompt < 0) {
+			bad("llm.prices."+model, fmt.Sprintf("{prompt: %g, completion: %g}", p.Prompt, p.Completion), "prices must not be negative")
+		}
+	}
 	oneOf("scheduler.kind", c.Scheduler.Kind, Kinds("scheduler.kind")...)
 	positive("scheduler.jobs", c.Scheduler.Jobs)
 	nonNegative("slurm.cpus_per_task", c.Slurm.CPUsPerTask)

@@ -185,3 +185,65 @@ func BenchmarkSearch10k(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkColdPack10k measures a cold start (a new Store, as every worker
+// process makes) over 10,000 entries with the packed snapshot that
+// `mlbench wisdom compact` writes:
+//   - packed: the directory is unchanged since the pack was written, so
+//     the load reads one file and lists nothing (goal: 50 ms);
+//   - packed+new: entries were added since (a live run), so the load also
+//     lists the directory and parses the new files.
+func BenchmarkColdPack10k(b *testing.B) {
+	src := benchStore(b)
+	dir := filepath.Join(b.TempDir(), "wisdom")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	names, err := filepath.Glob(filepath.Join(src, "*.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range names {
+		if err := os.Link(n, filepath.Join(dir, filepath.Base(n))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.MkdirAll(filepath.Join(dir, ".pack"), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.Chtimes(dir, old, old); err != nil {
+		b.Fatal(err)
+	}
+	res, err := memory.Open(dir).Compact()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if res.Entries != len(names) {
+		b.Fatalf("packed %d entries, want %d", res.Entries, len(names))
+	}
+	qs := benchQueries()
+	cold := func(b *testing.B, want int) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			s := memory.Open(dir)
+			hits, err := s.Search(qs[i%len(qs)])
+			if err != nil || len(hits) != 3 {
+				b.Fatalf("%d hits, %v", len(hits), err)
+			}
+			if n := s.Report().Entries; n != want {
+				b.Fatalf("%d entries, want %d", n, want)
+			}
+		}
+	}
+	b.Run("packed", func(b *testing.B) { cold(b, len(names)) })
+	rng := rand.New(rand.NewSource(7))
+	vocab := benchVocab()
+	z := rand.NewZipf(rng, 1.1, 2, uint64(len(vocab)-1))
+	for i := 0; i < 20; i++ {
+		if _, err := memory.Open(dir).Put(benchEntry(rng, z, vocab, 20000+i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("packed+new", func(b *testing.B) { cold(b, len(names)+20) })
+}

@@ -53,10 +53,47 @@ type Entry struct {
 	// Medal is "gold", "silver", "bronze", "none", or empty when ungraded.
 	Medal string `json:"medal,omitempty"`
 	// WhatFailed lists designs or errors that did not work.
-	WhatFailed    []string  `json:"what_failed,omitempty"`
-	ModelFamilies []string  `json:"model_families,omitempty"`
-	RunID         string    `json:"run_id,omitempty"`
-	CreatedAt     time.Time `json:"created_at"`
+	WhatFailed    []string `json:"what_failed,omitempty"`
+	ModelFamilies []string `json:"model_families,omitempty"`
+	// Recipe is the machine-readable form of the best design when the
+	// coder embeds one in its code (see [Recipe]); coders that understand
+	// it start from it on similar tasks.
+	Recipe string `json:"recipe,omitempty"`
+	// Worked lists the improvement steps that beat their parent in this
+	// task (see [Knowledge.Helpful]), oldest first.
+	Worked []string `json:"worked,omitempty"`
+	RunID  string   `json:"run_id,omitempty"`
+	// Item names the work item within its run; with RunID it says which
+	// entries describe the same item, so that the item's final entry
+	// supersedes its provisional ones.
+	Item string `json:"item,omitempty"`
+	// Provisional marks an entry written while the item was still running
+	// (after its first working solution); the item's later entries
+	// supersede it.
+	Provisional bool      `json:"provisional,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// source identifies the work item an entry describes ("" when the entry
+// names none: every such entry stands alone).
+func (e *Entry) source() string {
+	if e.Item == "" {
+		return ""
+	}
+	return e.RunID + "\x00" + e.Item
+}
+
+// supersedes reports whether e replaces o, an entry of the same item: a
+// final entry replaces provisional ones, and otherwise the newer wins
+// (ties by ID, so every reader picks the same one).
+func (e *Entry) supersedes(o *Entry) bool {
+	if e.Provisional != o.Provisional {
+		return !e.Provisional
+	}
+	if !e.CreatedAt.Equal(o.CreatedAt) {
+		return e.CreatedAt.After(o.CreatedAt)
+	}
+	return e.ID > o.ID
 }
 
 // validate checks the fields retrieval and naming depend on.
@@ -120,7 +157,7 @@ func (t TaskInfo) Query(k int, includeSameTask bool) Query {
 // NewEntry makes the wisdom entry of a finished work item from its task and
 // its final task knowledge: the best design and metric, what failed
 // (recurring errors, then changes that did not help) and the model
-// families of the best designs. medal is "gold", "silver", "bronze",
+// families of the best designs. Item and Provisional are the caller's. medal is "gold", "silver", "bronze",
 // "none", or "" when ungraded. CreatedAt is left for [Store.Put] to stamp.
 func NewEntry(t TaskInfo, k *Knowledge, medal, runID string) Entry {
 	e := Entry{
@@ -134,7 +171,10 @@ func NewEntry(t TaskInfo, k *Knowledge, medal, runID string) Entry {
 	if len(k.BestDesigns) > 0 {
 		best := k.BestDesigns[0]
 		m := best.Metric
-		e.BestDesign, e.BestMetric = best.Design, &m
+		e.BestDesign, e.BestMetric, e.Recipe = best.Design, &m, best.Recipe
+	}
+	for _, c := range k.Helpful {
+		e.Worked = append(e.Worked, c.Change)
 	}
 	seen := map[string]bool{}
 	for _, d := range k.BestDesigns {

@@ -31,6 +31,8 @@ type DistilOptions struct {
 	MinRecurrence int
 	// MaxNotHelpful is how many unhelpful changes to keep, the latest [5].
 	MaxNotHelpful int
+	// MaxHelpful is how many helpful changes to keep, the latest [5].
+	MaxHelpful int
 }
 
 func (o DistilOptions) withDefaults() DistilOptions {
@@ -45,6 +47,9 @@ func (o DistilOptions) withDefaults() DistilOptions {
 	}
 	if o.MaxNotHelpful <= 0 {
 		o.MaxNotHelpful = 5
+	}
+	if o.MaxHelpful <= 0 {
+		o.MaxHelpful = 5
 	}
 	return o
 }
@@ -67,6 +72,8 @@ type Knowledge struct {
 	// NotHelpful are improvements that did not beat their parent, oldest
 	// first.
 	NotHelpful []Change `json:"not_helpful"`
+	// Helpful are improvements that beat their parent, oldest first.
+	Helpful []Change `json:"helpful,omitempty"`
 	// Refined is the refine hook's rewrite of the distilled text, if any.
 	Refined string `json:"refined,omitempty"`
 	// RefineError records why the last refinement failed, if it did.
@@ -80,6 +87,9 @@ type Design struct {
 	Design        string   `json:"design"`
 	Metric        float64  `json:"metric"`
 	ModelFamilies []string `json:"model_families,omitempty"`
+	// Recipe is the design's machine-readable form, when its code has one
+	// (see [Recipe]).
+	Recipe string `json:"recipe,omitempty"`
 }
 
 // RecurringError is one error shape (see [NormalizeError]) and where it
@@ -100,6 +110,9 @@ type Change struct {
 	ParentMetric float64  `json:"parent_metric"`
 	Metric       *float64 `json:"metric,omitempty"`
 	Error        string   `json:"error,omitempty"`
+	// Recipe is the changed node's machine-readable design, when its code
+	// has one (see [Recipe]).
+	Recipe string `json:"recipe,omitempty"`
 }
 
 // Distil summarises finished nodes deterministically: the same set of nodes
@@ -141,7 +154,7 @@ func Distil(nodes []Node, opts DistilOptions) *Knowledge {
 	for _, n := range valid[:min(len(valid), opts.TopDesigns)] {
 		k.BestDesigns = append(k.BestDesigns, Design{
 			NodeID: n.ID, Stage: n.Stage, Design: lineage(n, byID),
-			Metric: *n.Metric, ModelFamilies: ModelFamilies(n.Code),
+			Metric: *n.Metric, ModelFamilies: ModelFamilies(n.Code), Recipe: Recipe(n.Code),
 		})
 	}
 
@@ -161,7 +174,7 @@ func Distil(nodes []Node, opts DistilOptions) *Knowledge {
 		k.RecurringErrors = append(k.RecurringErrors, g.RecurringError)
 	}
 
-	var changes []Change
+	var changes, helped []Change
 	for _, n := range nodes {
 		p, ok := byID[n.ParentID]
 		if n.Stage != StageImprove || !ok || !p.valid() {
@@ -174,6 +187,9 @@ func Distil(nodes []Node, opts DistilOptions) *Knowledge {
 		case n.Metric == nil:
 			c.Error = "no validation metric"
 		case better(*n.Metric, *p.Metric, opts.LowerIsBetter):
+			m := *n.Metric
+			c.Metric, c.Recipe = &m, Recipe(n.Code)
+			helped = append(helped, c)
 			continue
 		default:
 			m := *n.Metric
@@ -184,6 +200,10 @@ func Distil(nodes []Node, opts DistilOptions) *Knowledge {
 	k.NotHelpful = changes[max(0, len(changes)-opts.MaxNotHelpful):]
 	if len(k.NotHelpful) == 0 {
 		k.NotHelpful = nil
+	}
+	k.Helpful = helped[max(0, len(helped)-opts.MaxHelpful):]
+	if len(k.Helpful) == 0 {
+		k.Helpful = nil
 	}
 	return k
 }
@@ -246,6 +266,12 @@ func (k *Knowledge) Distilled() string {
 		b.WriteString("Recurring errors (avoid them):\n")
 		for _, e := range k.RecurringErrors {
 			fmt.Fprintf(&b, "- %dx %s (nodes %s)\n", e.Count, e.Signature, strings.Join(e.NodeIDs, ", "))
+		}
+	}
+	if len(k.Helpful) > 0 {
+		b.WriteString("Changes that helped:\n")
+		for _, c := range k.Helpful {
+			fmt.Fprintf(&b, "- node %s on %s: %s (%s -> %s)\n", c.NodeID, c.ParentID, c.Change, formatMetric(c.ParentMetric), formatMetric(*c.Metric))
 		}
 	}
 	if len(k.NotHelpful) > 0 {
@@ -405,5 +431,6 @@ func cloneKnowledge(k *Knowledge) *Knowledge {
 	c.BestDesigns = append([]Design(nil), k.BestDesigns...)
 	c.RecurringErrors = append([]RecurringError(nil), k.RecurringErrors...)
 	c.NotHelpful = append([]Change(nil), k.NotHelpful...)
+	c.Helpful = append([]Change(nil), k.Helpful...)
 	return &c
 }

@@ -1,14 +1,11 @@
 package memory
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -64,6 +61,10 @@ type Store struct {
 	trusted  bool // dirMod was old enough when listed
 	listed   bool
 	lastLoad LoadReport
+	// packTried is set once the pack has been read (on the first load);
+	// packErr is why it could not be used.
+	packTried bool
+	packErr   error
 }
 
 // LoadReport says what the last read of the directory found.
@@ -177,7 +178,7 @@ func (s *Store) load(force bool) error {
 	st, err := os.Stat(s.dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		s.docs = map[string]*doc{}
-		s.idx = newIndex(nil)
+		s.idx = newIndex()
 		s.lastLoad = LoadReport{}
 		s.listed = false
 		return nil
@@ -188,6 +189,14 @@ func (s *Store) load(force bool) error {
 	mod := st.ModTime()
 	if !force && s.listed && s.trusted && mod.Equal(s.dirMod) {
 		return nil
+	}
+	if !s.packTried {
+		s.packTried = true
+		if s.loadPack(mod) && !force {
+			s.lastLoad = LoadReport{Entries: len(s.docs)}
+			s.dirMod, s.trusted, s.listed = mod, true, true
+			return nil
+		}
 	}
 	listedAt := s.now()
 	names, err := readDirNames(s.dir)
@@ -209,29 +218,30 @@ func (s *Store) load(force bool) error {
 			}
 		}
 	}
-	changed := false
+	if s.idx == nil {
+		s.idx = newIndex()
+	}
+	gone := map[string]bool{}
+	for name := range s.docs {
+		if !seen[name] {
+			gone[name] = true
+			delete(s.docs, name)
+		}
+	}
+	if len(gone) > 0 {
+		s.idx = s.idx.without(gone)
+	}
 	for i, r := range s.readEntries(fresh) {
 		name := fresh[i]
 		if r.err != nil {
 			report.Skipped = append(report.Skipped, SkippedFile{Name: name, Reason: r.err.Error()})
-			delete(seen, name)
 			continue
 		}
 		s.docs[name] = r.doc
-		changed = true
+		s.idx.add(r.doc)
 	}
-	for name := range s.docs {
-		if !seen[name] {
-			delete(s.docs, name)
-			changed = true
-		}
-	}
-	if changed || s.idx == nil {
-		docs := make([]*doc, 0, len(s.docs))
-		for _, d := range s.docs {
-			docs = append(docs, d)
-		}
-		s.idx = newIndex(docs)
+	if s.packErr != nil {
+		report.Skipped = append(report.Skipped, SkippedFile{Name: packDir + "/" + packName, Reason: s.packErr.Error()})
 	}
 	sort.Slice(report.Skipped, func(i, j int) bool { return report.Skipped[i].Name < report.Skipped[j].Name })
 	report.Entries = len(s.docs)
@@ -365,328 +375,3 @@ func (s *Store) Get(id string) (Entry, error) {
 		return Entry{}, &AmbiguousIDError{Prefix: id, Matches: len(found)}
 	}
 }
-
-// Query describes a new task for retrieval.
-type Query struct {
-	// TaskID is the new task; its own entries are excluded unless
-	// IncludeSameTask is set, so that seeds of one task stay independent.
-	TaskID          string
-	IncludeSameTask bool
-	// Description, Metric, ColumnTypes and DataModality are matched
-	// against the entries' keywords, metric, column types and modality.
-	Description  string
-	Metric       string
-	ColumnTypes  []string
-	DataModality string
-	// K is the number of entries wanted; zero or less returns none.
-	K int
-}
-
-// Hit is a retrieved entry and its BM25 score.
-type Hit struct {
-	Entry Entry
-	Score float64
-}
-
-// Search returns the K entries that best match q by BM25, best first (ties:
-// newer first, then by ID). Entries that share no term with q are never
-// returned.
-func (s *Store) Search(q Query) ([]Hit, error) {
-	if q.K <= 0 {
-		return nil, nil
-	}
-	text := strings.Join(append([]string{q.Description, q.Metric, q.DataModality}, q.ColumnTypes...), " ")
-	terms := tokenize(text)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.load(false); err != nil {
-		return nil, err
-	}
-	ix := s.idx
-	scores := ix.score(terms)
-	top := make([]Hit, 0, q.K+1)
-	for i, sc := range scores {
-		if sc <= 0 {
-			continue
-		}
-		e := ix.docs[i].entry
-		if !q.IncludeSameTask && e.TaskID == q.TaskID {
-			continue
-		}
-		h := Hit{Entry: e, Score: sc}
-		if len(top) == q.K && !hitBefore(h, top[len(top)-1]) {
-			continue
-		}
-		j := sort.Search(len(top), func(j int) bool { return hitBefore(h, top[j]) })
-		top = append(top, Hit{})
-		copy(top[j+1:], top[j:])
-		top[j] = h
-		if len(top) > q.K {
-			top = top[:q.K]
-		}
-	}
-	return top, nil
-}
-
-// hitBefore orders hits: higher score, then newer, then smaller ID.
-func hitBefore(a, b Hit) bool {
-	if a.Score != b.Score {
-		return a.Score > b.Score
-	}
-	if !a.Entry.CreatedAt.Equal(b.Entry.CreatedAt) {
-		return a.Entry.CreatedAt.After(b.Entry.CreatedAt)
-	}
-	return a.Entry.ID < b.Entry.ID
-}
-
-// PruneResult says what Prune removed (or would remove, in a dry run).
-type PruneResult struct {
-	Entries   []Entry
-	TempFiles []string
-}
-
-// Prune removes entries created before cutoff, and temporary files last
-// modified before it (left by writers that crashed). With dryRun it only
-// reports what it would remove. Entries that vanish meanwhile (another
-// prune) are not an error.
-func (s *Store) Prune(cutoff time.Time, dryRun bool) (PruneResult, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var res PruneResult
-	if err := s.load(true); err != nil {
-		return res, err
-	}
-	if !s.listed {
-		return res, nil
-	}
-	for _, d := range s.idx.docs {
-		if d.entry.CreatedAt.Before(cutoff) {
-			res.Entries = append(res.Entries, d.entry)
-		}
-	}
-	sort.Slice(res.Entries, func(i, j int) bool {
-		a, b := res.Entries[i], res.Entries[j]
-		if !a.CreatedAt.Equal(b.CreatedAt) {
-			return a.CreatedAt.Before(b.CreatedAt)
-		}
-		return a.ID < b.ID
-	})
-	names, err := readDirNames(s.dir)
-	if err != nil {
-		return res, err
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if !strings.HasPrefix(name, tempPrefix) {
-			continue
-		}
-		st, err := os.Lstat(filepath.Join(s.dir, name))
-		if err != nil || !st.ModTime().Before(cutoff) {
-			continue
-		}
-		res.TempFiles = append(res.TempFiles, name)
-	}
-	if dryRun {
-		return res, nil
-	}
-	for _, e := range res.Entries {
-		if err := removeIfExists(filepath.Join(s.dir, fileName(e.ID))); err != nil {
-			return res, err
-		}
-	}
-	for _, name := range res.TempFiles {
-		if err := removeIfExists(filepath.Join(s.dir, name)); err != nil {
-			return res, err
-		}
-	}
-	return res, s.load(true)
-}
-
-func removeIfExists(path string) error {
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("prune wisdom: %w", err)
-	}
-	return nil
-}
-
-// Export writes every entry as one JSON object per line, oldest first,
-// and returns how many it wrote.
-func (s *Store) Export(w io.Writer) (int, error) {
-	entries, _, err := s.Entries()
-	if err != nil {
-		return 0, err
-	}
-	bw := bufio.NewWriter(w)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	for _, e := range entries {
-		if err := enc.Encode(e); err != nil {
-			return 0, fmt.Errorf("export wisdom: %w", err)
-		}
-	}
-	if err := bw.Flush(); err != nil {
-		return 0, fmt.Errorf("export wisdom: %w", err)
-	}
-	return len(entries), nil
-}
-
-// ImportError locates a bad entry in an import stream.
-type ImportError struct {
-	// Entry is the 1-based position of the entry in the stream.
-	Entry int
-	Err   error
-}
-
-func (e *ImportError) Error() string {
-	return fmt.Sprintf("entry %d: %v", e.Entry, e.Err)
-}
-
-func (e *ImportError) Unwrap() error { return e.Err }
-
-// ParseEntries reads entries from r: JSON objects and/or arrays of
-// objects, whitespace-separated (so [Store.Export]'s output, a single entry
-// file, or a JSON array all parse). Every entry is validated; the first bad
-// one is returned as an *ImportError. IDs are recomputed by Put.
-func ParseEntries(r io.Reader) ([]Entry, error) {
-	dec := json.NewDecoder(r)
-	var out []Entry
-	for {
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err == io.EOF {
-			return out, nil
-		} else if err != nil {
-			return nil, &ImportError{Entry: len(out) + 1, Err: err}
-		}
-		raw = bytes.TrimSpace(raw)
-		var batch []Entry
-		if len(raw) > 0 && raw[0] == '[' {
-			var items []json.RawMessage
-			if err := json.Unmarshal(raw, &items); err != nil {
-				return nil, &ImportError{Entry: len(out) + 1, Err: err}
-			}
-			for _, item := range items {
-				e, err := parseEntry(item)
-				if err != nil {
-					return nil, &ImportError{Entry: len(out) + len(batch) + 1, Err: err}
-				}
-				batch = append(batch, e)
-			}
-		} else {
-			e, err := parseEntry(raw)
-			if err != nil {
-				return nil, &ImportError{Entry: len(out) + 1, Err: err}
-			}
-			batch = append(batch, e)
-		}
-		out = append(out, batch...)
-	}
-}
-
-func parseEntry(raw json.RawMessage) (Entry, error) {
-	var e Entry
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&e); err != nil {
-		return Entry{}, err
-	}
-	if err := e.validate(); err != nil {
-		return Entry{}, err
-	}
-	return e, nil
-}
-
-// ImportResult counts what an import did.
-type ImportResult struct {
-	Added, Existing int
-}
-
-// Import parses every entry from r first (see [ParseEntries]) and only then
-// writes them, so a bad stream adds nothing.
-func (s *Store) Import(r io.Reader) (ImportResult, error) {
-	entries, err := ParseEntries(r)
-	if err != nil {
-		return ImportResult{}, fmt.Errorf("import wisdom: %w", err)
-	}
-	return s.PutAll(entries)
-}
-
-// PutAll puts entries in order and counts those that were new.
-func (s *Store) PutAll(entries []Entry) (ImportResult, error) {
-	var res ImportResult
-	for _, e := range entries {
-		_, added, err := s.put(e)
-		if err != nil {
-			return res, err
-		}
-		if added {
-			res.Added++
-		} else {
-			res.Existing++
-		}
-	}
-	return res, nil
-}
-
-// FormatWisdom renders retrieved entries for the first drafts' prompt, or
-// "" when there are none.
-func FormatWisdom(hits []Hit) string {
-	if len(hits) == 0 {
-		return ""
-	}
-	var b strings.Builder
-	if len(hits) == 1 {
-		b.WriteString("What worked on a similar earlier task. Its data differ from this task's: adapt what fits, do not copy.\n")
-	} else {
-		fmt.Fprintf(&b, "What worked on %d similar earlier tasks, most similar first. Their data differ from this task's: adapt what fits, do not copy.\n", len(hits))
-	}
-	for i, h := range hits {
-		e := h.Entry
-		fmt.Fprintf(&b, "%d. %s", i+1, e.TaskID)
-		var facts []string
-		if e.DataModality != "" {
-			facts = append(facts, e.DataModality)
-		}
-		if e.Metric != "" {
-			dir := "higher is better"
-			if e.LowerIsBetter {
-				dir = "lower is better"
-			}
-			facts = append(facts, fmt.Sprintf("metric %s, %s", e.Metric, dir))
-		}
-		if len(facts) > 0 {
-			fmt.Fprintf(&b, " (%s)", strings.Join(facts, "; "))
-		}
-		b.WriteString(":")
-		if e.BestDesign != "" {
-			fmt.Fprintf(&b, " best design: %s", strings.TrimSuffix(firstParagraph(e.BestDesign, 400), "."))
-			var res []string
-			if e.BestMetric != nil {
-				res = append(res, "metric "+formatMetric(*e.BestMetric))
-			}
-			if e.Medal != "" {
-				res = append(res, "medal "+e.Medal)
-			}
-			if len(res) > 0 {
-				fmt.Fprintf(&b, " (%s)", strings.Join(res, ", "))
-			}
-			b.WriteString(".")
-		} else {
-			b.WriteString(" no valid solution was found.")
-		}
-		if len(e.ModelFamilies) > 0 {
-			fmt.Fprintf(&b, " Models: %s.", strings.Join(e.ModelFamilies, ", "))
-		}
-		if len(e.WhatFailed) > 0 {
-			failed := make([]string, 0, len(e.WhatFailed))
-			for _, f := range e.WhatFailed[:min(len(e.WhatFailed), 5)] {
-				failed = append(failed, strings.TrimSuffix(firstParagraph(f, 200), "."))
-			}
-			fmt.Fprintf(&b, " What failed: %s.", strings.Join(failed, "; "))
-		}
-		b.WriteString("\n")
-	}
-	return b.String()
-}
-
-// finite reports whether f is neither NaN nor infinite.
-func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }

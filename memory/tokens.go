@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"regexp"
 	"sort"
 	"strings"
 	"unicode"
@@ -27,9 +28,17 @@ goal given provided row rows column columns id ids value values set sets example
 	return m
 }()
 
-// tokenize lowercases s, splits it at anything but letters and digits, and
-// drops stop words, single characters and pure numbers.
+// urlRe matches web addresses, whose pieces ("https", "com", "utm") say
+// nothing about a task.
+var urlRe = regexp.MustCompile(`(?i)\b(?:https?|ftp)://\S*|\bwww\.\S*|\S+@\S+\.\w+`)
+
+// tokenize lowercases s, drops web and mail addresses, splits it at
+// anything but letters and digits, and drops stop words, single characters
+// and pure numbers.
 func tokenize(s string) []string {
+	if strings.Contains(s, "://") || strings.Contains(s, "www.") || strings.Contains(s, "@") {
+		s = urlRe.ReplaceAllString(s, " ")
+	}
 	var out []string
 	for _, f := range strings.FieldsFunc(s, func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
