@@ -20,8 +20,9 @@ type Coders struct {
 	Reviewer search.Reviewer
 	// Describe names the coders in logs, e.g. "baseline" or "llm gpt-4o".
 	Describe string
-	// Cost returns the LLM cost in USD of a usage (nil: free).
-	Cost func(search.Usage) float64
+	// Cost prices a node's usage per role in USD: the coder's at the code
+	// model's rates, the reviewer's at the feedback model's (nil: free).
+	Cost func(coder, reviewer search.Usage) (coderUSD, reviewerUSD float64)
 	// Close releases what they hold (idempotent); nil when nothing.
 	Close func() error
 	// Modality is what the task's examples are (tabular, image, text,

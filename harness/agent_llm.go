@@ -54,15 +54,17 @@ func llmCoders(_ context.Context, env CoderEnv) (*Coders, error) {
 	if err != nil {
 		return nil, err
 	}
-	prices, model := env.Config.LLM.Prices, env.Config.LLM.Code.Model
+	if env.Memory != nil {
+		env.Memory.SetRefine(reviewer.Refine)
+	}
+	prices, model, fbModel := env.Config.LLM.Prices, env.Config.LLM.Code.Model, env.Config.LLM.Feedback.Model
 	return &Coders{
 		Coder: coder, Reviewer: reviewer,
-		Describe: fmt.Sprintf("llm %s (review: %s)", model, env.Config.LLM.Feedback.Model),
-		// A node's usage sums its coder and reviewer calls; it is priced
-		// at the code model's rates (exact when both roles use one model).
-		Cost: func(u search.Usage) float64 {
-			usd, _ := llm.Cost(prices, model, u)
-			return usd
+		Describe: fmt.Sprintf("llm %s (review: %s)", model, fbModel),
+		Cost: func(c, r search.Usage) (float64, float64) {
+			cu, _ := llm.Cost(prices, model, c)
+			ru, _ := llm.Cost(prices, fbModel, r)
+			return cu, ru
 		},
 	}, nil
 }

@@ -93,7 +93,11 @@ func (a *searchAgent) setUp(ctx context.Context, env AgentEnv) (*nodeExecutor, *
 	if gerr != nil {
 		fmt.Fprintf(env.Log, "item %d: %v\n", env.Index, gerr)
 	}
-	if a.mem, err = openMemory(env.Config.Memory, env.Task, env.ItemDir, env.Log); err != nil {
+	runID := ""
+	if env.Run != nil {
+		runID = env.Run.Manifest.RunID
+	}
+	if a.mem, err = openMemory(env.Config.Memory, env.Task, env.ItemDir, env.Log, MemoryOptions{RunID: runID, Item: env.Index}); err != nil {
 		return nil, nil, err
 	}
 	a.coders, err = a.newCoders(ctx, CoderEnv{
@@ -153,18 +157,21 @@ func (a *searchAgent) result(res search.Result) AgentResult {
 		}
 	}
 	if a.coders != nil && a.coders.Cost != nil {
-		out.CostUSD = a.coders.Cost(res.Usage)
+		var review search.Usage
+		if res.State != nil {
+			for _, n := range res.State.Nodes {
+				review = review.Add(n.ReviewUsage)
+			}
+		}
+		c, r := a.coders.Cost(res.Usage.Sub(review), review)
+		out.CostUSD = c + r
 	}
 	return out
 }
 
 // Graded promotes what the item learned to the wisdom store.
 func (a *searchAgent) Graded(ctx context.Context, rep *grader.Report) {
-	runID := ""
-	if a.run != nil {
-		runID = a.run.Manifest.RunID
-	}
-	a.mem.finish(ctx, medalOf(rep), runID)
+	a.mem.finish(ctx, medalOf(rep))
 }
 
 // Close releases the coders (idempotent).

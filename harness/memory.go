@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mlbench/mlbench/configs"
 	"github.com/mlbench/mlbench/grader"
@@ -28,20 +29,41 @@ const KnowledgeFile = "knowledge.json"
 // carries cross-task wisdom in (retrieved at the start) and out (an entry
 // written at the end). Safe for concurrent use.
 type Memory struct {
-	cfg    configs.Memory
-	info   memory.TaskInfo
-	lower  bool
-	tk     *memory.TaskKnowledge // nil when disabled
-	store  *memory.Store         // nil when disabled
-	wisdom string                // retrieved lessons for the first drafts
-	log    io.Writer
+	cfg   configs.Memory
+	info  memory.TaskInfo
+	lower bool
+	tk    *memory.TaskKnowledge // nil when disabled
+	store *memory.Store         // nil when disabled
+	log   io.Writer
+	// runID and item name this work item in its wisdom entries.
+	runID, item string
+	// now reads the clock for the periodic full refresh.
+	now func() time.Time
+
+	wmu      sync.Mutex // guards the retrieval below
+	hits     []memory.Hit
+	lastList time.Time
+	warned   string
 
 	mu    sync.Mutex
 	nodes []memory.Node
+	// provisional is the best metric of the last provisional wisdom entry
+	// (nil: none written yet).
+	provisional *float64
 }
 
-func openMemory(cfg configs.Memory, t task.Task, itemDir string, log io.Writer) (*Memory, error) {
-	m := &Memory{cfg: cfg, info: taskInfo(t), lower: t.LowerIsBetter, log: log}
+// MemoryOptions names the work item whose memory is opened.
+type MemoryOptions struct {
+	RunID string
+	Item  int
+	// Refine rewrites distilled task knowledge (the feedback model when
+	// memory.task_knowledge.refine is on); nil leaves it as distilled.
+	Refine memory.RefineFunc
+}
+
+func openMemory(cfg configs.Memory, t task.Task, itemDir string, log io.Writer, o MemoryOptions) (*Memory, error) {
+	m := &Memory{cfg: cfg, info: taskInfo(t), lower: t.LowerIsBetter, log: log,
+		runID: o.RunID, item: strconv.Itoa(o.Item), now: time.Now}
 	if cfg.TaskKnowledge.Enabled {
 		tk, err := memory.OpenTaskKnowledge(filepath.Join(itemDir, KnowledgeFile), memory.KnowledgeOptions{
 			Distil: memory.DistilOptions{TaskID: t.ID, LowerIsBetter: t.LowerIsBetter},
@@ -54,19 +76,55 @@ func openMemory(cfg configs.Memory, t task.Task, itemDir string, log io.Writer) 
 	}
 	if cfg.Wisdom.Enabled && cfg.Wisdom.Dir != "" {
 		m.store = memory.Open(configs.ExpandPath(cfg.Wisdom.Dir))
-		hits, err := m.store.Search(m.info.Query(cfg.Wisdom.TopK, cfg.Wisdom.IncludeSameTask))
-		if err != nil {
-			// The wisdom tier is advisory: a broken shared store must not
-			// stop the task, but it must be said.
-			fmt.Fprintf(log, "warning: wisdom store %s: %v\n", m.store.Dir(), err)
-		} else {
-			m.wisdom = memory.FormatWisdom(hits)
-		}
-		if w := m.store.Report().Warning(); w != "" {
-			fmt.Fprintf(log, "warning: %s\n", w)
-		}
+		m.retrieve()
 	}
 	return m, nil
+}
+
+// SetRefine makes the task knowledge refined by f from now on (the agent
+// builds the feedback model after the memory is open).
+func (m *Memory) SetRefine(f memory.RefineFunc) {
+	if m != nil && m.tk != nil && m.cfg.TaskKnowledge.Refine {
+		m.tk.SetRefine(f)
+	}
+}
+
+// retrieve brings the retrieved lessons up to date with the shared store:
+// other items of this run and other runs write entries while this one
+// runs. The store re-reads only when its directory changed (and parses
+// only new files); every memory.wisdom.refresh it lists regardless, since
+// NFS attribute caches can hide a change.
+func (m *Memory) retrieve() []memory.Hit {
+	if m == nil || m.store == nil {
+		return nil
+	}
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
+	var err error
+	if now := m.now(); m.cfg.Wisdom.Refresh > 0 && now.Sub(m.lastList) >= m.cfg.Wisdom.Refresh {
+		m.lastList = now
+		_, err = m.store.Refresh()
+	}
+	q := m.info.Query(m.cfg.Wisdom.TopK, m.cfg.Wisdom.IncludeSameTask)
+	q.RunID, q.Item = m.runID, m.item
+	var hits []memory.Hit
+	if err == nil {
+		hits, err = m.store.Search(q)
+	}
+	warn := ""
+	if err != nil {
+		// The wisdom tier is advisory: a broken shared store must not
+		// stop the task, but it must be said (once per distinct problem).
+		warn = fmt.Sprintf("wisdom store %s: %v", m.store.Dir(), err)
+	} else {
+		m.hits = hits
+		warn = m.store.Report().Warning()
+	}
+	if warn != "" && warn != m.warned {
+		fmt.Fprintf(m.log, "warning: %s\n", warn)
+	}
+	m.warned = warn
+	return m.hits
 }
 
 // Context renders the memory context of one expansion, within the
@@ -88,7 +146,7 @@ func (m *Memory) Context(req search.Request) string {
 	// Wisdom informs the first drafts only: later nodes have the task's
 	// own evidence.
 	if req.Stage == search.StageDraft && len(req.Drafts) < 2*max(1, m.cfg.Wisdom.TopK) {
-		r.Wisdom = m.wisdom
+		r.Wisdom = memory.FormatWisdom(m.retrieve())
 	}
 	return memory.Context(r)
 }
@@ -101,8 +159,28 @@ func (m *Memory) Knowledge() string {
 	return m.tk.Text()
 }
 
-// Wisdom is the retrieved cross-task text ("" when disabled or empty).
-func (m *Memory) Wisdom() string { return m.wisdom }
+// Wisdom is the retrieved cross-task text ("" when disabled or empty),
+// refreshed from the shared store.
+func (m *Memory) Wisdom() string { return memory.FormatWisdom(m.retrieve()) }
+
+// Lessons returns the retrieved wisdom entries, most similar first,
+// refreshed from the shared store (nil when the tier is disabled).
+func (m *Memory) Lessons() []memory.Entry {
+	hits := m.retrieve()
+	out := make([]memory.Entry, len(hits))
+	for i, h := range hits {
+		out[i] = h.Entry
+	}
+	return out
+}
+
+// TaskKnowledge returns the current task knowledge (nil when disabled).
+func (m *Memory) TaskKnowledge() *memory.Knowledge {
+	if m == nil || m.tk == nil {
+		return nil
+	}
+	return m.tk.Knowledge()
+}
 
 func memNode(n search.NodeSnapshot) memory.Node {
 	return memory.Node{
@@ -139,7 +217,9 @@ func memNodes(ns []search.NodeSnapshot) []memory.Node {
 	return out
 }
 
-// nodeDone records a finished node and refreshes the knowledge when due.
+// nodeDone records a finished node, refreshes the knowledge when due and
+// writes a provisional wisdom entry at the first working solution, so
+// that items running at the same time learn from this one before it ends.
 func (m *Memory) nodeDone(ctx context.Context, n memory.Node) {
 	if m == nil {
 		return
@@ -147,42 +227,90 @@ func (m *Memory) nodeDone(ctx context.Context, n memory.Node) {
 	m.mu.Lock()
 	m.nodes = append(m.nodes, n)
 	due := m.tk != nil && m.tk.Due(len(m.nodes))
+	first := m.provisional == nil && !n.IsBuggy && n.Metric != nil
 	m.mu.Unlock()
 	if due {
 		m.updateKnowledge(ctx)
+	} else if first {
+		m.putProvisional()
 	}
 }
 
 func (m *Memory) updateKnowledge(ctx context.Context) {
-	if m == nil || m.tk == nil {
-		return
-	}
-	m.mu.Lock()
-	nodes := append([]memory.Node(nil), m.nodes...)
-	m.mu.Unlock()
-	if _, err := m.tk.Update(ctx, nodes); err != nil {
-		fmt.Fprintf(m.log, "warning: task knowledge: %v\n", err)
-	}
-}
-
-// finish distils the final knowledge and writes the wisdom entry.
-func (m *Memory) finish(ctx context.Context, medal, runID string) {
 	if m == nil {
 		return
 	}
-	m.updateKnowledge(ctx)
+	if m.tk != nil {
+		m.mu.Lock()
+		nodes := append([]memory.Node(nil), m.nodes...)
+		m.mu.Unlock()
+		if _, err := m.tk.Update(ctx, nodes); err != nil {
+			fmt.Fprintf(m.log, "warning: task knowledge: %v\n", err)
+		}
+	}
+	m.putProvisional()
+}
+
+// knowledge is the current task knowledge, distilled now when the tier
+// is off.
+func (m *Memory) knowledge() *memory.Knowledge {
+	if m.tk != nil {
+		return m.tk.Knowledge()
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return memory.Distil(m.nodes, memory.DistilOptions{TaskID: m.info.TaskID, LowerIsBetter: m.lower})
+}
+
+// putProvisional writes a provisional wisdom entry when the item has a
+// working solution better than its last provisional entry's (L2 promoted
+// to L3 while running). Entries are immutable: the newer one supersedes
+// the older for readers (see memory.Store.Search).
+func (m *Memory) putProvisional() {
+	if m == nil || m.store == nil {
+		return
+	}
+	k := m.knowledge()
+	if k == nil || len(k.BestDesigns) == 0 {
+		return
+	}
+	best := k.BestDesigns[0].Metric
+	m.mu.Lock()
+	stale := m.provisional == nil || (best != *m.provisional && (best < *m.provisional) == m.lower)
+	if stale {
+		m.provisional = &best
+	}
+	m.mu.Unlock()
+	if !stale {
+		return
+	}
+	e := memory.NewEntry(m.info, k, "", m.runID)
+	e.Item, e.Provisional = m.item, true
+	if _, err := m.store.Put(e); err != nil {
+		fmt.Fprintf(m.log, "warning: write provisional wisdom entry: %v\n", err)
+	}
+}
+
+// finish distils the final knowledge and writes the wisdom entry (L2
+// promoted to L3), which supersedes the item's provisional ones.
+func (m *Memory) finish(ctx context.Context, medal string) {
+	if m == nil {
+		return
+	}
+	if m.tk != nil {
+		m.mu.Lock()
+		nodes := append([]memory.Node(nil), m.nodes...)
+		m.mu.Unlock()
+		if _, err := m.tk.Update(ctx, nodes); err != nil {
+			fmt.Fprintf(m.log, "warning: task knowledge: %v\n", err)
+		}
+	}
 	if m.store == nil {
 		return
 	}
-	var k *memory.Knowledge
-	if m.tk != nil {
-		k = m.tk.Knowledge()
-	} else {
-		m.mu.Lock()
-		k = memory.Distil(m.nodes, memory.DistilOptions{TaskID: m.info.TaskID, LowerIsBetter: m.lower})
-		m.mu.Unlock()
-	}
-	if _, err := m.store.Put(memory.NewEntry(m.info, k, medal, runID)); err != nil {
+	e := memory.NewEntry(m.info, m.knowledge(), medal, m.runID)
+	e.Item = m.item
+	if _, err := m.store.Put(e); err != nil {
 		fmt.Fprintf(m.log, "warning: write wisdom entry: %v\n", err)
 	}
 }

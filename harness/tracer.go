@@ -22,7 +22,7 @@ type tracer struct {
 	dir   string
 	cfg   *configs.Config
 	lower bool
-	cost  func(search.Usage) float64
+	cost  func(coder, reviewer search.Usage) (float64, float64)
 	steps int
 	log   io.Writer
 	mem   *Memory
@@ -68,8 +68,24 @@ func (t *tracer) row(rec search.NodeRecord) results.NodeRow {
 	if rec.LowerIsBetter != nil {
 		r.LowerIsBetter = *rec.LowerIsBetter
 	}
+	r.ReasoningTokens, r.CachedPromptTokens = rec.ReasoningTokens, rec.CachedPromptTokens
+	r.Code, r.OutputTail = rec.Code, rec.Output
+	c, v := rec.Coder, rec.Reviewer
+	if c == (search.Usage{}) && v == (search.Usage{}) {
+		// A record restored from an older checkpoint has no split: count
+		// it all as the coder's.
+		c = search.Usage{PromptTokens: rec.PromptTokens, CachedPromptTokens: rec.CachedPromptTokens,
+			CompletionTokens: rec.CompletionTokens, ReasoningTokens: rec.ReasoningTokens}
+	}
+	r.RoleUsage = results.RoleUsage{
+		CoderPromptTokens: c.PromptTokens, CoderCachedPromptTokens: c.CachedPromptTokens,
+		CoderCompletionTokens: c.CompletionTokens, CoderReasoningTokens: c.ReasoningTokens,
+		ReviewerPromptTokens: v.PromptTokens, ReviewerCachedPromptTokens: v.CachedPromptTokens,
+		ReviewerCompletionTokens: v.CompletionTokens, ReviewerReasoningTokens: v.ReasoningTokens,
+	}
 	if t.cost != nil {
-		r.CostUSD = t.cost(search.Usage{PromptTokens: rec.PromptTokens, CompletionTokens: rec.CompletionTokens, ReasoningTokens: rec.ReasoningTokens})
+		r.CoderCostUSD, r.ReviewerCostUSD = t.cost(c, v)
+		r.CostUSD = r.CoderCostUSD + r.ReviewerCostUSD
 	}
 	return r
 }
@@ -128,6 +144,7 @@ func (t *tracer) backfill(ctx context.Context, st *search.State) error {
 			NodeID: n.ID, ParentID: n.ParentID, Step: n.Step, Stage: n.Stage, Worker: n.Worker,
 			CreatedAt: n.CreatedAt, FinishedAt: n.FinishedAt, LLMSeconds: n.Usage.LLMSeconds, ExecSeconds: n.ExecSeconds,
 			PromptTokens: n.Usage.PromptTokens, CompletionTokens: n.Usage.CompletionTokens, ReasoningTokens: n.Usage.ReasoningTokens,
+			CachedPromptTokens: n.Usage.CachedPromptTokens, Coder: n.Usage.Sub(n.ReviewUsage), Reviewer: n.ReviewUsage,
 			ExitCode: n.ExitCode, TimedOut: n.TimedOut, OOM: n.OOM, IsBuggy: n.IsBuggy, SubmissionExists: n.SubmissionExists,
 			FormatValid: n.FormatValid, Metric: n.Metric, LowerIsBetter: st.LowerIsBetter, UCTC: n.UCTC, Visits: n.Visits,
 			Reward: n.OwnReward, DebugDepth: n.DebugDepth, IsBest: n.IsBest, Plan: n.Plan, Summary: n.Summary, Code: n.Code,

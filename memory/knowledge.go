@@ -387,8 +387,11 @@ func (t *TaskKnowledge) Due(finished int) bool {
 func (t *TaskKnowledge) Update(ctx context.Context, nodes []Node) (*Knowledge, error) {
 	k := Distil(nodes, t.opts.Distil)
 	var refineErr error
-	if t.opts.Refine != nil && k.Nodes > 0 {
-		text, err := t.opts.Refine(ctx, k.Distilled())
+	t.mu.Lock()
+	refine := t.opts.Refine
+	t.mu.Unlock()
+	if refine != nil && k.Nodes > 0 {
+		text, err := refine(ctx, k.Distilled())
 		switch {
 		case err != nil:
 			k.RefineError = err.Error()
@@ -410,6 +413,13 @@ func (t *TaskKnowledge) Update(ctx context.Context, nodes []Node) (*Knowledge, e
 	}
 	t.k = k
 	return cloneKnowledge(k), refineErr
+}
+
+// SetRefine sets (or, with nil, clears) the refine hook for later updates.
+func (t *TaskKnowledge) SetRefine(f RefineFunc) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.opts.Refine = f
 }
 
 // Knowledge returns a copy of the current knowledge.

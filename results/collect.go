@@ -183,6 +183,7 @@ func collectItem(ctx context.Context, runDir, runID string, it ManifestItem, opt
 	recoverNodes(dir, &row, &sum, &skipped)
 	row.Nodes, row.BuggyNodes = sum.nodes, sum.buggy
 	row.PromptTokens, row.CompletionTokens, row.CostUSD = sum.prompt, sum.completion, sum.cost
+	row.RoleUsage = sum.roles
 	row.BestStage = sum.bestStage
 	first, last := sum.firstCreated, sum.lastFinish
 	start, end := st.StartedAt, st.FinishedAt

@@ -54,6 +54,9 @@ func (r *Report) Render(w io.Writer, format string) error {
 	if len(r.Modalities) > 0 {
 		tables = append(tables, r.modalityTable())
 	}
+	if len(r.Usage) > 0 {
+		tables = append(tables, r.usageTable(format == FormatCSV))
+	}
 	for i, t := range tables {
 		if i > 0 {
 			if _, err := io.WriteString(w, "\n"); err != nil {

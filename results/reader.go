@@ -432,6 +432,10 @@ var nodeSetters = []columnSetter[NodeRow]{
 	stringCol("summary", func(r *NodeRow) *string { return &r.Summary }),
 	stringCol("code_sha256", func(r *NodeRow) *string { return &r.CodeSHA256 }),
 	stringCol("error", func(r *NodeRow) *string { return &r.Error }),
+	int64Col("reasoning_tokens", func(r *NodeRow) *int64 { return &r.ReasoningTokens }),
+	int64Col("cached_prompt_tokens", func(r *NodeRow) *int64 { return &r.CachedPromptTokens }),
+	stringCol("code", func(r *NodeRow) *string { return &r.Code }),
+	stringCol("output_tail", func(r *NodeRow) *string { return &r.OutputTail }),
 }
 
 // resultSetters maps every ResultRow column, in schema order.
@@ -469,4 +473,10 @@ var resultSetters = []columnSetter[ResultRow]{
 	int64Col("damaged_parts", func(r *ResultRow) *int64 { return &r.DamagedParts }),
 	int64Col("nodes_recovered", func(r *ResultRow) *int64 { return &r.NodesRecovered }),
 	stringCol("incomplete", func(r *ResultRow) *string { return &r.Incomplete }),
+}
+
+func init() {
+	// The role columns are the same in both schemas.
+	nodeSetters = append(nodeSetters, roleSetters(func(r *NodeRow) *RoleUsage { return &r.RoleUsage })...)
+	resultSetters = append(resultSetters, roleSetters(func(r *ResultRow) *RoleUsage { return &r.RoleUsage })...)
 }

@@ -206,8 +206,11 @@ type Report struct {
 	Anytime []AnytimeRow `json:"anytime,omitempty"`
 	// Modalities counts modelled and fallback items per modality.
 	Modalities []ModalityRow `json:"modalities,omitempty"`
-	Warnings   []string      `json:"warnings,omitempty"`
-	options    ReportOptions // kept for rendering
+	// Usage is the LLM usage per role of each run (and group); empty
+	// when no item used an LLM.
+	Usage    []UsageRow    `json:"usage,omitempty"`
+	Warnings []string      `json:"warnings,omitempty"`
+	options  ReportOptions // kept for rendering
 }
 
 // group is the rows of one run and sweep value.
@@ -251,6 +254,9 @@ func BuildReport(runs []*Run, opts ReportOptions) (*Report, error) {
 		for _, g := range groups {
 			rep.Tasks = append(rep.Tasks, taskRows(g)...)
 		}
+	}
+	for _, g := range groups {
+		rep.Usage = append(rep.Usage, usageRows(g)...)
 	}
 	return rep, nil
 }

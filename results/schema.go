@@ -85,6 +85,32 @@ type NodeRow struct {
 	Summary    string `parquet:"summary,plain"`
 	CodeSHA256 string `parquet:"code_sha256,plain"`
 	Error      string `parquet:"error,plain"`
+
+	// ReasoningTokens are part of CompletionTokens; CachedPromptTokens are
+	// the part of PromptTokens the provider served from its prefix cache.
+	ReasoningTokens    int64 `parquet:"reasoning_tokens"`
+	CachedPromptTokens int64 `parquet:"cached_prompt_tokens"`
+	// RoleUsage splits the tokens and the cost by role: the coder and the
+	// reviewer may be different models at different prices.
+	RoleUsage
+	// Code is the program's text; OutputTail the tail of its output as
+	// the executor kept it (bounded by exec.output_max).
+	Code       string `parquet:"code,plain"`
+	OutputTail string `parquet:"output_tail,plain"`
+}
+
+// RoleUsage is LLM usage per role, in NodeRow and ResultRow.
+type RoleUsage struct {
+	CoderPromptTokens          int64   `parquet:"coder_prompt_tokens"`
+	CoderCachedPromptTokens    int64   `parquet:"coder_cached_prompt_tokens"`
+	CoderCompletionTokens      int64   `parquet:"coder_completion_tokens"`
+	CoderReasoningTokens       int64   `parquet:"coder_reasoning_tokens"`
+	CoderCostUSD               float64 `parquet:"coder_cost_usd"`
+	ReviewerPromptTokens       int64   `parquet:"reviewer_prompt_tokens"`
+	ReviewerCachedPromptTokens int64   `parquet:"reviewer_cached_prompt_tokens"`
+	ReviewerCompletionTokens   int64   `parquet:"reviewer_completion_tokens"`
+	ReviewerReasoningTokens    int64   `parquet:"reviewer_reasoning_tokens"`
+	ReviewerCostUSD            float64 `parquet:"reviewer_cost_usd"`
 }
 
 // ResultRow is one work item (task x seed x sweep point) of a run, the unit
@@ -148,4 +174,6 @@ type ResultRow struct {
 	// recovered from the checkpoint, which has tokens but no prices); ""
 	// when every figure is whole.
 	Incomplete string `parquet:"incomplete,dict"`
+
+	RoleUsage
 }

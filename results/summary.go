@@ -14,6 +14,7 @@ type nodeSummary struct {
 	nodes, buggy             int64
 	prompt, completion       int64
 	cost                     float64
+	roles                    RoleUsage
 	bestStage                string
 	firstCreated, lastFinish time.Time
 	// damaged counts the parts that could not be read.
@@ -21,7 +22,9 @@ type nodeSummary struct {
 }
 
 // summaryColumns are the node columns summarize reads, in slot order.
-var summaryColumns = []string{"node_id", "stage", "is_buggy", "prompt_tokens", "completion_tokens", "cost_usd", "created_at", "finished_at"}
+var summaryColumns = append(summaryBase, roleColumns...)
+
+var summaryBase = []string{"node_id", "stage", "is_buggy", "prompt_tokens", "completion_tokens", "cost_usd", "created_at", "finished_at"}
 
 // summarize tallies the trace parts of itemDir straight from Arrow memory,
 // without building rows. Damaged parts are skipped and recorded as in Nodes.
@@ -94,7 +97,10 @@ func (s *nodeSummary) add(n int, arrs []arrow.Array, bestID string) error {
 	if err := timeRange(arrs[6], &s.firstCreated, nil); err != nil {
 		return err
 	}
-	return timeRange(arrs[7], nil, &s.lastFinish)
+	if err := timeRange(arrs[7], nil, &s.lastFinish); err != nil {
+		return err
+	}
+	return s.roles.addColumns(arrs[len(summaryBase):])
 }
 
 func sumInt64(a arrow.Array, dst *int64) error {
@@ -143,6 +149,7 @@ func (s *nodeSummary) merge(o nodeSummary) {
 	s.prompt += o.prompt
 	s.completion += o.completion
 	s.cost += o.cost
+	s.roles = s.roles.Add(o.roles)
 	if o.bestStage != "" {
 		s.bestStage = o.bestStage
 	}

@@ -24,19 +24,34 @@ const (
 
 // Usage is the LLM accounting of one call (or the sum of several).
 type Usage struct {
-	PromptTokens     int64   `json:"prompt_tokens"`
-	CompletionTokens int64   `json:"completion_tokens"`
-	ReasoningTokens  int64   `json:"reasoning_tokens"`
-	LLMSeconds       float64 `json:"llm_seconds"`
+	PromptTokens int64 `json:"prompt_tokens"`
+	// CachedPromptTokens are the prompt tokens the provider served from
+	// its prefix cache (part of PromptTokens).
+	CachedPromptTokens int64   `json:"cached_prompt_tokens,omitempty"`
+	CompletionTokens   int64   `json:"completion_tokens"`
+	ReasoningTokens    int64   `json:"reasoning_tokens"`
+	LLMSeconds         float64 `json:"llm_seconds"`
 }
 
 // Add returns the sum of u and o.
 func (u Usage) Add(o Usage) Usage {
 	return Usage{
-		PromptTokens:     u.PromptTokens + o.PromptTokens,
-		CompletionTokens: u.CompletionTokens + o.CompletionTokens,
-		ReasoningTokens:  u.ReasoningTokens + o.ReasoningTokens,
-		LLMSeconds:       u.LLMSeconds + o.LLMSeconds,
+		PromptTokens:       u.PromptTokens + o.PromptTokens,
+		CachedPromptTokens: u.CachedPromptTokens + o.CachedPromptTokens,
+		CompletionTokens:   u.CompletionTokens + o.CompletionTokens,
+		ReasoningTokens:    u.ReasoningTokens + o.ReasoningTokens,
+		LLMSeconds:         u.LLMSeconds + o.LLMSeconds,
+	}
+}
+
+// Sub returns u less o (a part of it).
+func (u Usage) Sub(o Usage) Usage {
+	return Usage{
+		PromptTokens:       u.PromptTokens - o.PromptTokens,
+		CachedPromptTokens: u.CachedPromptTokens - o.CachedPromptTokens,
+		CompletionTokens:   u.CompletionTokens - o.CompletionTokens,
+		ReasoningTokens:    u.ReasoningTokens - o.ReasoningTokens,
+		LLMSeconds:         u.LLMSeconds - o.LLMSeconds,
 	}
 }
 
@@ -172,14 +187,21 @@ type NodeRecord struct {
 	PromptTokens     int64     `json:"prompt_tokens"`
 	CompletionTokens int64     `json:"completion_tokens"`
 	ReasoningTokens  int64     `json:"reasoning_tokens"`
-	ExitCode         int       `json:"exit_code"`
-	TimedOut         bool      `json:"timed_out"`
-	OOM              bool      `json:"oom"`
-	IsBuggy          bool      `json:"is_buggy"`
-	SubmissionExists bool      `json:"submission_exists"`
-	FormatValid      bool      `json:"format_valid"`
-	Metric           *float64  `json:"metric,omitempty"`
-	LowerIsBetter    *bool     `json:"lower_is_better,omitempty"`
+	// CachedPromptTokens are the prompt tokens served from the provider's
+	// prefix cache.
+	CachedPromptTokens int64 `json:"cached_prompt_tokens"`
+	// Coder and Reviewer split the usage by role (they may be different
+	// models at different prices); the token fields above are their sum.
+	Coder            Usage    `json:"coder_usage"`
+	Reviewer         Usage    `json:"reviewer_usage"`
+	ExitCode         int      `json:"exit_code"`
+	TimedOut         bool     `json:"timed_out"`
+	OOM              bool     `json:"oom"`
+	IsBuggy          bool     `json:"is_buggy"`
+	SubmissionExists bool     `json:"submission_exists"`
+	FormatValid      bool     `json:"format_valid"`
+	Metric           *float64 `json:"metric,omitempty"`
+	LowerIsBetter    *bool    `json:"lower_is_better,omitempty"`
 	// UCTC is the exploration constant in force when the node was selected.
 	UCTC float64 `json:"uct_c"`
 	// Visits is the node's visit count when it was recorded.

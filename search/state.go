@@ -36,8 +36,10 @@ type NodeState struct {
 	CreatedAt  time.Time `json:"created_at"`
 	FinishedAt time.Time `json:"finished_at,omitzero"`
 	Usage      Usage     `json:"usage"`
-	CodeSHA256 string    `json:"code_sha256,omitempty"`
-	Visits     int       `json:"visits"`
+	// ReviewUsage is the reviewer's part of Usage.
+	ReviewUsage Usage  `json:"review_usage,omitzero"`
+	CodeSHA256  string `json:"code_sha256,omitempty"`
+	Visits      int    `json:"visits"`
 	// Reward is the total reward backpropagated through the node.
 	Reward float64 `json:"reward"`
 	// OwnReward is the reward the node itself earned when it finished.
@@ -122,6 +124,7 @@ func (s *searcher) state() *State {
 			CreatedAt:       n.createdAt,
 			FinishedAt:      n.finishedAt,
 			Usage:           n.usage,
+			ReviewUsage:     n.reviewUsage,
 			CodeSHA256:      n.codeSHA256,
 			Visits:          n.visits,
 			Reward:          n.reward,
@@ -198,6 +201,7 @@ func (s *searcher) restore(st *State) error {
 			createdAt:       ns.CreatedAt,
 			finishedAt:      ns.FinishedAt,
 			usage:           ns.Usage,
+			reviewUsage:     ns.ReviewUsage,
 			codeSHA256:      ns.CodeSHA256,
 			visits:          ns.Visits,
 			reward:          ns.Reward,

@@ -17,6 +17,7 @@ type node struct {
 
 	createdAt, finishedAt time.Time
 	usage                 Usage
+	reviewUsage           Usage // the reviewer's part of usage
 	codeSHA256            string
 
 	visits          int

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
@@ -58,47 +57,6 @@ func (e *CallError) Unwrap() error { return e.Err }
 type replyFault struct{ msg string }
 
 func (f *replyFault) Error() string { return f.msg }
-
-// Backoff is the retry delay schedule: attempt n waits a random duration in
-// [d/2, d] with d = min(Base*2^n, Max), or the server's Retry-After when
-// that is longer (up to ten minutes).
-type Backoff struct {
-	Base time.Duration
-	Max  time.Duration
-}
-
-// DefaultBackoff starts at one second and stops growing at one minute.
-var DefaultBackoff = Backoff{Base: time.Second, Max: time.Minute}
-
-func (b Backoff) delay(attempt int) time.Duration {
-	d := b.Base
-	for i := 0; i < attempt && d < b.Max; i++ {
-		d *= 2
-	}
-	if d > b.Max {
-		d = b.Max
-	}
-	if d <= 0 {
-		return 0
-	}
-	half := d / 2
-	return half + rand.N(d-half+1)
-}
-
-// sleepCtx waits d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
 
 // callInfo says what a call is for.
 type callInfo struct {
@@ -534,29 +492,6 @@ func (c *client) record(info callInfo, attempt int, ex *exchange, u search.Usage
 	return c.tr.append(rec)
 }
 
-// usageOf converts go-openai's usage; reasoning tokens come from the
-// completion details when the server reports them.
-func usageOf(u *openai.Usage) search.Usage {
-	if u == nil {
-		return search.Usage{}
-	}
-	out := search.Usage{PromptTokens: int64(u.PromptTokens), CompletionTokens: int64(u.CompletionTokens)}
-	if u.CompletionTokensDetails != nil {
-		out.ReasoningTokens = int64(u.CompletionTokensDetails.ReasoningTokens)
-	}
-	return out
-}
-
-// estimateReasoning splits completion tokens by the characters of the
-// reasoning and the answer, for servers that do not report the split.
-func estimateReasoning(completion int64, reasoning, answer string) int64 {
-	if completion <= 0 || reasoning == "" {
-		return 0
-	}
-	total := len(reasoning) + len(answer)
-	return int64(float64(completion)*float64(len(reasoning))/float64(total) + 0.5)
-}
-
 // chatResult is a usable chat reply.
 type chatResult struct {
 	msg       openai.ChatCompletionMessage
@@ -579,7 +514,7 @@ func (c *client) chat(ctx context.Context, info callInfo, req openai.ChatComplet
 		if err != nil {
 			return search.Usage{}, err
 		}
-		u := usageOf(&resp.Usage)
+		u := usageOf(ctx, &resp.Usage)
 		if len(resp.Choices) == 0 {
 			return u, &replyFault{"reply has no choices"}
 		}
@@ -603,26 +538,6 @@ func (c *client) chat(ctx context.Context, info callInfo, req openai.ChatComplet
 	return res, u, err
 }
 
-// reasoningField reads choices[0].message.reasoning from the raw response
-// (vLLM's newer name for reasoning_content, which go-openai does not know).
-func reasoningField(ctx context.Context) string {
-	ec, _ := ctx.Value(exchangeKey{}).(*exchangeCtx)
-	if ec == nil || len(ec.ex.respBody) == 0 {
-		return ""
-	}
-	var raw struct {
-		Choices []struct {
-			Message struct {
-				Reasoning string `json:"reasoning"`
-			} `json:"message"`
-		} `json:"choices"`
-	}
-	if json.Unmarshal(ec.ex.respBody, &raw) != nil || len(raw.Choices) == 0 {
-		return ""
-	}
-	return raw.Choices[0].Message.Reasoning
-}
-
 // complete sends one raw completion (steerable reasoning) with retries.
 func (c *client) complete(ctx context.Context, info callInfo, prompt string, stop []string) (text, finish string, u search.Usage, err error) {
 	req := openai.CompletionRequest{
@@ -636,7 +551,7 @@ func (c *client) complete(ctx context.Context, info callInfo, prompt string, sto
 		if err != nil {
 			return search.Usage{}, err
 		}
-		u := usageOf(resp.Usage)
+		u := usageOf(ctx, resp.Usage)
 		if len(resp.Choices) == 0 {
 			return u, &replyFault{"reply has no choices"}
 		}

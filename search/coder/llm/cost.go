@@ -12,7 +12,9 @@ import (
 // Cost prices usage of a model in USD from a price table in USD per million
 // tokens (llm.prices). The model's own entry is used, else the longest key
 // that the model name starts with ("gpt-4o-mini" prices
-// "gpt-4o-mini-2024-07-18"). Reasoning tokens are part of the completion
+// "gpt-4o-mini-2024-07-18"). Cached prompt tokens are charged at the
+// cached_prompt price (the prompt price when unset), the rest of the
+// prompt at the prompt price. Reasoning tokens are part of the completion
 // tokens, as servers count them, and are not charged twice. ok is false
 // when the table has no price for the model.
 func Cost(prices map[string]configs.Price, model string, u search.Usage) (usd float64, ok bool) {
@@ -20,7 +22,12 @@ func Cost(prices map[string]configs.Price, model string, u search.Usage) (usd fl
 	if !ok {
 		return 0, false
 	}
-	return (float64(u.PromptTokens)*p.Prompt + float64(u.CompletionTokens)*p.Completion) / 1e6, true
+	cached := min(max(u.CachedPromptTokens, 0), u.PromptTokens)
+	cachedPrice := p.Prompt
+	if p.CachedPrompt != nil {
+		cachedPrice = *p.CachedPrompt
+	}
+	return (float64(u.PromptTokens-cached)*p.Prompt + float64(cached)*cachedPrice + float64(u.CompletionTokens)*p.Completion) / 1e6, true
 }
 
 func priceOf(prices map[string]configs.Price, model string) (configs.Price, bool) {

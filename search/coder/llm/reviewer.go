@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	openai "github.com/sashabaranov/go-openai"
@@ -38,6 +39,9 @@ type Reviewer struct {
 	tmpl          configs.ChatTemplate
 	formatRetries int
 	noTools       atomic.Bool
+
+	pendingMu sync.Mutex
+	pending   search.Usage // refinements since the last review
 }
 
 var _ search.Reviewer = (*Reviewer)(nil)
@@ -69,7 +73,7 @@ func (r *Reviewer) Review(ctx context.Context, node search.NodeSnapshot, res sea
 	info := callInfo{node: node.ID, call: "review"}
 	user := reviewPrompt(r.task, node, res)
 	chat := []turn{{"system", reviewSystem}, {"user", user}}
-	var total search.Usage
+	total := r.takePending()
 	for try := 0; ; try++ {
 		v, answer, u, err := r.ask(ctx, info, chat)
 		total = total.Add(u)

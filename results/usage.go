@@ -1,0 +1,134 @@
+package results
+
+import (
+	"fmt"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+)
+
+// roleColumns are the RoleUsage columns, in field order.
+var roleColumns = []string{
+	"coder_prompt_tokens", "coder_cached_prompt_tokens", "coder_completion_tokens", "coder_reasoning_tokens", "coder_cost_usd",
+	"reviewer_prompt_tokens", "reviewer_cached_prompt_tokens", "reviewer_completion_tokens", "reviewer_reasoning_tokens", "reviewer_cost_usd",
+}
+
+// fields returns pointers to u's counters and costs in roleColumns order.
+func (u *RoleUsage) fields() (ints [8]*int64, floats [2]*float64) {
+	return [8]*int64{&u.CoderPromptTokens, &u.CoderCachedPromptTokens, &u.CoderCompletionTokens, &u.CoderReasoningTokens,
+			&u.ReviewerPromptTokens, &u.ReviewerCachedPromptTokens, &u.ReviewerCompletionTokens, &u.ReviewerReasoningTokens},
+		[2]*float64{&u.CoderCostUSD, &u.ReviewerCostUSD}
+}
+
+// Add returns the sum of u and o.
+func (u RoleUsage) Add(o RoleUsage) RoleUsage {
+	ui, uf := u.fields()
+	oi, of := o.fields()
+	for i := range ui {
+		*ui[i] += *oi[i]
+	}
+	for i := range uf {
+		*uf[i] += *of[i]
+	}
+	return u
+}
+
+// roleSetters maps the RoleUsage columns of a row type.
+func roleSetters[R any](get func(*R) *RoleUsage) []columnSetter[R] {
+	var out []columnSetter[R]
+	for i, name := range roleColumns {
+		switch i {
+		case 4, 9: // the costs
+			j := i / 5
+			out = append(out, float64Col(name, func(r *R) *float64 { _, f := get(r).fields(); return f[j] }))
+		default:
+			j := i - i/5
+			out = append(out, int64Col(name, func(r *R) *int64 { n, _ := get(r).fields(); return n[j] }))
+		}
+	}
+	return out
+}
+
+// addColumns sums a record batch's role columns (roleColumns order, nil
+// when the file predates them) into u.
+func (u *RoleUsage) addColumns(arrs []arrow.Array) error {
+	ints, floats := u.fields()
+	for i, a := range arrs {
+		if a == nil {
+			continue
+		}
+		switch i {
+		case 4, 9:
+			v, ok := a.(*array.Float64)
+			if !ok {
+				return typeError{a.DataType()}
+			}
+			for _, x := range v.Float64Values() {
+				*floats[i/5] += x
+			}
+		default:
+			if err := sumInt64(a, ints[i-i/5]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// UsageRow is the LLM usage of one role in one run (and sweep group),
+// summed over its finished items.
+type UsageRow struct {
+	Run                string  `json:"run"`
+	Group              string  `json:"group,omitempty"`
+	Role               string  `json:"role"`
+	PromptTokens       int64   `json:"prompt_tokens"`
+	CachedPromptTokens int64   `json:"cached_prompt_tokens"`
+	CompletionTokens   int64   `json:"completion_tokens"`
+	ReasoningTokens    int64   `json:"reasoning_tokens"`
+	CostUSD            float64 `json:"cost_usd"`
+}
+
+// CacheHitPct is the share of prompt tokens served from the provider's
+// prefix cache, in percent (0 without prompt tokens).
+func (u UsageRow) CacheHitPct() float64 {
+	if u.PromptTokens == 0 {
+		return 0
+	}
+	return 100 * float64(u.CachedPromptTokens) / float64(u.PromptTokens)
+}
+
+// usageRows sums a group's usage per role; none when it used no LLM.
+func usageRows(g group) []UsageRow {
+	var sum RoleUsage
+	for i := range g.rows {
+		if finished(&g.rows[i]) {
+			sum = sum.Add(g.rows[i].RoleUsage)
+		}
+	}
+	coder := UsageRow{Run: g.run, Group: g.value, Role: "coder", PromptTokens: sum.CoderPromptTokens,
+		CachedPromptTokens: sum.CoderCachedPromptTokens, CompletionTokens: sum.CoderCompletionTokens,
+		ReasoningTokens: sum.CoderReasoningTokens, CostUSD: round(sum.CoderCostUSD, 6)}
+	reviewer := UsageRow{Run: g.run, Group: g.value, Role: "reviewer", PromptTokens: sum.ReviewerPromptTokens,
+		CachedPromptTokens: sum.ReviewerCachedPromptTokens, CompletionTokens: sum.ReviewerCompletionTokens,
+		ReasoningTokens: sum.ReviewerReasoningTokens, CostUSD: round(sum.ReviewerCostUSD, 6)}
+	if coder.PromptTokens+coder.CompletionTokens+reviewer.PromptTokens+reviewer.CompletionTokens == 0 {
+		return nil
+	}
+	return []UsageRow{coder, reviewer}
+}
+
+func (r *Report) usageTable(machine bool) table {
+	t := table{
+		title:  "LLM usage by role (sums over finished items)",
+		header: []string{"Run", "Group", "Role", "Prompt tokens", "Cached", "Cache hit %", "Completion tokens", "Reasoning tokens", "Cost $"},
+		right:  []bool{false, false, false, true, true, true, true, true, true},
+	}
+	if machine {
+		t.header = []string{"run", "group", "role", "prompt_tokens", "cached_prompt_tokens", "cache_hit_pct", "completion_tokens", "reasoning_tokens", "cost_usd"}
+	}
+	for _, u := range r.Usage {
+		t.rows = append(t.rows, []string{u.Run, u.Group, u.Role, fmt.Sprint(u.PromptTokens), fmt.Sprint(u.CachedPromptTokens),
+			num(u.CacheHitPct(), 1), fmt.Sprint(u.CompletionTokens), fmt.Sprint(u.ReasoningTokens), num(u.CostUSD, 6)})
+	}
+	return t
+}
