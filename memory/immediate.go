@@ -99,7 +99,8 @@ func (b *builder) cut(phase int, pre, body, post, omit string, headShare float64
 // attempt on it (plan, code, output, and whether it beat the parent). Debug:
 // the buggy code, its output and the review, then every earlier attempt of
 // the same debug chain with its outcome, so the model does not repeat a fix
-// that failed. Task knowledge and wisdom follow when given.
+// that failed. Wisdom (L3) and task knowledge (L2) come before these (L1),
+// each under a heading naming its tier.
 //
 // When the context is over budget it is cut in this order, each step only as
 // far as needed, oldest material first within a step:
@@ -122,7 +123,20 @@ func (b *builder) cut(phase int, pre, body, post, omit string, headShare float64
 // Instruction lines and headings are never cut, so a budget smaller than
 // they need yields a context longer than the budget.
 func Context(req Request) string {
+	// The tiers that change least come first (wisdom, then knowledge,
+	// then this expansion's nodes), so that successive prompts of a task
+	// share a longer prefix, which providers cache.
 	var b builder
+	if req.Wisdom != "" {
+		b.fixed("## L3 (wisdom): lessons from earlier tasks\n")
+		b.cut(phaseWisdom, "", ensureNL(req.Wisdom), "", "(lessons omitted for length)\n", 1)
+		b.fixed("\n")
+	}
+	if req.Knowledge != "" {
+		b.fixed("## L2 (task knowledge): what this task has taught so far\n")
+		b.cut(phaseKnowledge, "", ensureNL(req.Knowledge), "", "(task knowledge omitted for length)\n", 1)
+		b.fixed("\n")
+	}
 	switch req.Stage {
 	case StageDraft:
 		draftContext(&b, req)
@@ -131,15 +145,7 @@ func Context(req Request) string {
 	case StageDebug:
 		debugContext(&b, req)
 	default:
-		b.fixed("## Memory\n(no memory for stage %q)\n", req.Stage)
-	}
-	if req.Knowledge != "" {
-		b.fixed("\n## Memory: what this task has taught so far\n")
-		b.cut(phaseKnowledge, "", ensureNL(req.Knowledge), "", "(task knowledge omitted for length)\n", 1)
-	}
-	if req.Wisdom != "" {
-		b.fixed("\n## Memory: lessons from earlier tasks\n")
-		b.cut(phaseWisdom, "", ensureNL(req.Wisdom), "", "(lessons omitted for length)\n", 1)
+		b.fixed("## L1 (this search)\n(no memory for stage %q)\n", req.Stage)
 	}
 	truncate(b.pieces, req.Budget)
 	var sb strings.Builder
@@ -152,7 +158,7 @@ func Context(req Request) string {
 }
 
 func draftContext(b *builder, req Request) {
-	b.fixed("## Memory: existing drafts\n")
+	b.fixed("## L1 (this search): existing drafts\n")
 	if len(req.Drafts) == 0 {
 		b.fixed("No drafts exist yet. Write a simple, solid first solution.\n")
 		return
@@ -166,7 +172,7 @@ func draftContext(b *builder, req Request) {
 
 func improveContext(b *builder, req Request) {
 	t := req.Target
-	b.fixed("## Memory: improving node %s\n", t.ID)
+	b.fixed("## L1 (this search): improving node %s\n", t.ID)
 	b.fixed("Improve the solution below with one focused change. Its earlier improvement attempts follow it; do not repeat a change that was already tried, and build on what helped.\n")
 	b.fixed("\n### Solution to improve (node %s, %s)\n", t.ID, outcome(t, nil, req.LowerIsBetter))
 	targetBody(b, t)
@@ -183,7 +189,7 @@ func improveContext(b *builder, req Request) {
 
 func debugContext(b *builder, req Request) {
 	t := req.Target
-	b.fixed("## Memory: debugging node %s\n", t.ID)
+	b.fixed("## L1 (this search): debugging node %s\n", t.ID)
 	b.fixed("Fix the bug in the code below. The earlier attempts of this debug chain follow it and did not work; do not repeat their fixes, try a different one.\n")
 	b.fixed("\n### Buggy code (node %s, %s)\n", t.ID, outcome(t, nil, req.LowerIsBetter))
 	targetBody(b, t)

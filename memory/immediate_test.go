@@ -111,7 +111,8 @@ func TestContextBudgetSweep(t *testing.T) {
 			full := memory.Context(req)
 			req.Budget = 1
 			floor := len(memory.Context(req))
-			instruction := strings.SplitN(full, "\n", 3)[1]
+			l1 := full[strings.Index(full, "## L1 "):]
+			instruction := strings.SplitN(l1, "\n", 3)[1]
 			for b := floor; b <= len(full)+10; b += 7 {
 				req.Budget = b
 				got := memory.Context(req)

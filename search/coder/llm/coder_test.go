@@ -433,7 +433,7 @@ func TestInjectedMemory(t *testing.T) {
 	if got.NodeID != "9" {
 		t.Errorf("builder got %+v", got)
 	}
-	containsAll(t, "prompt", content(messages(srv.requests()[0])[1]), "# Memory\nMEMORY-FROM-HARNESS")
+	containsAll(t, "prompt", content(messages(srv.requests()[0])[1]), "# Memory\n", "\nMEMORY-FROM-HARNESS\n\n# Your job now\n")
 }
 
 func TestDefaultContextKnowledgeAndWisdom(t *testing.T) {

@@ -65,6 +65,7 @@ func DefaultContext(budget int, knowledge, wisdom func() string) ContextBuilder 
 	return ContextFunc(func(req search.Request) string {
 		var b strings.Builder
 		lower := req.LowerIsBetter
+		b.WriteString("### L1 (this search)\n")
 		switch req.Stage {
 		case search.StageDraft:
 			if len(req.Drafts) == 0 {
@@ -109,12 +110,12 @@ func DefaultContext(budget int, knowledge, wisdom func() string) ContextBuilder 
 		}
 		if knowledge != nil {
 			if k := strings.TrimSpace(knowledge()); k != "" {
-				fmt.Fprintf(&b, "\n### What this task has taught so far\n%s\n", k)
+				fmt.Fprintf(&b, "\n### L2 (task knowledge): what this task has taught so far\n%s\n", k)
 			}
 		}
 		if wisdom != nil && req.Stage == search.StageDraft {
 			if w := strings.TrimSpace(wisdom()); w != "" {
-				fmt.Fprintf(&b, "\n### Lessons from earlier tasks\n%s\n", w)
+				fmt.Fprintf(&b, "\n### L3 (wisdom): lessons from earlier tasks\n%s\n", w)
 			}
 		}
 		if budget > 0 {
@@ -202,16 +203,42 @@ func elideMiddle(s string, n int) string {
 // systemPrompt is the coder's standing instruction.
 const systemPrompt = `You are a senior machine-learning engineer competing in a Kaggle-style competition. You write complete, runnable Python programs that train a model, check it on held-out data and write a submission file. You work step by step: each program you write is run as it is, and you see its output before writing the next.`
 
-// instructions renders the task and the rules every program must follow.
-func instructions(t Task, req search.Request) string {
+// instructions renders what is the same in every coder prompt of one
+// task: the task, the data, the environment, the implementation
+// guidelines and the reply format. It comes first, so that the calls of a
+// task share a long prompt prefix that providers cache (and bill at a
+// fraction); what changes between calls (memory, budget, the request)
+// follows it.
+func instructions(t Task) string {
 	var b strings.Builder
 	b.WriteString("# Task\n")
 	if t.Title != "" {
 		fmt.Fprintf(&b, "%s\n\n", t.Title)
 	}
 	b.WriteString(strings.TrimSpace(t.Description))
-	b.WriteString("\n\n# Rules for your program\n")
-	fmt.Fprintf(&b, "- Write one self-contained Python 3 file. It is run unattended from start to end with no arguments; it cannot ask anything.\n")
+	b.WriteString("\n")
+	if p := strings.TrimSpace(t.DataPreview); p != "" {
+		b.WriteString("\n# Data overview\n")
+		b.WriteString(p)
+		b.WriteString("\n")
+	}
+	b.WriteString("\n# Environment\n")
+	if len(t.Packages) > 0 {
+		fmt.Fprintf(&b, "- Installed Python packages (you cannot install others): %s.\n", strings.Join(t.Packages, ", "))
+	} else {
+		b.WriteString("- A standard data-science Python environment (numpy, pandas, scikit-learn, and whatever else imports); you cannot install packages.\n")
+	}
+	if len(t.GPUs) > 0 {
+		fmt.Fprintf(&b, "- %s visible to the program (CUDA): %s.\n", plural(len(t.GPUs), "CUDA GPU"), strings.Join(t.GPUs, "; "))
+	} else if t.GPU {
+		b.WriteString("- A CUDA GPU is available.\n")
+	} else {
+		b.WriteString("- No GPU is available: everything runs on the CPU.\n")
+	}
+	b.WriteString("- There is no network access: no downloads of data, models or weights.\n")
+
+	b.WriteString("\n# Implementation guidelines\n")
+	b.WriteString("- Write one self-contained Python 3 file. It is run unattended from start to end with no arguments; it cannot ask anything. Skip nothing: no placeholders, no \"rest as before\".\n")
 	fmt.Fprintf(&b, "- The data is in `%s` (read-only). Read it from there; do not unzip into it or write there.\n", t.InputDir)
 	fmt.Fprintf(&b, "- Write the predictions for the test set to `%s`, in exactly the format the task asks for (see the sample submission if there is one). A run without this file counts as failed.\n", t.SubmissionPath)
 	if t.WorkingDir != "" {
@@ -222,17 +249,29 @@ func instructions(t Task, req search.Request) string {
 		metric = "the competition metric (" + t.Metric + ")"
 	}
 	dir := ""
-	if lower := lowerIsBetter(t, req); lower != nil {
-		if *lower {
+	if t.LowerIsBetter != nil {
+		if *t.LowerIsBetter {
 			dir = " Lower is better."
 		} else {
 			dir = " Higher is better."
 		}
 	}
-	fmt.Fprintf(&b, "- Hold out part of the training data (or use cross-validation), compute %s on it, and print it on its own line exactly as `validation_metric: <number>`.%s\n", metric, dir)
+	fmt.Fprintf(&b, "- Hold out part of the training data (or use cross-validation), compute %s on it, and print it on its own line exactly as `validation_metric: <number>`. Without it the run cannot be scored.%s\n", metric, dir)
 	if t.TimeLimit > 0 {
-		fmt.Fprintf(&b, "- One run may take at most %s; a run that takes longer is killed and counts as failed. Size the model and the number of epochs to fit.\n", roundDuration(t.TimeLimit))
+		fmt.Fprintf(&b, "- One run may take at most %s; a run that takes longer is killed and counts as failed. Size the model, the data and the number of epochs to fit.\n", roundDuration(t.TimeLimit))
 	}
+	if len(t.GPUs) > 0 || t.GPU {
+		b.WriteString("- Use the GPU for deep-learning models and GPU-capable libraries (move models and batches to `cuda`).\n")
+	}
+	b.WriteString("- Print short progress messages; avoid printing large tables or per-iteration logs.\n")
+	b.WriteString("\n")
+	b.WriteString(replyFormat)
+	b.WriteString("\n")
+	return b.String()
+}
+
+// budget renders the time and attempts left, or "" when unknown.
+func budget(req search.Request) string {
 	var left []string
 	if req.TimeLeft > 0 {
 		left = append(left, roundDuration(req.TimeLeft)+" of search time")
@@ -240,28 +279,26 @@ func instructions(t Task, req search.Request) string {
 	if req.StepsLeft > 0 {
 		left = append(left, fmt.Sprintf("%d attempts", req.StepsLeft))
 	}
-	if len(left) > 0 {
-		fmt.Fprintf(&b, "- About %s remain for the whole search.\n", strings.Join(left, " and "))
+	if len(left) == 0 {
+		return ""
 	}
-	if len(t.GPUs) > 0 {
-		fmt.Fprintf(&b, "- %s visible to the program (CUDA): %s. Use them for deep-learning models and GPU-capable libraries.\n", plural(len(t.GPUs), "CUDA GPU"), strings.Join(t.GPUs, "; "))
-	} else if t.GPU {
-		b.WriteString("- A CUDA GPU is available: use it for deep-learning models and GPU-capable libraries.\n")
-	} else {
-		b.WriteString("- No GPU is available: everything runs on the CPU.\n")
+	return fmt.Sprintf("About %s remain for the whole search.", strings.Join(left, " and "))
+}
+
+// bestNote tells an improvement where the best solution so far stands.
+func bestNote(req search.Request) string {
+	best, p := req.Best, req.Parent
+	if req.Stage != search.StageImprove || best == nil {
+		return ""
 	}
-	if len(t.Packages) > 0 {
-		fmt.Fprintf(&b, "- There is no network access and you cannot install packages. Installed: %s.\n", strings.Join(t.Packages, ", "))
-	} else {
-		b.WriteString("- There is no network access and you cannot install packages; use what a standard data-science Python environment has (numpy, pandas, scikit-learn, and whatever else imports).\n")
+	if p != nil && best.ID == p.ID {
+		return fmt.Sprintf("The solution to improve (node %s) is the best so far: %s.", p.ID, outcome(*best, req.LowerIsBetter))
 	}
-	b.WriteString("- Print short progress messages; avoid printing large tables or per-iteration logs.\n")
-	if p := strings.TrimSpace(t.DataPreview); p != "" {
-		b.WriteString("\n# Data overview\n")
-		b.WriteString(p)
-		b.WriteString("\n")
+	s := fmt.Sprintf("The best solution so far is node %s: %s", best.ID, outcome(*best, req.LowerIsBetter))
+	if best.Plan != "" {
+		s += "; its plan: " + strings.TrimSuffix(oneLine(best.Plan, 600), ".")
 	}
-	return b.String()
+	return s + "."
 }
 
 func lowerIsBetter(t Task, req search.Request) *bool {
@@ -303,23 +340,32 @@ func reminder(truncated bool) string {
 	return "Your reply did not contain the program. Reply again: a short plan, then the complete program in a single ```python code block, and nothing after it."
 }
 
-// coderPrompt builds the user message; memory is included unless it goes
-// into the pre-filled thinking (steerable reasoning).
+// coderPrompt builds the user message: the unchanging instructions, then
+// the memory (unless it goes into the pre-filled thinking of steerable
+// reasoning), then the budget and the request.
 func coderPrompt(t Task, req search.Request, memory string, inPrompt bool) string {
 	var b strings.Builder
-	b.WriteString(instructions(t, req))
+	b.WriteString(instructions(t))
 	if inPrompt && strings.TrimSpace(memory) != "" {
 		b.WriteString("\n# Memory\n")
+		b.WriteString(memoryLegend)
 		b.WriteString(strings.TrimSpace(memory))
 		b.WriteString("\n")
 	}
 	b.WriteString("\n# Your job now\n")
+	if s := budget(req); s != "" {
+		b.WriteString(s + "\n")
+	}
+	if s := bestNote(req); s != "" {
+		b.WriteString(s + "\n")
+	}
 	b.WriteString(stageAsk(req.Stage))
-	b.WriteString("\n\n")
-	b.WriteString(replyFormat)
 	b.WriteString("\n")
 	return b.String()
 }
+
+// memoryLegend says what the memory's tier labels mean.
+const memoryLegend = "Memory comes in three tiers, each part labelled with its tier: L1 is this search's own nodes, L2 the knowledge distilled from them so far, L3 lessons from earlier, similar tasks.\n\n"
 
 // thinkingPrefill opens the model's thinking with the evidence: the memory
 // context and the parent's results, so its reasoning starts from them.

@@ -20,6 +20,9 @@ func TestPrompts(t *testing.T) {
 	buggy := &search.NodeSnapshot{ID: "4", Stage: search.StageDraft, Plan: "CatBoost on all columns.",
 		Code: "import catboost", Output: "Traceback (most recent call last):\nModuleNotFoundError: No module named 'catboost'",
 		Summary: "catboost is not installed.", IsBuggy: true, ExitCode: 1}
+	bestMetric := 0.84
+	best := &search.NodeSnapshot{ID: "2", Stage: search.StageImprove, Plan: "Gradient boosting with target-encoded cabin deck.",
+		Metric: &bestMetric, SubmissionExists: true, FormatValid: true}
 	cases := []struct {
 		name  string
 		steer bool
@@ -33,7 +36,7 @@ func TestPrompts(t *testing.T) {
 		}},
 		{"improve", false, func(ctx context.Context, e *env, _ *fakeServer) error {
 			c, _ := e.build(t)
-			_, err := c.Improve(ctx, search.Request{Stage: search.StageImprove, NodeID: "5", Parent: parent, StepsLeft: 39})
+			_, err := c.Improve(ctx, search.Request{Stage: search.StageImprove, NodeID: "5", Parent: parent, Best: best, StepsLeft: 39, TimeLeft: 5400e9})
 			return err
 		}},
 		{"debug", false, func(ctx context.Context, e *env, _ *fakeServer) error {
@@ -64,6 +67,14 @@ func TestPrompts(t *testing.T) {
 				srv = newServer(t, reply(goodReply))
 			}
 			e := newEnv(t, srv.url())
+			e.task.Packages = []string{"lightgbm 4.5.0", "numpy 2.1.3", "pandas 2.2.3", "scikit-learn 1.5.2", "torch 2.5.1"}
+			e.task.GPUs = []string{"NVIDIA H100 80GB HBM3, 81559 MiB"}
+			e.opts.Knowledge = func() string {
+				return "After 4 nodes (2 valid, 2 buggy); metric: higher is better.\nBest designs so far:\n1. node 2 (improve), metric 0.84: gradient boosting; then: target-encode the cabin deck."
+			}
+			e.opts.Wisdom = func() string {
+				return "What worked on a similar earlier task. Its data differ from this task's: adapt what fits, do not copy.\n1. titanic (tabular; metric accuracy, higher is better): best design: gradient boosting on family size and title features (metric 0.83)."
+			}
 			if tc.steer {
 				e.cfg.Code.Model, e.cfg.Code.SteerableReasoning = "Qwen/Qwen3-32B", true
 			}
