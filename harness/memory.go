@@ -251,14 +251,16 @@ func (m *Memory) updateKnowledge(ctx context.Context) {
 	m.putProvisional()
 }
 
-// knowledge is the current task knowledge, distilled now when the tier
-// is off.
+// knowledge is the task knowledge of every node so far: the persisted
+// one when it is current (it may be refined), else distilled now.
 func (m *Memory) knowledge() *memory.Knowledge {
-	if m.tk != nil {
-		return m.tk.Knowledge()
-	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.tk != nil {
+		if k := m.tk.Knowledge(); k.Nodes == len(m.nodes) {
+			return k
+		}
+	}
 	return memory.Distil(m.nodes, memory.DistilOptions{TaskID: m.info.TaskID, LowerIsBetter: m.lower})
 }
 

@@ -2,10 +2,14 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
+	"strconv"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/mlbench/mlbench/harness"
 	"github.com/mlbench/mlbench/results"
+	"github.com/mlbench/mlbench/search/coder/llm"
 )
 
 var traceCommand = &cli.Command{
@@ -30,7 +34,54 @@ Examples:
 			&cli.StringFlag{Name: "html", Usage: "write an interactive page to `FILE` instead of printing"},
 		),
 		Action: traceTreeAction,
+	}, {
+		Name:      "prompt",
+		Usage:     "print the exact messages sent to the models for one node",
+		ArgsUsage: "RUN ITEM NODE",
+		Description: `Reads the item's LLM transcript (items/ITEM/llm-transcript.jsonl) and prints,
+for every request made for NODE (the coder's, its retries, the reviewer's),
+the messages exactly as sent: what the model saw.
+
+Example:
+  mlbench trace prompt 20260101-120000-abcdef 3 7`,
+		Flags:  globalFlags(),
+		Action: tracePromptAction,
 	}},
+}
+
+func tracePromptAction(c *cli.Context) error {
+	args, err := positionalArgs(c)
+	if err != nil {
+		return cli.Exit("trace prompt: "+err.Error(), 2)
+	}
+	if len(args) != 3 {
+		return cli.Exit("usage: mlbench trace prompt RUN ITEM NODE", 2)
+	}
+	item, err := strconv.Atoi(args[1])
+	if err != nil || item < 0 {
+		return cli.Exit(fmt.Sprintf("trace prompt: ITEM %q is not a work item number (see mlbench status)", args[1]), 2)
+	}
+	cfg, err := loadConfig(c, nil)
+	if err != nil {
+		return err
+	}
+	dir, err := resolveRunDir(args[0], cfg.Results.Dir)
+	if err != nil {
+		return cli.Exit(err.Error(), 2)
+	}
+	path := filepath.Join(results.ItemDir(dir, item), harness.TranscriptFile)
+	records, err := llm.ReadTranscript(path)
+	if err != nil {
+		return cli.Exit(fmt.Sprintf("trace prompt: %v (items of the offline baseline coder have no transcript)", err), 2)
+	}
+	sent, err := llm.SentFor(records, args[2])
+	if err != nil {
+		return cli.Exit(fmt.Sprintf("trace prompt: %v", err), 2)
+	}
+	if len(sent) == 0 {
+		return cli.Exit(fmt.Sprintf("trace prompt: no requests for node %q in %s", args[2], path), 2)
+	}
+	return llm.WriteSent(c.App.Writer, sent)
 }
 
 func traceTreeAction(c *cli.Context) error {
