@@ -99,6 +99,9 @@ func baselineCoders(env CoderEnv) (*Coders, error) {
 	if err != nil {
 		return nil, err
 	}
+	if env.Memory != nil {
+		c.SetPrior(env.Memory.BaselinePrior)
+	}
 	describe := fmt.Sprintf("baseline (offline AutoML, %s)", c.Modality())
 	if why := c.Fallback(); why != "" {
 		describe = fmt.Sprintf("baseline (FALLBACK, %s: %s)", c.Modality(), why)

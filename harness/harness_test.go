@@ -301,9 +301,18 @@ func TestIntegrationBaselineItem(t *testing.T) {
 	if out.Status.State != results.StateDone || out.Grade == nil || !out.Grade.ValidSubmission || out.Grade.Score == nil {
 		t.Fatalf("baseline item: status %+v grade %+v", out.Status, out.Grade)
 	}
-	entries, _, err := memory.Open(cfg.Memory.Wisdom.Dir).Entries()
-	if err != nil || len(entries) != 1 || entries[0].TaskID != "demo-multiclass-logloss" || entries[0].BestDesign == "" {
-		t.Errorf("wisdom entry after the item: %v %+v", err, entries)
+	all, _, err := memory.Open(cfg.Memory.Wisdom.Dir).Entries()
+	var entries []memory.Entry // the final ones; provisional ones came first
+	for _, e := range all {
+		if !e.Provisional {
+			entries = append(entries, e)
+		}
+	}
+	if err != nil || len(entries) != 1 || len(all) < 2 || entries[0].TaskID != "demo-multiclass-logloss" || entries[0].BestDesign == "" {
+		t.Errorf("wisdom entries after the item: %v %+v", err, all)
+	}
+	if fams := entries[0].ModelFamilies; len(fams) != 1 {
+		t.Errorf("entry lists model families %v, want the one the best pipeline used", fams)
 	}
 	for _, f := range []string{"best/submission.csv", "best/solution.py", "best/node_id", "grade.json", "status.json", "checkpoint/state.json", "progress.json", harness.KnowledgeFile, results.EnvFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {

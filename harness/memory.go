@@ -18,6 +18,7 @@ import (
 	"github.com/mlbench/mlbench/harness/task"
 	"github.com/mlbench/mlbench/memory"
 	"github.com/mlbench/mlbench/search"
+	"github.com/mlbench/mlbench/search/coder/baseline"
 )
 
 // KnowledgeFile holds an item's distilled task knowledge.
@@ -172,6 +173,27 @@ func (m *Memory) Lessons() []memory.Entry {
 		out[i] = h.Entry
 	}
 	return out
+}
+
+// BaselinePrior is what the memory tiers tell the offline baseline coder:
+// the recipes of the most similar tasks' best designs (L3, refreshed from
+// the shared store) and of the improvements that worked in this task so
+// far (L2). A disabled tier contributes nothing.
+func (m *Memory) BaselinePrior() baseline.Prior {
+	var p baseline.Prior
+	for _, e := range m.Lessons() {
+		if e.Recipe != "" {
+			p.Similar = append(p.Similar, e.Recipe)
+		}
+	}
+	if m.cfg.TaskKnowledge.Enabled {
+		for _, c := range m.knowledge().Helpful {
+			if c.Recipe != "" {
+				p.Worked = append(p.Worked, c.Recipe)
+			}
+		}
+	}
+	return p
 }
 
 // TaskKnowledge returns the current task knowledge (nil when disabled).

@@ -29,6 +29,8 @@ type Coder struct {
 	// this, every worker would draft the same first family.
 	mu     sync.Mutex
 	issued []Spec
+	// prior supplies what the memory tiers know (see SetPrior).
+	prior func() Prior
 }
 
 var _ search.Coder = (*Coder)(nil)
@@ -128,14 +130,19 @@ func (c *Coder) Draft(ctx context.Context, req search.Request) (search.Proposal,
 		}
 	}
 	have := families(prev...)
+	similar, _ := c.priorNow()
 	var s Spec
 	var why string
-	for _, f := range c.families {
+	for _, f := range c.familyOrder(similar) {
 		if !slices.Contains(have, f) {
 			s = defaultSpec(f, c.profile, c.seed)
 			why = "a model family no earlier draft used"
 			if len(have) > 0 {
 				why += " (earlier: " + strings.Join(have, ", ") + ")"
+			}
+			if took, ok := c.fromSimilar(&s, similar); ok {
+				why += ", first as the best design of a similar task used it, with its " + took
+				s.Move = "from_wisdom"
 			}
 			break
 		}

@@ -356,8 +356,11 @@ func (c *Coder) Improve(ctx context.Context, req search.Request) (search.Proposa
 			seen[s.Key()] = true
 		}
 	}
+	c.mu.Lock()
+	similar, worked := c.priorNow()
+	c.mu.Unlock()
 	var cands []candidate
-	for _, cand := range c.candidates(parent, req) {
+	for _, cand := range preferFirst(c.candidates(parent, req), preferredMoves(similar, worked)) {
 		if tried[cand.name] || seen[cand.spec.Key()] {
 			continue
 		}
