@@ -311,8 +311,10 @@ func TestIntegrationBaselineItem(t *testing.T) {
 	if err != nil || len(entries) != 1 || len(all) < 2 || entries[0].TaskID != "demo-multiclass-logloss" || entries[0].BestDesign == "" {
 		t.Errorf("wisdom entries after the item: %v %+v", err, all)
 	}
-	if fams := entries[0].ModelFamilies; len(fams) != 1 {
-		t.Errorf("entry lists model families %v, want the one the best pipeline used", fams)
+	// The baseline's pipeline mentions every estimator it could build;
+	// the entry names only those of the best designs (at most three).
+	if fams := entries[0].ModelFamilies; len(fams) == 0 || len(fams) > 3 {
+		t.Errorf("entry lists model families %v, want those the best designs used", fams)
 	}
 	for _, f := range []string{"best/submission.csv", "best/solution.py", "best/node_id", "grade.json", "status.json", "checkpoint/state.json", "progress.json", harness.KnowledgeFile, results.EnvFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {

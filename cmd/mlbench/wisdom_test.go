@@ -69,6 +69,14 @@ func TestWisdomCommands(t *testing.T) {
 		t.Fatalf("search excluding the same task: %v\n%s", err, out)
 	}
 
+	out, _, err = runWisdom(t, "", "compact", "--dir", dir)
+	if err != nil || !strings.Contains(out, "packed 3 entries") {
+		t.Fatalf("compact: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".pack", "snapshot.bin")); err != nil {
+		t.Fatalf("compact wrote no snapshot: %v", err)
+	}
+
 	out, _, err = runWisdom(t, "", "export", "--dir", dir)
 	if err != nil || strings.Count(out, "\n") != 3 {
 		t.Fatalf("export: %v\n%s", err, out)
