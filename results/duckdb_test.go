@@ -21,7 +21,9 @@ const con = await (await DuckDBInstance.create(':memory:')).connect();
 const [nodes, results] = process.argv.slice(2);
 let r = await con.runAndReadAll("SELECT count(*)::INT AS n, sum(is_buggy::INT)::INT AS buggy, min(metric) AS lo, " +
   "count(test_score)::INT AS graded, string_agg(DISTINCT stage, ',' ORDER BY stage) AS stages, " +
-  "max(epoch_ms(created_at))::BIGINT AS created FROM read_parquet('" + nodes + "')");
+  "max(epoch_ms(created_at))::BIGINT AS created, sum(reviewer_prompt_tokens)::INT AS reviewer_prompt, " +
+  "sum(coder_cached_prompt_tokens)::INT AS coder_cached, sum(reasoning_tokens)::INT AS reasoning, " +
+  "string_agg(code, '|' ORDER BY node_id) AS code, string_agg(output_tail, '|' ORDER BY node_id) AS tails FROM read_parquet('" + nodes + "')");
 console.log(JSON.stringify(r.getRowObjectsJson()[0]));
 r = await con.runAndReadAll("SELECT task_id, split, score, any_medal, gold_threshold FROM read_parquet('" + results + "') ORDER BY item");
 console.log(JSON.stringify(r.getRowObjectsJson()));
@@ -40,7 +42,9 @@ func TestIntegrationDuckDBReadsOurFiles(t *testing.T) {
 	score, gold := 0.9, 0.95
 	created := time.Date(2026, 1, 2, 3, 4, 5, 6_000_000, time.UTC)
 	rows := []results.NodeRow{
-		{RunID: "r", TaskID: "t", NodeID: "n0001", Stage: "draft", CreatedAt: created, FinishedAt: created, Metric: &m, TestScore: &score},
+		{RunID: "r", TaskID: "t", NodeID: "n0001", Stage: "draft", CreatedAt: created, FinishedAt: created, Metric: &m, TestScore: &score,
+			Code: "print(1)\n", OutputTail: "1\n", ReasoningTokens: 7,
+			RoleUsage: results.RoleUsage{CoderCachedPromptTokens: 100, ReviewerPromptTokens: 40}},
 		{RunID: "r", TaskID: "t", NodeID: "n0002", ParentID: "n0001", Stage: "improve", CreatedAt: created, FinishedAt: created, Metric: &lo},
 		{RunID: "r", TaskID: "t", NodeID: "n0003", ParentID: "n0002", Stage: "debug", IsBuggy: true, CreatedAt: created, FinishedAt: created},
 	}
@@ -68,7 +72,7 @@ func TestIntegrationDuckDBReadsOurFiles(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	want := []string{
-		`{"n":3,"buggy":1,"lo":0.125,"graded":1,"stages":"debug,draft,improve","created":"1767323045006"}`,
+		`{"n":3,"buggy":1,"lo":0.125,"graded":1,"stages":"debug,draft,improve","created":"1767323045006","reviewer_prompt":40,"coder_cached":100,"reasoning":7,"code":"print(1)\n||","tails":"1\n||"}`,
 		`[{"task_id":"t","split":"low","score":0.9,"any_medal":true,"gold_threshold":0.95},{"task_id":"u","split":"high","score":null,"any_medal":false,"gold_threshold":null}]`,
 	}
 	if len(lines) != 2 || lines[0] != want[0] || lines[1] != want[1] {
