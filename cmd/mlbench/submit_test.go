@@ -110,15 +110,16 @@ func TestStatusAndCancelOfLocalRun(t *testing.T) {
 	id := strings.TrimSpace(out)
 	res := "--results=" + filepath.Join(root, "runs")
 	out, errOut, code = mlbench(t, nil, "status", res, id)
-	if code != 0 || !strings.Contains(out, "4 items: 4 pending") || !strings.Contains(out, "0/4 finished") {
+	n := len(task.DemoIDs())
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("%d items: %d pending", n, n)) || !strings.Contains(out, fmt.Sprintf("0/%d finished", n)) {
 		t.Fatalf("status: exit %d\n%s%s", code, out, errOut)
 	}
 	_, errOut, code = mlbench(t, nil, "cancel", res, id)
-	if code != 0 || !strings.Contains(errOut, "4 items cancelled") {
+	if code != 0 || !strings.Contains(errOut, fmt.Sprintf("%d items cancelled", n)) {
 		t.Fatalf("cancel: exit %d\n%s", code, errOut)
 	}
 	out, _, _ = mlbench(t, nil, "status", res, id)
-	if !strings.Contains(out, "4 cancelled") || !strings.Contains(out, "mlbench resume") {
+	if !strings.Contains(out, fmt.Sprintf("%d cancelled", n)) || !strings.Contains(out, "mlbench resume") {
 		t.Errorf("status after cancel:\n%s", out)
 	}
 	for _, args := range [][]string{{"status", res, "nope"}, {"cancel", res, "nope"}, {"status"}} {
