@@ -63,7 +63,9 @@ func checkExternalItems(t *testing.T, run *harness.Run, logOf func(item int) str
 func TestIntegrationExternalAgentDemo(t *testing.T) {
 	needBwrap(t)
 	root := t.TempDir()
-	// The example agent handles tables only: the four tabular demo tasks.
+	// The four tabular demo tasks: the offline baseline beside it on the
+	// image and text tasks too would double the test's time, and
+	// TestIntegrationSlurmExternalAgent runs the example on all six.
 	args := append([]string{"run", "--task", "demo-binary-auc", "--task", "demo-multiclass-logloss",
 		"--task", "demo-regression-rmse", "--task", "demo-multiclass-accuracy", "--grid", "agent.kind=mlbench,external", "--jobs", "2",
 		"--coder", "baseline", "--steps", "2", "--workers", "1", "--time-limit", "10m"}, externalArgs(root)...)

@@ -1,7 +1,8 @@
 """mlbench's example external agent.
 
 A small AIDE-shaped agent that needs only numpy, pandas and scikit-learn:
-it drafts two models, improves the better one, and after every node writes
+for tables, and for image folders (train/ and test/ beside train.csv, read
+with PIL into small pixel and colour features), it drafts two models, improves the better one, and after every node writes
 the best submission so far, asks the validation server whether it is valid,
 and saves an AIDE-format journal.json (nodes with plan, code, metric,
 is_buggy, exec_time and node2parent) to $LOGS_DIR. mlbench imports that
@@ -48,8 +49,39 @@ def log(msg):
 
 def load():
     train = pd.read_csv(os.path.join(DATA, "train.csv"))
-    test = pd.read_csv(os.path.join(DATA, "test.csv"))
     sample = pd.read_csv(os.path.join(DATA, "sample_submission.csv"))
+    if os.path.exists(os.path.join(DATA, "test.csv")):
+        return train, pd.read_csv(os.path.join(DATA, "test.csv")), sample
+    if os.path.isdir(os.path.join(DATA, "train")) and os.path.isdir(os.path.join(DATA, "test")):
+        return load_images(train, sample)
+    raise SystemExit("no test.csv and no train/ and test/ image folders in %s" % DATA)
+
+
+def image_features(folder, names, side=16):
+    """Downscaled grey pixels plus a coarse colour histogram per image: small
+    enough for linear models and trees, and enough for simple shapes."""
+    from PIL import Image  # Debian: python3-pil
+
+    rows = []
+    for name in names:
+        with Image.open(os.path.join(DATA, folder, str(name))) as im:
+            rgb = im.convert("RGB")
+            grey = np.asarray(rgb.convert("L").resize((side, side)), dtype=float).ravel() / 255.0
+            hist = np.concatenate([np.histogram(np.asarray(rgb)[:, :, c], bins=8, range=(0, 256))[0]
+                                   for c in range(3)]).astype(float)
+            rows.append(np.concatenate([grey, hist / max(hist.sum(), 1.0)]))
+    cols = ["f%d" % i for i in range(len(rows[0]))] if rows else []
+    return pd.DataFrame(rows, columns=cols)
+
+
+def load_images(train, sample):
+    """An image task laid out as MLE-Bench does: train.csv names files in
+    train/, the sample submission names files in test/."""
+    id_col = sample.columns[0]
+    log("image task: %d train and %d test images" % (len(train), len(sample)))
+    feats = image_features("train", train[id_col])
+    train = pd.concat([train.reset_index(drop=True), feats], axis=1)
+    test = pd.concat([sample[[id_col]].reset_index(drop=True), image_features("test", sample[id_col])], axis=1)
     return train, test, sample
 
 
@@ -73,12 +105,31 @@ def describe(train, test, sample):
     return id_col, targets[0], outputs, kind
 
 
+def is_text(col):
+    """Free text, not a category: mostly distinct values of some length."""
+    s = col.dropna().astype(str)
+    return col.dtype == object and len(s) > 0 and s.nunique() > 0.5 * len(s) and s.str.len().mean() > 20
+
+
 def features(train, test, id_col, target):
     cols = [c for c in test.columns if c != id_col]
     both = pd.concat([train[cols], test[cols]], keys=["train", "test"])
-    both = pd.get_dummies(both, dummy_na=True)
-    both = both.fillna(both.median(numeric_only=True)).astype(float)
-    return both.loc["train"].to_numpy(), both.loc["test"].to_numpy()
+    texts = [c for c in cols if is_text(both[c])]
+    parts = []
+    for c in texts:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        tfidf = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=500, sublinear_tf=True)
+        parts.append(tfidf.fit_transform(both[c].fillna("").astype(str)).toarray())
+    other = both.drop(columns=texts)
+    if len(other.columns):
+        other = pd.get_dummies(other, dummy_na=True)
+        parts.append(other.fillna(other.median(numeric_only=True)).astype(float).to_numpy())
+    if not parts:
+        raise SystemExit("no feature columns in test.csv besides the id %r" % id_col)
+    X = np.hstack(parts)
+    n = len(train)
+    return X[:n], X[n:]
 
 
 MODELS = {
@@ -110,7 +161,9 @@ def score(kind, y, pred, classes):
     if kind == "binary":
         return float(metrics.roc_auc_score(y, pred)), True
     if kind == "proba":
-        return float(metrics.log_loss(y, pred, labels=classes)), False
+        # log_loss reads the columns in sorted label order, not ours.
+        order = sorted(range(len(classes)), key=lambda i: classes[i])
+        return float(metrics.log_loss(y, pred[:, order], labels=[classes[i] for i in order])), False
     return float(metrics.accuracy_score(y, pred)), True
 
 
