@@ -271,17 +271,18 @@ func TestIntegrationSlurmSubmitDemo(t *testing.T) {
 	needSlurm(t)
 	root := t.TempDir()
 	run := submit(t, root, 2, "--suite", "demo")
-	if n := len(run.Manifest.Items); n != 4 {
-		t.Fatalf("%d items, want the 4 demo tasks", n)
+	n := len(task.DemoIDs())
+	if got := len(run.Manifest.Items); got != n {
+		t.Fatalf("%d items, want the %d demo tasks", got, n)
 	}
 	jobs, err := results.ReadJobs(run.Dir)
-	if err != nil || len(jobs.Submissions) != 1 || jobs.Submissions[0].Array != "0-3" {
+	if err != nil || len(jobs.Submissions) != 1 || jobs.Submissions[0].Array != fmt.Sprintf("0-%d", n-1) {
 		t.Fatalf("one sbatch call for the whole run: %+v, %v", jobs, err)
 	}
 	waitFor(t, run, 10*time.Minute, "done", allDone)
 
 	out, errOut, code := mlbench(t, nil, "status", run.Dir)
-	if code != 0 || !strings.Contains(out, "4 items: 4 done") || !strings.Contains(out, "4/4 finished (100%)") {
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("%d items: %d done", n, n)) || !strings.Contains(out, fmt.Sprintf("%d/%d finished (100%%)", n, n)) {
 		t.Errorf("status: exit %d\n%s%s", code, out, errOut)
 	}
 	// The medal table, as mlbench report prints it.
@@ -298,7 +299,7 @@ func TestIntegrationSlurmSubmitDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("medal table of the Slurm run:\n%s", table.String())
-	for _, want := range []string{"Medal table", "demo-binary-auc", "demo-multiclass-logloss", "demo-regression-rmse", "demo-multiclass-accuracy", "4/4", "100.0 ± 0.0"} {
+	for _, want := range append(task.DemoIDs(), "Medal table", fmt.Sprintf("%d/%d", n, n), "100.0 ± 0.0") {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("medal table lacks %q", want)
 		}
@@ -386,7 +387,8 @@ func TestIntegrationSlurmCancel(t *testing.T) {
 		}
 	}
 	snap := waitFor(t, run, 2*time.Minute, "gone from the queue", func(s *scheduler.Snapshot) bool { return s.Active == 0 })
-	if snap.Counts[scheduler.ShowCancelled] != 4 || !snap.Cancelled {
+	n := len(run.Manifest.Items)
+	if snap.Counts[scheduler.ShowCancelled] != n || !snap.Cancelled {
 		t.Errorf("after the queue emptied: %v (cancelled marker %v)", snap.Counts, snap.Cancelled)
 	}
 	// No worker requeued itself after the cancel.
@@ -397,7 +399,7 @@ func TestIntegrationSlurmCancel(t *testing.T) {
 		}
 	}
 	out, _, _ := mlbench(t, nil, "status", run.Dir)
-	if !strings.Contains(out, "4 cancelled") {
+	if !strings.Contains(out, fmt.Sprintf("%d cancelled", n)) {
 		t.Errorf("status:\n%s", out)
 	}
 	var j results.Jobs
@@ -411,7 +413,7 @@ func TestIntegrationSlurmCancel(t *testing.T) {
 		t.Errorf("resume --failed-only: exit %d: %s", code, errOut)
 	}
 	_, errOut, code = mlbench(t, nil, "resume", "--slurm.time", "12:00", run.Dir)
-	if code != 0 || !strings.Contains(errOut, "resubmitting 4 of 4 items") {
+	if code != 0 || !strings.Contains(errOut, fmt.Sprintf("resubmitting %d of %d items", n, n)) {
 		t.Fatalf("resume: exit %d: %s", code, errOut)
 	}
 	jobs, err := results.ReadJobs(run.Dir)
