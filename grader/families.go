@@ -217,36 +217,57 @@ func multiLogLoss(sub, ans *Table, perm []int, classes []string, rule rowSumRule
 		aj[k] = j
 	}
 	// Ranges and row sums, in the submission's own row order.
-	for j := range sub.Len() {
-		var sum float64
-		for k, c := range classes {
-			v, err := sub.float(j, sj[k])
-			if err != nil {
-				return 0, err
+	err := parallelCells(sub.Len(), len(classes), func(lo, hi int) error {
+		for j := lo; j < hi; j++ {
+			var sum float64
+			for k, c := range classes {
+				v, err := sub.float(j, sj[k])
+				if err != nil {
+					return err
+				}
+				if !(v >= 0 && v <= 1) {
+					return &InvalidSubmission{Row: j + 1, Column: c, Reason: fmt.Sprintf("probability %v outside [0, 1]", v)}
+				}
+				sum += v
 			}
-			if !(v >= 0 && v <= 1) {
-				return 0, &InvalidSubmission{Row: j + 1, Column: c, Reason: fmt.Sprintf("probability %v outside [0, 1]", v)}
+			if rule != nil && !rule(sum) {
+				return &InvalidSubmission{Row: j + 1, Reason: fmt.Sprintf("probabilities sum to %.6g, not 1", sum)}
 			}
-			sum += v
 		}
-		if rule != nil && !rule(sum) {
-			return 0, &InvalidSubmission{Row: j + 1, Reason: fmt.Sprintf("probabilities sum to %.6g, not 1", sum)}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	// Losses summed per fixed block of rows, then the blocks in order: the
+	// same total whatever the number of CPUs that computed it.
+	const block = 1024
+	partial := make([]float64, (len(perm)+block-1)/block)
+	err = parallelCells(len(partial), block*len(classes), func(lo, hi int) error {
+		for b := lo; b < hi; b++ {
+			var s float64
+			for i := b * block; i < min((b+1)*block, len(perm)); i++ {
+				for k := range classes {
+					y, err := ans.float(i, aj[k])
+					if err != nil {
+						return fmt.Errorf("answers: %w", err)
+					}
+					if y != 0 {
+						p, _ := sub.float(perm[i], sj[k])
+						s += y * logLossTerm(p)
+					}
+				}
+			}
+			partial[b] = s
 		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
 	}
 	var total float64
-	for i, j := range perm {
-		var loss float64
-		for k := range classes {
-			y, err := ans.float(i, aj[k])
-			if err != nil {
-				return 0, fmt.Errorf("answers: %w", err)
-			}
-			if y != 0 {
-				p, _ := sub.float(j, sj[k])
-				loss += y * logLossTerm(p)
-			}
-		}
-		total += loss
+	for _, s := range partial {
+		total += s
 	}
 	return total / float64(len(perm)), nil
 }

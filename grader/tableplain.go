@@ -200,8 +200,14 @@ func plainRows(chunk []byte, at, ncol int, rowStart []uint32, offs []uint16) boo
 // is large, and returns the error of the lowest range that failed (each
 // range stops at its first error, so that is the first bad row overall).
 func parallelRows(n int, f func(lo, hi int) error) error {
+	return parallelCells(n, 1, f)
+}
+
+// parallelCells is parallelRows for rows of width cells each: a range
+// gets at least 1<<16 cells, so wide tables split at fewer rows.
+func parallelCells(n, width int, f func(lo, hi int) error) error {
 	const least = 1 << 16
-	k := min(runtime.GOMAXPROCS(0), n/least)
+	k := min(runtime.GOMAXPROCS(0), n*max(width, 1)/least)
 	if k <= 1 {
 		return f(0, n)
 	}
