@@ -128,8 +128,8 @@ func Lyft3D(ctx context.Context, submission, answers io.Reader) (float64, error)
 	nt := len(boxes.LyftThresholds)
 	maps := make([]float64, n*nt)
 	err = scan.each(ctx, func(row int, cells []string) error {
-		if row > n {
-			return invalidf(0, "", "the submission has more than the %d rows of the answers", n)
+		if err := beyond(row, n); err != nil {
+			return err
 		}
 		i, err := keys.claim(cells[0], row, "Id")
 		if err != nil {
@@ -153,11 +153,8 @@ func Lyft3D(ctx context.Context, submission, answers io.Reader) (float64, error)
 	if err != nil {
 		return 0, err
 	}
-	if rows := cr.Row(); rows != n {
-		return 0, invalidf(0, "", "the submission has %d rows, the answers %d", rows, n)
-	}
-	if keys.matched != n {
-		return 0, invalidf(0, "Id", "Id %s of the answers is missing", quote(keys.missing(ans.cols["Id"])))
+	if err := keys.complete(cr.Row(), n, "Id", ans.cols["Id"]); err != nil {
+		return 0, err
 	}
 	if err := scan.notStrings(1); err != nil {
 		return 0, err
@@ -203,8 +200,8 @@ func SIIMCovid(ctx context.Context, submission, answers io.Reader) (float64, err
 	}
 	voc := boxes.NewVOC(classes)
 	err = scan.each(ctx, func(row int, cells []string) error {
-		if row > n {
-			return invalidf(0, "", "the submission has more than the %d rows of the answers", n)
+		if err := beyond(row, n); err != nil {
+			return err
 		}
 		i, err := keys.claim(cells[0], row, "id")
 		if err != nil {
@@ -223,11 +220,8 @@ func SIIMCovid(ctx context.Context, submission, answers io.Reader) (float64, err
 	if err != nil {
 		return 0, err
 	}
-	if rows := cr.Row(); rows != n {
-		return 0, invalidf(0, "", "the submission has %d rows, the answers %d", rows, n)
-	}
-	if keys.matched != n {
-		return 0, invalidf(0, "id", "id %s of the answers is missing", quote(keys.missing(ans.cols["id"])))
+	if err := keys.complete(cr.Row(), n, "id", ans.cols["id"]); err != nil {
+		return 0, err
 	}
 	if err := scan.notStrings(1); err != nil {
 		return 0, err
@@ -267,8 +261,8 @@ func Kuzushiji(ctx context.Context, submission, answers io.Reader) (float64, err
 	var total boxes.PageCounts
 	var answersErr error
 	err = scan.each(ctx, func(row int, cells []string) error {
-		if row > n {
-			return invalidf(0, "", "the submission has more than the %d rows of the answers", n)
+		if err := beyond(row, n); err != nil {
+			return err
 		}
 		i, err := keys.claim(cells[0], row, "image_id")
 		if err != nil {
@@ -303,11 +297,8 @@ func Kuzushiji(ctx context.Context, submission, answers io.Reader) (float64, err
 	if err != nil {
 		return 0, err
 	}
-	if rows := cr.Row(); rows != n {
-		return 0, invalidf(0, "", "the submission has %d rows, the answers %d", rows, n)
-	}
-	if keys.matched != n {
-		return 0, invalidf(0, "image_id", "image_id %s of the answers is missing", quote(keys.missing(ans.cols["image_id"])))
+	if err := keys.complete(cr.Row(), n, "image_id", ans.cols["image_id"]); err != nil {
+		return 0, err
 	}
 	if err := scan.notStrings(1); err != nil {
 		return 0, err

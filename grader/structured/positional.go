@@ -254,8 +254,8 @@ func Vesuvius(ctx context.Context, submission, answers io.Reader) (float64, erro
 	var cell rleCell
 	var ov mask.Overlap
 	open := func(row int) (*rleCell, error) {
-		if row > n {
-			return nil, invalidf(0, "", "the submission has more than the %d rows of the answers", n)
+		if err := beyond(row, n); err != nil {
+			return nil, err
 		}
 		ov = mask.Overlap{Truth: truth[row-1].runs}
 		cell.reset(truth[row-1].size, ov.Add)

@@ -56,8 +56,8 @@ func (k keyedRLE) grade(ctx context.Context, sub io.Reader, ansIDs []string, tru
 	var ov mask.Overlap
 	target := -1
 	open := func(row int) (*rleCell, error) {
-		if row > n {
-			return nil, invalidf(0, "", "the submission has more than the %d rows of the answers", n)
+		if err := beyond(row, n); err != nil {
+			return nil, err
 		}
 		id := scan.key(0)
 		idKind.Observe(id)
@@ -89,11 +89,8 @@ func (k keyedRLE) grade(ctx context.Context, sub io.Reader, ansIDs []string, tru
 	if err := scan.each(ctx, open, done); err != nil {
 		return nil, err
 	}
-	if rows := cr.Row(); rows != n {
-		return nil, invalidf(0, "", "the submission has %d rows, the answers %d", rows, n)
-	}
-	if keys.matched != n {
-		return nil, invalidf(0, k.idCol, "id %s of the answers is missing", quote(keys.missing(ansIDs)))
+	if err := keys.complete(cr.Row(), n, k.idCol, ansIDs); err != nil {
+		return nil, err
 	}
 	if err := scan.numericError(k.rleCol); err != nil {
 		return nil, err

@@ -235,6 +235,28 @@ func (k *ids) lookup(cell string) (int, bool) {
 }
 
 // missing names an answers id that no submission row claimed.
+// beyond is the error for submission row row past the answers' n rows
+// (nil while row <= n): a scan stops there instead of reading on.
+func beyond(row, n int) error {
+	if row > n {
+		return invalidf(0, "", "the submission has more than the %d rows of the answers", n)
+	}
+	return nil
+}
+
+// complete checks a submission that was read to its end: exactly the
+// answers' n rows, every answer id claimed (cells is the answers' id
+// column col).
+func (k *ids) complete(rows, n int, col string, cells []string) error {
+	if rows != n {
+		return invalidf(0, "", "the submission has %d rows, the answers %d", rows, n)
+	}
+	if k.matched != n {
+		return invalidf(0, col, "%s %s of the answers is missing", col, quote(k.missing(cells)))
+	}
+	return nil
+}
+
 func (k *ids) missing(cells []string) string {
 	for _, i := range k.order {
 		if !k.used[i] {
