@@ -11,10 +11,10 @@ import (
 // so that every split point is tried) and with the serial one.
 func parseBoth(tb testing.TB, b []byte) (plain, serial *Table, perr, serr error) {
 	tb.Helper()
-	defer func(c int) { plainChunk, plainOff = c, false }(plainChunk)
-	plainChunk = 4
+	defer func(c int64) { plainChunk.Store(c); plainOff.Store(false) }(plainChunk.Load())
+	plainChunk.Store(4)
 	plain, perr = ParseTable(bytes.Clone(b))
-	plainOff = true
+	plainOff.Store(true)
 	serial, serr = ParseTable(bytes.Clone(b))
 	return
 }
