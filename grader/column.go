@@ -104,6 +104,10 @@ func (t *Table) float(i, j int) (float64, error) {
 		// delimiter ends them, in one pass.
 		if o := t.offs[i*t.ncol+j]; o != missingCell {
 			start := int(t.rowStart[i]) + int(o)
+			// One digit (one-hot answers, 0/1 labels) needs no parser.
+			if start < len(t.buf) && t.buf[start]-'0' <= 9 && (start+1 == len(t.buf) || delim[t.buf[start+1]]) {
+				return float64(t.buf[start] - '0'), nil
+			}
 			if v, n := decimalPrefix(t.buf[start:]); n > 0 && (start+n == len(t.buf) || delim[t.buf[start+n]]) {
 				return v, nil
 			}
