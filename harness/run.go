@@ -203,11 +203,9 @@ func checkWritable(dir string) error {
 
 // Open reads a run directory (a path, or a run id under resultsDir).
 func Open(ref, resultsDir string) (*Run, error) {
-	dir := ref
-	if _, err := os.Stat(filepath.Join(dir, results.ManifestFile)); err != nil && resultsDir != "" {
-		if alt := filepath.Join(configs.ExpandPath(resultsDir), ref); fileExists(filepath.Join(alt, results.ManifestFile)) {
-			dir = alt
-		}
+	dir, err := results.ResolveRunDir(ref, resultsDir)
+	if err != nil {
+		return nil, err
 	}
 	m, err := results.ReadManifest(dir)
 	if err != nil {
@@ -273,11 +271,6 @@ func (r *Run) Statuses() ([]results.ItemStatus, error) {
 		out[i] = st
 	}
 	return out, nil
-}
-
-func fileExists(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.Mode().IsRegular()
 }
 
 func readJSON(path string, v any) error {

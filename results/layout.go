@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mlbench/mlbench/configs"
 	"github.com/mlbench/mlbench/grader"
 	"github.com/mlbench/mlbench/internal/atomicfile"
 )
@@ -188,6 +189,34 @@ func ReadGrade(itemDir string) (Grade, error) {
 		return g, fmt.Errorf("parse %s: %w", path, err)
 	}
 	return g, nil
+}
+
+// ResolveRunDir turns a RUN argument into a run directory: ref itself
+// when it holds a manifest, else the run id ref under resultsDir
+// (results.dir, "" to skip). Every command that takes RUN asks this, so
+// they all accept the same spellings and fail with the same messages.
+func ResolveRunDir(ref, resultsDir string) (string, error) {
+	if isFile(filepath.Join(ref, ManifestFile)) {
+		return ref, nil
+	}
+	if resultsDir != "" {
+		alt := filepath.Join(configs.ExpandPath(resultsDir), ref)
+		if isFile(filepath.Join(alt, ManifestFile)) {
+			return alt, nil
+		}
+	}
+	if st, err := os.Stat(ref); err == nil && st.IsDir() {
+		return "", fmt.Errorf("%s is not a run directory (no %s)", ref, ManifestFile)
+	}
+	if resultsDir == "" {
+		return "", fmt.Errorf("no run directory %s", ref)
+	}
+	return "", fmt.Errorf("no run %q: not a directory, and not a run id under %s (results.dir)", ref, resultsDir)
+}
+
+func isFile(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
 }
 
 // ReadBestNodeID reads itemDir/best/node_id ("" when absent).

@@ -2,6 +2,7 @@ package results_test
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -131,4 +132,33 @@ func sameGrade(a, b results.Grade) bool {
 	ja, _ := a.MarshalJSON()
 	jb, _ := b.MarshalJSON()
 	return string(ja) == string(jb)
+}
+
+// Every command resolves RUN here: a run directory, or a run id under
+// results.dir, and otherwise an error naming what the argument is not.
+func TestResolveRunDir(t *testing.T) {
+	root := t.TempDir()
+	runs := filepath.Join(root, "runs")
+	run := filepath.Join(runs, "20260101-000000-abcdef")
+	if err := os.MkdirAll(run, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(run, results.ManifestFile), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		ref, resultsDir, want, err string
+	}{
+		{run, "", run, ""},
+		{run, runs, run, ""},
+		{"20260101-000000-abcdef", runs, run, ""},
+		{"20260101-000000-abcdef", "", "", "no run directory 20260101-000000-abcdef"},
+		{"nope", runs, "", `no run "nope": not a directory, and not a run id under ` + runs + " (results.dir)"},
+		{root, runs, "", root + " is not a run directory (no manifest.json)"},
+	} {
+		got, err := results.ResolveRunDir(c.ref, c.resultsDir)
+		if got != c.want || fmt.Sprint(err) != map[bool]string{true: "<nil>", false: c.err}[c.err == ""] {
+			t.Errorf("ResolveRunDir(%q, %q) = %q, %v; want %q, %q", c.ref, c.resultsDir, got, err, c.want, c.err)
+		}
+	}
 }

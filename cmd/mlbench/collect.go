@@ -59,7 +59,7 @@ func collectAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	dir, err := resolveRunDir(args[0], cfg.Results.Dir)
+	dir, err := results.ResolveRunDir(args[0], cfg.Results.Dir)
 	if err != nil {
 		return cli.Exit(err.Error(), 2)
 	}

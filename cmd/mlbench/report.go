@@ -14,7 +14,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/mlbench/mlbench/configs"
 	"github.com/mlbench/mlbench/results"
 )
 
@@ -99,7 +98,7 @@ func reportAction(c *cli.Context) error {
 	reader := results.NewReader(nil)
 	var runs []*results.Run
 	for _, ref := range refs {
-		dir, err := resolveRunDir(ref, cfg.Results.Dir)
+		dir, err := results.ResolveRunDir(ref, cfg.Results.Dir)
 		if err != nil {
 			return cli.Exit(err.Error(), 2)
 		}
@@ -132,29 +131,6 @@ func reportAction(c *cli.Context) error {
 	}
 	printWarnings(c.App.ErrWriter, rep.Warnings)
 	return nil
-}
-
-// resolveRunDir finds a run: a directory holding manifest.json, or a run id
-// under the results directory.
-func resolveRunDir(ref, resultsDir string) (string, error) {
-	if fileExistsAt(filepath.Join(ref, results.ManifestFile)) {
-		return ref, nil
-	}
-	if resultsDir != "" {
-		alt := filepath.Join(configs.ExpandPath(resultsDir), ref)
-		if fileExistsAt(filepath.Join(alt, results.ManifestFile)) {
-			return alt, nil
-		}
-	}
-	if st, err := os.Stat(ref); err == nil && st.IsDir() {
-		return "", fmt.Errorf("%s is not a run directory (no %s)", ref, results.ManifestFile)
-	}
-	return "", fmt.Errorf("no run %q: not a directory, and not a run id under %s (results.dir)", ref, resultsDir)
-}
-
-func fileExistsAt(path string) bool {
-	st, err := os.Stat(path)
-	return err == nil && st.Mode().IsRegular()
 }
 
 // parseDurations parses "3h,6h,90m" (a bare number means hours).

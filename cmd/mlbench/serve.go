@@ -60,7 +60,7 @@ func serveAction(c *cli.Context) error {
 	}
 	opts := web.Options{Log: log.New(c.App.ErrWriter, "", log.LstdFlags)}
 	for _, ref := range args {
-		dir, err := resolveRunDir(ref, cfg.Results.Dir)
+		dir, err := results.ResolveRunDir(ref, cfg.Results.Dir)
 		if err != nil {
 			return cli.Exit("serve: "+err.Error(), 2)
 		}

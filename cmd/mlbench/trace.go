@@ -65,7 +65,7 @@ func tracePromptAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	dir, err := resolveRunDir(args[0], cfg.Results.Dir)
+	dir, err := results.ResolveRunDir(args[0], cfg.Results.Dir)
 	if err != nil {
 		return cli.Exit(err.Error(), 2)
 	}
@@ -96,7 +96,7 @@ func traceTreeAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	dir, err := resolveRunDir(args[0], cfg.Results.Dir)
+	dir, err := results.ResolveRunDir(args[0], cfg.Results.Dir)
 	if err != nil {
 		return cli.Exit(err.Error(), 2)
 	}
