@@ -79,6 +79,20 @@ func (s *Server) failErr(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
+// runItem is runOr404 and itemIndex together, for the item endpoints;
+// ok is false once an error page has been written.
+func (s *Server) runItem(w http.ResponseWriter, r *http.Request) (*runState, int, bool) {
+	rs := s.runOr404(w, r)
+	if rs == nil {
+		return nil, 0, false
+	}
+	i, ok := s.itemIndex(w, r)
+	if !ok {
+		return nil, 0, false
+	}
+	return rs, i, true
+}
+
 // itemIndex parses the {item} of the URL.
 func (s *Server) itemIndex(w http.ResponseWriter, r *http.Request) (int, bool) {
 	i, err := strconv.Atoi(r.PathValue("item"))
@@ -225,11 +239,7 @@ func (s *Server) apiAnytime(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiItem(w http.ResponseWriter, r *http.Request) {
-	rs := s.runOr404(w, r)
-	if rs == nil {
-		return
-	}
-	i, ok := s.itemIndex(w, r)
+	rs, i, ok := s.runItem(w, r)
 	if !ok {
 		return
 	}
@@ -247,11 +257,7 @@ func (s *Server) apiItem(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiNode(w http.ResponseWriter, r *http.Request) {
-	rs := s.runOr404(w, r)
-	if rs == nil {
-		return
-	}
-	i, ok := s.itemIndex(w, r)
+	rs, i, ok := s.runItem(w, r)
 	if !ok {
 		return
 	}
@@ -265,11 +271,7 @@ func (s *Server) apiNode(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiLog(w http.ResponseWriter, r *http.Request) {
-	rs := s.runOr404(w, r)
-	if rs == nil {
-		return
-	}
-	i, ok := s.itemIndex(w, r)
+	rs, i, ok := s.runItem(w, r)
 	if !ok {
 		return
 	}

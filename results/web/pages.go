@@ -144,11 +144,7 @@ func splitsOf(m results.Manifest) []string {
 }
 
 func (s *Server) itemPage(w http.ResponseWriter, r *http.Request) {
-	rs := s.runOr404(w, r)
-	if rs == nil {
-		return
-	}
-	i, ok := s.itemIndex(w, r)
+	rs, i, ok := s.runItem(w, r)
 	if !ok {
 		return
 	}
