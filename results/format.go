@@ -126,11 +126,7 @@ func (r *Report) medalTable(machine bool) table {
 		seedRule = "missing runs padded as zero"
 	}
 	t := table{title: fmt.Sprintf("Medal table (mean ± SEM over seeds; %s)", seedRule)}
-	t.header = []string{"Run"}
-	if r.By != "" {
-		t.header = append(t.header, r.By)
-	}
-	t.header = append(t.header, "Split", "Tasks", "Seeds", "Runs")
+	t.header = r.keyed("Run", r.By, "Split", "Tasks", "Seeds", "Runs")
 	for _, s := range statNames {
 		if machine {
 			t.header = append(t.header, s.csv+"_mean", s.csv+"_sem")
@@ -140,21 +136,14 @@ func (r *Report) medalTable(machine bool) table {
 	}
 	t.header = append(t.header, "Wall h", "Nodes", "Tokens", "Cost $")
 	if machine {
-		t.header = []string{"run"}
-		if r.By != "" {
-			t.header = append(t.header, r.By)
-		}
-		t.header = append(t.header, "split", "tasks", "seeds", "runs", "finished", "counted", "padded", "dropped", "ungraded")
+		t.header = r.keyed("run", r.By, "split", "tasks", "seeds", "runs", "finished", "counted", "padded", "dropped", "ungraded")
 		for _, s := range statNames {
 			t.header = append(t.header, s.csv+"_mean", s.csv+"_sem")
 		}
 		t.header = append(t.header, "wall_hours", "nodes", "tokens", "cost_usd")
 	}
 	for _, m := range r.Medals {
-		row := []string{m.Run}
-		if r.By != "" {
-			row = append(row, m.Group)
-		}
+		row := r.keyed(m.Run, m.Group)
 		row = append(row, m.Split, itoa(m.Tasks), itoa(m.Seeds))
 		if machine {
 			row = append(row, itoa(m.Runs), itoa(m.Finished), itoa(m.Counted), itoa(m.Padded), itoa(m.Dropped), itoa(m.Ungraded))
@@ -175,16 +164,34 @@ func (r *Report) medalTable(machine bool) table {
 			t.notes = append(t.notes, medalNotes(r.By, m)...)
 		}
 	}
-	// Run, [By] and Split are text; the rest are numbers.
-	textCols := 2
+	r.alignNumbers(&t, 1) // Split is text too
+	return t
+}
+
+// keyed is a header or row led by the run and, when the report is grouped,
+// the group.
+func (r *Report) keyed(run, group string, rest ...string) []string {
+	out := make([]string, 0, 2+len(rest))
+	out = append(out, run)
 	if r.By != "" {
-		textCols = 3
+		out = append(out, group)
+	}
+	return append(out, rest...)
+}
+
+// alignNumbers right-aligns every column of t after the run, the group
+// (when grouped) and text more text columns, and returns the first
+// right-aligned column.
+func (r *Report) alignNumbers(t *table, text int) int {
+	first := 1 + text
+	if r.By != "" {
+		first++
 	}
 	t.right = make([]bool, len(t.header))
-	for i := textCols; i < len(t.right); i++ {
+	for i := first; i < len(t.right); i++ {
 		t.right[i] = true
 	}
-	return t
+	return first
 }
 
 // mark flags a figure known to be incomplete (see the table's notes).
@@ -229,26 +236,15 @@ func medalNotes(by string, m MedalRow) []string {
 func (r *Report) tasksTable(machine bool) table {
 	t := table{title: "Tasks"}
 	if machine {
-		t.header = []string{"run"}
-		if r.By != "" {
-			t.header = append(t.header, r.By)
-		}
-		t.header = append(t.header, "task", "split", "runs", "finished", "graded", "scores", "medals",
+		t.header = r.keyed("run", r.By, "task", "split", "runs", "finished", "graded", "scores", "medals",
 			"gold_threshold", "silver_threshold", "bronze_threshold", "median_threshold", "lower_is_better",
 			"nodes", "buggy_pct", "best_stage")
 	} else {
-		t.header = []string{"Run"}
-		if r.By != "" {
-			t.header = append(t.header, r.By)
-		}
-		t.header = append(t.header, "Task", "Split", "Runs", "Scores", "Medals", "Gold", "Silver", "Bronze",
+		t.header = r.keyed("Run", r.By, "Task", "Split", "Runs", "Scores", "Medals", "Gold", "Silver", "Bronze",
 			"Median", "Nodes", "Buggy %", "Best stage")
 	}
 	for _, tr := range r.Tasks {
-		row := []string{tr.Run}
-		if r.By != "" {
-			row = append(row, tr.Group)
-		}
+		row := r.keyed(tr.Run, tr.Group)
 		scores := make([]string, len(tr.Scores))
 		for i, s := range tr.Scores {
 			scores[i] = scoreText(s)
@@ -281,14 +277,7 @@ func (r *Report) tasksTable(machine bool) table {
 		}
 		t.rows = append(t.rows, row)
 	}
-	t.right = make([]bool, len(t.header))
-	first := 3
-	if r.By != "" {
-		first = 4
-	}
-	for i := first; i < len(t.header); i++ {
-		t.right[i] = true
-	}
+	first := r.alignNumbers(&t, 2)
 	if !machine {
 		t.right[first+1], t.right[first+2] = false, false // scores, medals: lists
 		t.notes = append(t.notes, "Scores and Medals list finished runs in seed order: G gold, S silver, B bronze, - none, ? not graded.")
@@ -300,24 +289,13 @@ func (r *Report) tasksTable(machine bool) table {
 func (r *Report) anytimeTable(machine bool) table {
 	t := table{title: "Anytime any-medal % (node with the best validation metric so far)"}
 	if machine {
-		t.header = []string{"run"}
-		if r.By != "" {
-			t.header = append(t.header, r.By)
-		}
-		t.header = append(t.header, "split", "hours", "tasks", "seeds", "any_medal_pct_mean", "any_medal_pct_sem", "chosen", "ungraded")
+		t.header = r.keyed("run", r.By, "split", "hours", "tasks", "seeds", "any_medal_pct_mean", "any_medal_pct_sem", "chosen", "ungraded")
 	} else {
-		t.header = []string{"Run"}
-		if r.By != "" {
-			t.header = append(t.header, r.By)
-		}
-		t.header = append(t.header, "Split", "Hours", "Tasks", "Seeds", "Any medal %", "Chosen", "Ungraded")
+		t.header = r.keyed("Run", r.By, "Split", "Hours", "Tasks", "Seeds", "Any medal %", "Chosen", "Ungraded")
 	}
 	ungraded := 0
 	for _, a := range r.Anytime {
-		row := []string{a.Run}
-		if r.By != "" {
-			row = append(row, a.Group)
-		}
+		row := r.keyed(a.Run, a.Group)
 		if machine {
 			row = append(row, a.Split, num(a.Hours, 4), itoa(a.Tasks), itoa(a.Seeds), num(a.AnyMedal.Mean, 4),
 				num(a.AnyMedal.SEM, 4), itoa(a.Chosen), itoa(a.Ungraded))
@@ -327,14 +305,7 @@ func (r *Report) anytimeTable(machine bool) table {
 		ungraded += a.Ungraded
 		t.rows = append(t.rows, row)
 	}
-	t.right = make([]bool, len(t.header))
-	first := 2
-	if r.By != "" {
-		first = 3
-	}
-	for i := first; i < len(t.header); i++ {
-		t.right[i] = true
-	}
+	r.alignNumbers(&t, 1)
 	if ungraded > 0 && !machine {
 		t.notes = append(t.notes, "Some chosen nodes have no test result; run `mlbench collect RUN --grade-nodes` first.")
 	}

@@ -28,16 +28,7 @@ func TestArrowReadsParquetGo(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	want := sampleNodes(257)
-	w, err := results.NewTraceWriter(dir, results.TraceOptions{PartRows: 100, RowGroupRows: 30, PartAge: -1, NoCompact: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(want...); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeTrace(t, dir, results.TraceOptions{PartRows: 100, RowGroupRows: 30, PartAge: -1, NoCompact: true}, want...)
 
 	r := results.NewReader(checkedAllocator(t))
 	got, err := r.Nodes(ctx, dir)

@@ -134,6 +134,10 @@ type TaskRow struct {
 // metric is NaN or infinite, as the reference's) as the string "NaN",
 // "Infinity" or "-Infinity": the report stays JSON that every parser reads,
 // and null keeps meaning "no score".
+//
+// The fields are listed again (rather than embedding the row) to keep
+// them in the row's order; a field added to TaskRow is added here too
+// (TestTaskRowJSONKeepsEveryField).
 func (t TaskRow) MarshalJSON() ([]byte, error) {
 	scores := make([]any, len(t.Scores))
 	for i, s := range t.Scores {
@@ -160,9 +164,10 @@ func (t TaskRow) MarshalJSON() ([]byte, error) {
 		Nodes           float64 `json:"nodes"`
 		BuggyPct        float64 `json:"buggy_pct"`
 		BestStage       string  `json:"best_stage"`
+		IncompleteNodes int     `json:"incomplete_nodes,omitempty"`
 	}{t.Run, t.Group, t.Task, t.Split, t.Runs, t.Finished, t.Graded, scores, t.Medals,
 		jsonNumber(t.GoldThreshold), jsonNumber(t.SilverThreshold), jsonNumber(t.BronzeThreshold),
-		jsonNumber(t.MedianThreshold), t.LowerIsBetter, t.Nodes, t.BuggyPct, t.BestStage})
+		jsonNumber(t.MedianThreshold), t.LowerIsBetter, t.Nodes, t.BuggyPct, t.BestStage, t.IncompleteNodes})
 }
 
 // jsonNumber is p for encoding/json: nil, the number, or the name of a

@@ -14,6 +14,21 @@ import (
 	"github.com/parquet-go/parquet-go"
 )
 
+// writeTrace writes rows into a trace in dir with opts and closes it.
+func writeTrace(tb testing.TB, dir string, opts results.TraceOptions, rows ...results.NodeRow) {
+	tb.Helper()
+	w, err := results.NewTraceWriter(dir, opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := w.Write(rows...); err != nil {
+		tb.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
 // sampleNodes returns n deterministic node rows exercising every column,
 // nulls included.
 func sampleNodes(n int) []results.NodeRow {
@@ -263,16 +278,7 @@ func TestWriteResultsRoundTrip(t *testing.T) {
 func TestCompactTrace(t *testing.T) {
 	dir := t.TempDir()
 	want := sampleNodes(25)
-	w, err := results.NewTraceWriter(dir, results.TraceOptions{PartRows: 10, PartAge: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(want...); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeTrace(t, dir, results.TraceOptions{PartRows: 10, PartAge: -1}, want...)
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 || entries[0].Name() != "trace-000000-000002.parquet" {
 		t.Fatalf("after Close: %v, want one compacted file", entries)
@@ -292,17 +298,8 @@ func TestCompactTrace(t *testing.T) {
 		t.Fatalf("interrupted compaction: %d rows, want %d (no duplicates)", len(got), len(want))
 	}
 	// A resumed writer appends after the compacted range and compacts again.
-	w, err = results.NewTraceWriter(dir, results.TraceOptions{PartAge: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
 	extra := sampleNodes(26)[25:]
-	if err := w.Write(extra...); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writeTrace(t, dir, results.TraceOptions{PartAge: -1}, extra...)
 	entries, _ = os.ReadDir(dir)
 	if len(entries) != 1 || entries[0].Name() != "trace-000000-000003.parquet" {
 		t.Fatalf("after resume: %v, want trace-000000-000003.parquet only", entries)

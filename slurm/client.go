@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mlbench/mlbench/internal/ctxtime"
 )
 
 // Runner runs one Slurm command and returns what it printed. A non-zero
@@ -101,7 +103,7 @@ func (c *Client) command(ctx context.Context, name string, args ...string) ([]by
 	}
 	sleep := c.Sleep
 	if sleep == nil {
-		sleep = sleepCtx
+		sleep = ctxtime.Sleep
 	}
 	for attempt := 0; ; attempt++ {
 		out, errb, err := run(ctx, name, args...)
@@ -116,17 +118,6 @@ func (c *Client) command(ctx context.Context, name string, args ...string) ([]by
 			return out, cerr
 		}
 		wait = min(2*wait, 30*time.Second)
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 

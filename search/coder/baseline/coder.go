@@ -107,11 +107,8 @@ func ProbeXGBoost(ctx context.Context, python string) bool {
 // Draft writes a pipeline of a model family that no earlier draft used;
 // once every family has a draft, it varies a family's preparation.
 func (c *Coder) Draft(ctx context.Context, req search.Request) (search.Proposal, error) {
-	if err := ctx.Err(); err != nil {
-		return search.Proposal{}, err
-	}
-	if c.profile.Fallback != "" {
-		return c.fallbackProposal(req), nil
+	if p, done, err := c.settled(ctx, req, false); done {
+		return p, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -267,3 +264,20 @@ func (c *Coder) choose(n int, req search.Request) int {
 
 // errNoParent is returned when Improve or Debug get no parent.
 var errNoParent = errors.New("baseline: request has no parent node")
+
+// settled answers the checks every move makes before writing code: a
+// cancelled context, a missing parent (when the move needs one), and a
+// task no family fits (every proposal is then the fallback). done reports
+// whether the answer is decided; the move proceeds only when it is not.
+func (c *Coder) settled(ctx context.Context, req search.Request, needParent bool) (p search.Proposal, done bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return search.Proposal{}, true, err
+	}
+	if needParent && req.Parent == nil {
+		return search.Proposal{}, true, errNoParent
+	}
+	if c.profile.Fallback != "" {
+		return c.fallbackProposal(req), true, nil
+	}
+	return search.Proposal{}, false, nil
+}

@@ -33,29 +33,32 @@ func (c *columns) unique(col string) bool {
 	return len(vals) > 0
 }
 
-func openCSV(path string) (*os.File, *csv.Reader, error) {
-	f, err := os.Open(path)
+// openCSV opens path and reads its header (cleaned of a byte-order mark);
+// the reader is left at the first data row. The caller closes f.
+func openCSV(path string) (f *os.File, r *csv.Reader, header []string, err error) {
+	f, err = os.Open(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	r := csv.NewReader(bufio.NewReaderSize(f, 1<<16))
+	r = csv.NewReader(bufio.NewReaderSize(f, 1<<16))
 	r.FieldsPerRecord = -1
 	r.LazyQuotes = true
 	r.ReuseRecord = true
-	return f, r, nil
+	h, err := r.Read()
+	if err != nil {
+		f.Close()
+		return nil, nil, nil, fmt.Errorf("read header of %s: %w", path, err)
+	}
+	return f, r, cleanHeader(h), nil
 }
 
 func readHeader(path string) ([]string, error) {
-	f, r, err := openCSV(path)
+	f, _, h, err := openCSV(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	h, err := r.Read()
-	if err != nil {
-		return nil, fmt.Errorf("read header of %s: %w", path, err)
-	}
-	return cleanHeader(h), nil
+	f.Close()
+	return h, nil
 }
 
 func cleanHeader(h []string) []string {
@@ -69,16 +72,12 @@ func cleanHeader(h []string) []string {
 // readColumns reads the named columns (all when want is nil) of up to
 // maxRows rows.
 func readColumns(path string, want []string, maxRows int) (*columns, error) {
-	f, r, err := openCSV(path)
+	f, r, h, err := openCSV(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	h, err := r.Read()
-	if err != nil {
-		return nil, fmt.Errorf("read header of %s: %w", path, err)
-	}
-	c := &columns{header: cleanHeader(h), index: map[string]int{}, cols: map[string][]string{}}
+	c := &columns{header: h, index: map[string]int{}, cols: map[string][]string{}}
 	for i, name := range c.header {
 		if _, dup := c.index[name]; !dup {
 			c.index[name] = i

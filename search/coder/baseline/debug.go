@@ -90,14 +90,8 @@ func (c *Coder) diagnose(n *search.NodeSnapshot) diagnosis {
 // rows after a timeout or out-of-memory kill, else switch to a simpler
 // model family than those the debug chain already tried.
 func (c *Coder) Debug(ctx context.Context, req search.Request) (search.Proposal, error) {
-	if err := ctx.Err(); err != nil {
-		return search.Proposal{}, err
-	}
-	if req.Parent == nil {
-		return search.Proposal{}, errNoParent
-	}
-	if c.profile.Fallback != "" {
-		return c.fallbackProposal(req), nil
+	if p, done, err := c.settled(ctx, req, true); done {
+		return p, err
 	}
 	cls := c.profile.Classification()
 	par := req.Parent

@@ -323,14 +323,8 @@ type candidate struct {
 // pipelines. It never repeats a move already tried among the siblings, and
 // picks among the best few remaining moves from the seed and the node id.
 func (c *Coder) Improve(ctx context.Context, req search.Request) (search.Proposal, error) {
-	if err := ctx.Err(); err != nil {
-		return search.Proposal{}, err
-	}
-	if req.Parent == nil {
-		return search.Proposal{}, errNoParent
-	}
-	if c.profile.Fallback != "" {
-		return c.fallbackProposal(req), nil
+	if p, done, err := c.settled(ctx, req, true); done {
+		return p, err
 	}
 	cls := c.profile.Classification()
 	parent, err := ParseSpec(req.Parent.Code)

@@ -20,6 +20,7 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/mlbench/mlbench/configs"
+	"github.com/mlbench/mlbench/internal/ctxtime"
 	"github.com/mlbench/mlbench/search"
 )
 
@@ -145,7 +146,7 @@ func newClient(role string, cfg configs.LLMRole, o clientOptions) (*client, erro
 		c.base = &http.Client{}
 	}
 	if c.sleep == nil {
-		c.sleep = sleepCtx
+		c.sleep = ctxtime.Sleep
 	}
 	if c.replay != nil {
 		// Replayed faults are answered at once; waiting would only slow
