@@ -197,6 +197,42 @@ func rowSumRounded(dp int) rowSumRule {
 	return func(s float64) bool { return math.RoundToEven(s*scale)/scale == 1 }
 }
 
+// cellNumbers reads one column's cells as numbers. A column pandas reads
+// as bool (see isBoolColumn) is 1 and 0, as NumPy and scikit-learn take
+// it (a one-hot prediction written True/False is probabilities to the
+// reference); other text is refused by float.
+type cellNumbers struct {
+	t       *Table
+	j       int
+	boolean bool
+}
+
+// numbersOf looks at the first cell that is not missing: only a boolean
+// spelling there costs the whole-column check.
+func numbersOf(t *Table, j int) cellNumbers {
+	c := t.ColumnAt(j)
+	for i := range c.Len() {
+		if s := c.String(i); !isNA(s) {
+			return cellNumbers{t: t, j: j, boolean: isBoolWord(s) && isBoolColumn(c)}
+		}
+	}
+	return cellNumbers{t: t, j: j}
+}
+
+// at is cell i as a number (a missing boolean is NaN, as float's).
+func (n cellNumbers) at(i int) (float64, error) {
+	if !n.boolean {
+		return n.t.float(i, n.j)
+	}
+	switch b := n.t.cell(i, n.j); {
+	case len(b) > 0 && b[0]|0x20 == 't':
+		return 1, nil
+	case len(b) > 0 && b[0]|0x20 == 'f':
+		return 0, nil
+	}
+	return math.NaN(), nil
+}
+
 // multiLogLoss is sklearn's multi-class log loss over one probability
 // column per class: every probability in [0, 1], every row summing to 1 by
 // the rule (nil: no check), answers' class columns as 0/1 (or weights).
@@ -206,22 +242,22 @@ func multiLogLoss(sub, ans *Table, perm []int, classes []string, rule rowSumRule
 	if err := requireColumns(sub, classes...); err != nil {
 		return 0, err
 	}
-	sj := make([]int, len(classes))
-	aj := make([]int, len(classes))
+	sj := make([]cellNumbers, len(classes))
+	aj := make([]cellNumbers, len(classes))
 	for k, c := range classes {
-		sj[k] = sub.index[c]
+		sj[k] = numbersOf(sub, sub.index[c])
 		j, ok := ans.index[c]
 		if !ok {
 			return 0, fmt.Errorf("answers: column '%s' not found", c)
 		}
-		aj[k] = j
+		aj[k] = numbersOf(ans, j)
 	}
 	// Ranges and row sums, in the submission's own row order.
 	err := parallelCells(sub.Len(), len(classes), func(lo, hi int) error {
 		for j := lo; j < hi; j++ {
 			var sum float64
 			for k, c := range classes {
-				v, err := sub.float(j, sj[k])
+				v, err := sj[k].at(j)
 				if err != nil {
 					return err
 				}
@@ -248,12 +284,12 @@ func multiLogLoss(sub, ans *Table, perm []int, classes []string, rule rowSumRule
 			var s float64
 			for i := b * block; i < min((b+1)*block, len(perm)); i++ {
 				for k := range classes {
-					y, err := ans.float(i, aj[k])
+					y, err := aj[k].at(i)
 					if err != nil {
 						return fmt.Errorf("answers: %w", err)
 					}
 					if y != 0 {
-						p, _ := sub.float(perm[i], sj[k])
+						p, _ := sj[k].at(perm[i])
 						s += y * logLossTerm(p)
 					}
 				}

@@ -334,16 +334,22 @@ func plainInt(s string) bool {
 func isBoolColumn(c Column) bool {
 	seen := false
 	for i := range c.Len() {
-		switch s := c.String(i); s {
-		case "True", "true", "TRUE", "False", "false", "FALSE":
+		if s := c.String(i); isBoolWord(s) {
 			seen = true
-		default:
-			if !isNA(s) {
-				return false
-			}
+		} else if !isNA(s) {
+			return false
 		}
 	}
 	return seen
+}
+
+// isBoolWord says whether pandas' read_csv reads s as a bool.
+func isBoolWord(s string) bool {
+	switch s {
+	case "True", "true", "TRUE", "False", "false", "FALSE":
+		return true
+	}
+	return false
 }
 
 // labelName shows a label key in messages.

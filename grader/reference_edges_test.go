@@ -215,3 +215,38 @@ func TestReportJSONNonFinite(t *testing.T) {
 		}
 	}
 }
+
+// TestReferenceBooleanPredictions: pandas reads a whole column of
+// True/False as bool, and NumPy and scikit-learn take it as 1/0 in every
+// family of grader: binary log loss, one-hot (multi-column) log loss and
+// multi-column ROC AUC. A True among numbers makes the column text, which
+// the range checks of grade.py refuse. Scores from sklearn 1.2.1.
+func TestReferenceBooleanPredictions(t *testing.T) {
+	const spooky = "id,EAP,HPL,MWS\na,1,0,0\nb,0,1,0\nc,0,0,1\n"
+	jigsaw := func(a, b, c string) string {
+		return "id,toxic,severe_toxic,obscene,threat,insult,identity_hate\na," + a + "\nb," + b + "\nc," + c + "\nd," + b + "\n"
+	}
+	jigsawAnswers := jigsaw("1,0,1,0,0,1", "0,1,0,1,1,0", "1,1,0,0,1,0")
+	const plant = "image_id,healthy,multiple_diseases,rust,scab\n"
+	checkReferenceCases(t, []referenceCase{
+		{"statoil True/False probabilities", "statoil-iceberg-classifier-challenge",
+			"id,is_iceberg\na,1\nb,0\nc,1\n", "id,is_iceberg\na,True\nb,False\nc,False\n", true, 12.01455},
+		{"statoil a true among numbers", "statoil-iceberg-classifier-challenge",
+			"id,is_iceberg\na,1\nb,0\nc,1\n", "id,is_iceberg\na,true\nb,0.2\nc,0.7\n", false, 0},
+		{"spooky one-hot True/False", "spooky-author-identification",
+			spooky, "id,EAP,HPL,MWS\na,True,False,False\nb,false,TRUE,false\nc,True,False,False\n", true, 12.01455},
+		{"spooky True among probabilities", "spooky-author-identification",
+			spooky, "id,EAP,HPL,MWS\na,True,False,False\nb,0.1,0.9,0\nc,1,0,0\n", false, 0},
+		{"spooky boolean answers", "spooky-author-identification",
+			"id,EAP,HPL,MWS\na,True,False,False\nb,False,True,False\nc,False,False,True\n",
+			"id,EAP,HPL,MWS\na,0.8,0.1,0.1\nb,0.1,0.8,0.1\nc,0.2,0.2,0.6\n", true, 0.31904},
+		{"jigsaw boolean and float columns", "jigsaw-toxic-comment-classification-challenge", jigsawAnswers,
+			jigsaw("True,0.1,True,False,False,True", "False,0.9,True,True,True,False", "True,0.4,False,False,True,False"), true, 0.94444},
+		{"plant pathology True/False", "plant-pathology-2020-fgvc7",
+			plant + "a,1,0,0,0\nb,0,1,0,0\nc,0,0,1,0\nd,0,0,0,1\ne,1,0,0,0\n",
+			plant + "a,True,False,False,False\nb,False,True,False,False\nc,False,False,True,False\nd,False,False,False,True\ne,False,False,False,True\n", true, 0.90625},
+		{"pizza 0/1 and 0.0 scores against boolean answers", "random-acts-of-pizza",
+			"request_id,requester_received_pizza\na,True\nb,False\nc,True\nd,False\n",
+			"request_id,requester_received_pizza\na,1\nb,0.0\nc,0.3\nd,0.5\n", true, 0.75},
+	})
+}

@@ -36,12 +36,8 @@ func columnKind(c Column) colKind {
 				allInt = false
 			}
 		}
-		if allBool {
-			switch s {
-			case "True", "true", "TRUE", "False", "false", "FALSE":
-			default:
-				allBool = false
-			}
+		if allBool && !isBoolWord(s) {
+			allBool = false
 		}
 		if allNum && !allInt {
 			if _, ok := parseNumber(s); !ok {
