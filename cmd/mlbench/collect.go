@@ -55,13 +55,9 @@ func collectAction(c *cli.Context) error {
 	if c.Bool("regrade") && !c.Bool("grade-nodes") {
 		return cli.Exit("collect: --regrade needs --grade-nodes", 2)
 	}
-	cfg, err := loadConfig(c, nil)
+	dir, err := runDirArg(c, args[0])
 	if err != nil {
 		return err
-	}
-	dir, err := results.ResolveRunDir(args[0], cfg.Results.Dir)
-	if err != nil {
-		return cli.Exit(err.Error(), 2)
 	}
 	batchGC()
 	var gradeErr error

@@ -6,6 +6,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/mlbench/mlbench/configs"
+	"github.com/mlbench/mlbench/results"
 )
 
 // globalFlags are accepted before any subcommand and by every subcommand.
@@ -14,6 +15,20 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "YAML config `FILE` layered over the embedded defaults", EnvVars: []string{"MLBENCH_CONFIG"}},
 		&cli.StringSliceFlag{Name: "set", Usage: "override one config key, e.g. --set search.uct_c=0.8 (repeatable)"},
 	}
+}
+
+// runDirArg loads the config and resolves the RUN argument ref against
+// its results.dir (a usage error, exit 2, when ref names no run).
+func runDirArg(c *cli.Context, ref string) (string, error) {
+	cfg, err := loadConfig(c, nil)
+	if err != nil {
+		return "", err
+	}
+	dir, err := results.ResolveRunDir(ref, cfg.Results.Dir)
+	if err != nil {
+		return "", cli.Exit(err.Error(), 2)
+	}
+	return dir, nil
 }
 
 // loadConfig builds the effective config for a command. flagKeys maps the

@@ -61,13 +61,9 @@ func tracePromptAction(c *cli.Context) error {
 	if err != nil || item < 0 {
 		return cli.Exit(fmt.Sprintf("trace prompt: ITEM %q is not a work item number (see mlbench status)", args[1]), 2)
 	}
-	cfg, err := loadConfig(c, nil)
+	dir, err := runDirArg(c, args[0])
 	if err != nil {
 		return err
-	}
-	dir, err := results.ResolveRunDir(args[0], cfg.Results.Dir)
-	if err != nil {
-		return cli.Exit(err.Error(), 2)
 	}
 	path := filepath.Join(results.ItemDir(dir, item), harness.TranscriptFile)
 	records, err := llm.ReadTranscript(path)
@@ -92,13 +88,9 @@ func traceTreeAction(c *cli.Context) error {
 	if len(args) != 1 || !c.IsSet("item") {
 		return cli.Exit("usage: mlbench trace tree RUN --item N [--html FILE]", 2)
 	}
-	cfg, err := loadConfig(c, nil)
+	dir, err := runDirArg(c, args[0])
 	if err != nil {
 		return err
-	}
-	dir, err := results.ResolveRunDir(args[0], cfg.Results.Dir)
-	if err != nil {
-		return cli.Exit(err.Error(), 2)
 	}
 	reader := results.NewReader(nil)
 	tree, err := results.LoadTree(c.Context, dir, c.Int("item"), reader)
