@@ -69,6 +69,17 @@ func works(m float64) searchtest.Outcome { return searchtest.Outcome{Metric: sea
 // bug is a buggy outcome.
 func bug() searchtest.Outcome { return searchtest.Outcome{Bug: true} }
 
+// draftsFail is a fake whose drafts are buggy and whose other nodes work
+// with metric m.
+func draftsFail(m float64) *searchtest.Fake {
+	return &searchtest.Fake{Script: func(req search.Request) searchtest.Outcome {
+		if req.Stage == search.StageDraft {
+			return bug()
+		}
+		return works(m)
+	}}
+}
+
 // byID indexes records by node id.
 func byID(recs []search.NodeRecord) map[string]search.NodeRecord {
 	m := make(map[string]search.NodeRecord, len(recs))

@@ -604,12 +604,7 @@ func TestRewardModes(t *testing.T) {
 			cfg.Reward = tc.mode
 			cfg.NumDrafts = 1
 			cfg.Steps = 2
-			sc := &scenario{cfg: cfg, fake: &searchtest.Fake{Script: func(req search.Request) searchtest.Outcome {
-				if req.Stage == search.StageDraft {
-					return bug()
-				}
-				return works(0.7)
-			}}}
+			sc := &scenario{cfg: cfg, fake: draftsFail(0.7)}
 			res := sc.mustRun(t)
 			if res.State.RootVisits != 1 || res.State.RootReward != tc.wantReward {
 				t.Errorf("root visits=%d reward=%v, want 1 and %v", res.State.RootVisits, res.State.RootReward, tc.wantReward)
@@ -778,12 +773,7 @@ func TestGreedyPolicy(t *testing.T) {
 		cfg.NumDrafts = 2
 		cfg.DebugProb = 1
 		cfg.Steps = 4
-		sc := &scenario{cfg: cfg, fake: &searchtest.Fake{Script: func(req search.Request) searchtest.Outcome {
-			if req.Stage == search.StageDraft {
-				return bug()
-			}
-			return works(0.5)
-		}}}
+		sc := &scenario{cfg: cfg, fake: draftsFail(0.5)}
 		sc.mustRun(t)
 		recs := sc.rec.Records()
 		parents := []string{recs[2].ParentID, recs[3].ParentID}

@@ -61,14 +61,7 @@ func fences(text string) []block {
 	var fenceLen, bodyStart int
 	pos := 0
 	for pos < len(text) {
-		lineEnd := strings.IndexByte(text[pos:], '\n')
-		next := len(text)
-		if lineEnd >= 0 {
-			next = pos + lineEnd + 1
-			lineEnd += pos
-		} else {
-			lineEnd = len(text)
-		}
+		lineEnd, next := lineAt(text, pos)
 		line := text[pos:lineEnd]
 		trimmed := strings.TrimLeft(line, " ")
 		indent := len(line) - len(trimmed)
@@ -249,15 +242,21 @@ var (
 	keywordsRe = regexp.MustCompile(`^(import|from|return|raise|pass|del|global|nonlocal|assert|yield|print|if|elif|else|for|while|with|try|except|finally|def|class|lambda|async|await|break|continue|True|False|None)\b`)
 )
 
+// lineAt returns where the line starting at pos ends (before its newline)
+// and where the next line starts (len(s) after the last line).
+func lineAt(s string, pos int) (end, next int) {
+	i := strings.IndexByte(s[pos:], '\n')
+	if i < 0 {
+		return len(s), len(s)
+	}
+	return pos + i, pos + i + 1
+}
+
 // codeStart finds where a program without fences begins.
 func codeStart(s string) (int, bool) {
 	pos := 0
 	for pos < len(s) {
-		end := strings.IndexByte(s[pos:], '\n')
-		next := len(s)
-		if end >= 0 {
-			next = pos + end + 1
-		}
+		_, next := lineAt(s, pos)
 		if codeStartRe.MatchString(s[pos:next]) {
 			return pos, true
 		}
