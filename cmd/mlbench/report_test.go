@@ -179,6 +179,13 @@ func TestCLIReportUsageErrors(t *testing.T) {
 		{"collect no run", []string{"collect"}, "usage: mlbench collect RUN"},
 		{"regrade alone", []string{"collect", empty, "--regrade"}, "--regrade needs --grade-nodes"},
 		{"tree no item", []string{"trace", "tree", empty}, "usage: mlbench trace tree RUN --item N"},
+		// Every command that takes RUN resolves it the same way (results.ResolveRun).
+		{"status not a run", []string{"status", empty}, "is not a run directory"},
+		{"cancel missing run", []string{"cancel", "no-such-run"}, `no run "no-such-run"`},
+		{"resume not a run", []string{"resume", empty}, "is not a run directory"},
+		{"collect missing run", []string{"collect", "no-such-run"}, `no run "no-such-run"`},
+		{"tree not a run", []string{"trace", "tree", empty, "--item", "0"}, "is not a run directory"},
+		{"serve missing run", []string{"serve", "no-such-run"}, `no run "no-such-run"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
