@@ -143,41 +143,8 @@ func fastDecimal(s string) (float64, bool) {
 	if len(s) == 1 && s[0]-'0' <= 9 {
 		return float64(s[0] - '0'), true
 	}
-	i, neg := 0, false
-	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
-		neg = s[0] == '-'
-		i = 1
-	}
-	var mant uint64
-	start := i
-	for ; i < len(s); i++ {
-		d := s[i] - '0'
-		if d > 9 {
-			break
-		}
-		mant = mant*10 + uint64(d)
-	}
-	digits, frac := i-start, 0
-	if i < len(s) && s[i] == '.' {
-		i++
-		fs := i
-		for ; i < len(s); i++ {
-			d := s[i] - '0'
-			if d > 9 {
-				break
-			}
-			mant = mant*10 + uint64(d)
-		}
-		frac = i - fs
-	}
-	if i != len(s) || digits+frac == 0 || digits+frac > 19 || frac >= len(pow10) || mant >= 1<<53 {
-		return 0, false
-	}
-	v := float64(mant) / pow10[frac]
-	if neg {
-		v = -v
-	}
-	return v, true
+	v, n := decimalPrefix(s)
+	return v, n > 0 && n == len(s)
 }
 
 // Finite parses the column and also rejects missing and infinite values.

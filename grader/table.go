@@ -6,8 +6,9 @@ import (
 	"io"
 	"math"
 	"os"
-	"strconv"
 	"strings"
+
+	"github.com/mlbench/mlbench/grader/csvscan"
 )
 
 // Table is a CSV file held column by column: the whole file in one buffer
@@ -109,25 +110,11 @@ func ParseTable(b []byte) (*Table, error) {
 		return t, nil
 	}
 	t.header = make([]string, len(head))
-	seen := map[string]int{}
 	for j, s := range head {
-		name := string(b[s.off : s.off+s.n])
-		if name == "" {
-			name = "Unnamed: " + strconv.Itoa(j)
-		}
-		if k, dup := seen[name]; dup {
-			base := name
-			for {
-				k++
-				name = base + "." + strconv.Itoa(k)
-				if _, taken := seen[name]; !taken {
-					break
-				}
-			}
-			seen[base] = k
-		}
-		seen[name] = 0
-		t.header[j] = name
+		t.header[j] = string(b[s.off : s.off+s.n])
+	}
+	csvscan.PandasNames(t.header)
+	for j, name := range t.header {
 		t.index[name] = j
 	}
 

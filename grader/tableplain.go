@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/mlbench/mlbench/grader/csvscan"
 )
 
 // missingCell marks a padded cell of a short row in a compact Table.
@@ -54,26 +56,10 @@ func (t *Table) str(i, j int) string {
 // cellEnd returns the length of the unquoted cell at the start of b: up to
 // the first ',', '\n' or '\r', or all of b.
 func cellEnd(b []byte) int {
-	// Numbers and ids end soon: a byte loop beats three vector searches.
-	for i := 0; i < len(b) && i < 32; i++ {
-		if c := b[i]; c == ',' || c == '\n' || c == '\r' {
-			return i
-		}
+	if e := csvscan.Delim(b); e >= 0 {
+		return e
 	}
-	if len(b) <= 32 {
-		return len(b)
-	}
-	end := len(b)
-	if i := bytes.IndexByte(b, '\n'); i >= 0 {
-		end = i
-	}
-	if i := bytes.IndexByte(b[:end], ','); i >= 0 {
-		end = i
-	}
-	if i := bytes.IndexByte(b[:end], '\r'); i >= 0 {
-		end = i
-	}
-	return end
+	return len(b)
 }
 
 // parsePlain parses the data rows of t.buf from pos into a compact table,
@@ -243,8 +229,8 @@ func parallelCells(n, width int, f func(lo, hi int) error) error {
 
 // decimalPrefix is fastDecimal on the longest prefix of b that looks like
 // [-+]digits[.digits]: it returns the value and the prefix's length, or
-// n == 0 when the prefix is not one fastDecimal takes exactly.
-func decimalPrefix(b []byte) (v float64, n int) {
+// n == 0 when the prefix is not one that converts exactly.
+func decimalPrefix[T string | []byte](b T) (v float64, n int) {
 	i, neg := 0, false
 	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
 		neg = b[0] == '-'

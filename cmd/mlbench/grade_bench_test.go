@@ -1,17 +1,16 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mlbench/mlbench/grader/gradertest"
 )
 
 // These benchmarks time `mlbench grade` as users run it: a process, with
@@ -19,111 +18,6 @@ import (
 // They report the peak RSS of the process (peak-RSS-MB) and its ratio to
 // the submission's size (RSS/sub), and the CPU seconds it used (cpu-s,
 // which a busy machine does not inflate as it does wall time).
-
-// writeCSV writes a header and n rows built by row.
-func writeCSV(tb testing.TB, path, header string, n int, row func(buf []byte, i int) []byte) int64 {
-	tb.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		tb.Fatal(err)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	w.WriteString(header + "\n")
-	var buf []byte
-	for i := range n {
-		buf = append(row(buf[:0], i), '\n')
-		w.Write(buf)
-	}
-	if err := w.Flush(); err != nil {
-		tb.Fatal(err)
-	}
-	f.Close()
-	st, _ := os.Stat(path)
-	return st.Size()
-}
-
-// cliAUC writes a 1,000,000-row histopathologic-cancer-detection task
-// (40-character ids, probabilities to 9 decimals: 53 MB).
-func cliAUC(tb testing.TB) (data, sub string, size int64) {
-	data = tb.TempDir()
-	rng := rand.New(rand.NewPCG(1, 2))
-	const n = 1_000_000
-	labels := make([]bool, n)
-	for i := range labels {
-		labels[i] = rng.IntN(2) == 1
-	}
-	id := func(buf []byte, i int) []byte { return fmt.Appendf(buf, "%040x", uint64(i)*0x9e3779b97f4a7c15) }
-	writeCSV(tb, filepath.Join(data, "histopathologic-cancer-detection/prepared/private/answers.csv"), "id,label", n, func(buf []byte, i int) []byte {
-		if labels[i] {
-			return append(id(buf, i), ",1"...)
-		}
-		return append(id(buf, i), ",0"...)
-	})
-	sub = filepath.Join(tb.TempDir(), "submission.csv")
-	size = writeCSV(tb, sub, "id,label", n, func(buf []byte, i int) []byte {
-		p := 0.6 * rng.Float64()
-		if labels[i] {
-			p += 0.4
-		}
-		return strconv.AppendFloat(append(id(buf, i), ','), p, 'f', 9, 64)
-	})
-	return data, sub, size
-}
-
-// cliLogLoss writes a 100,000-row x 120-class dog-breed-identification
-// task (probabilities to 6 decimals summing to 1: 111 MB).
-func cliLogLoss(tb testing.TB) (data, sub string, size int64) {
-	data = tb.TempDir()
-	rng := rand.New(rand.NewPCG(3, 4))
-	const n, k = 100_000, 120
-	header := "id"
-	for j := range k {
-		header += fmt.Sprintf(",breed_%03d", j)
-	}
-	truth := make([]int, n)
-	for i := range truth {
-		truth[i] = rng.IntN(k)
-	}
-	id := func(buf []byte, i int) []byte { return fmt.Appendf(buf, "%032x", uint64(i)*0x9e3779b97f4a7c15) }
-	writeCSV(tb, filepath.Join(data, "dog-breed-identification/prepared/private/test.csv"), header, n, func(buf []byte, i int) []byte {
-		buf = id(buf, i)
-		for j := range k {
-			if j == truth[i] {
-				buf = append(buf, ",1"...)
-			} else {
-				buf = append(buf, ",0"...)
-			}
-		}
-		return buf
-	})
-	p := make([]float64, k)
-	sub = filepath.Join(tb.TempDir(), "submission.csv")
-	size = writeCSV(tb, sub, header, n, func(buf []byte, i int) []byte {
-		var s float64
-		for j := range p {
-			p[j] = rng.Float64()
-			if j == truth[i] {
-				p[j] += 3
-			}
-			s += p[j]
-		}
-		buf = id(buf, i)
-		rest := 1_000_000
-		for j := range p {
-			v := int(p[j] / s * 1e6)
-			if j == k-1 {
-				v = rest
-			}
-			rest -= v
-			buf = fmt.Appendf(buf, ",0.%06d", v)
-		}
-		return buf
-	})
-	return data, sub, size
-}
 
 // benchCLIGrade runs `mlbench grade` b.N times and reports its peak RSS
 // and CPU time; valid says whether the verdict must be valid.
@@ -161,11 +55,11 @@ func contains(b []byte, s string) bool { return bytes.Contains(b, []byte(s)) }
 // grade in a warm Python, peak RSS at most twice the submission).
 func BenchmarkGradeCLI(b *testing.B) {
 	b.Run("roc-auc-1M", func(b *testing.B) {
-		data, sub, size := cliAUC(b)
+		data, sub, size := gradertest.AUCTask(b, 1_000_000, false)
 		benchCLIGrade(b, "histopathologic-cancer-detection", data, sub, size, true)
 	})
 	b.Run("log-loss-100kx120", func(b *testing.B) {
-		data, sub, size := cliLogLoss(b)
+		data, sub, size := gradertest.LogLossTask(b, 100_000, 120)
 		benchCLIGrade(b, "dog-breed-identification", data, sub, size, true)
 	})
 }
@@ -178,7 +72,7 @@ func BenchmarkGradeCLI(b *testing.B) {
 func BenchmarkGradeCLIHostile(b *testing.B) {
 	for _, answersRows := range []int{2_000, 2_000_000} {
 		data := b.TempDir()
-		writeCSV(b, filepath.Join(data, "aerial-cactus-identification/prepared/private/test.csv"), "id,has_cactus", answersRows, func(buf []byte, i int) []byte {
+		gradertest.WriteCSV(b, filepath.Join(data, "aerial-cactus-identification/prepared/private/test.csv"), "id,has_cactus", answersRows, func(buf []byte, i int) []byte {
 			return fmt.Appendf(buf, "%d.jpg,%d", i, i%2)
 		})
 		for _, head := range []string{"", "id,has_cactus\n"} {

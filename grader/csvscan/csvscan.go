@@ -105,24 +105,8 @@ func NewReaderSize(r io.Reader, size int) (*Reader, error) {
 		}
 		names = append(names, string(b))
 	}
-	seen := map[string]int{}
+	PandasNames(names)
 	for j, name := range names {
-		if name == "" {
-			name = "Unnamed: " + strconv.Itoa(j)
-		}
-		if k, dup := seen[name]; dup {
-			base := name
-			for {
-				k++
-				name = base + "." + strconv.Itoa(k)
-				if _, taken := seen[name]; !taken {
-					break
-				}
-			}
-			seen[base] = k
-		}
-		seen[name] = 0
-		names[j] = name
 		cr.index[name] = j
 	}
 	cr.header = names
@@ -339,7 +323,7 @@ func (r *Reader) Chunk() ([]byte, error) {
 				return nil, io.EOF
 			}
 			w := r.buf[r.pos:r.end]
-			i := delim(w)
+			i := Delim(w)
 			if i == 0 {
 				r.st = stFieldEnd
 				return nil, io.EOF
@@ -381,10 +365,10 @@ func (r *Reader) Chunk() ([]byte, error) {
 	}
 }
 
-// delim returns the index of the first ',', '\n' or '\r' in b, or -1.
+// Delim returns the index of the first ',', '\n' or '\r' in b, or -1.
 // Three vectorised searches, each bounded by the previous hit, beat a
 // byte loop on the long cells of RLE submissions.
-func delim(b []byte) int {
+func Delim(b []byte) int {
 	// Short fields (ids, numbers) end soon: look at them byte by byte so
 	// that a line of many fields is not searched to its end for each.
 	for i := 0; i < len(b) && i < 32; i++ {
@@ -445,5 +429,30 @@ func (r *Reader) BytesLimit(dst []byte, limit int) ([]byte, error) {
 			return dst, ErrFieldTooLong
 		}
 		dst = append(dst, c...)
+	}
+}
+
+// PandasNames renames header names in place as pandas' read_csv does: an
+// empty name is "Unnamed: j", and a repeated one gets ".1", ".2", ...
+// (skipping names already taken).
+func PandasNames(names []string) {
+	seen := map[string]int{}
+	for j, name := range names {
+		if name == "" {
+			name = "Unnamed: " + strconv.Itoa(j)
+		}
+		if k, dup := seen[name]; dup {
+			base := name
+			for {
+				k++
+				name = base + "." + strconv.Itoa(k)
+				if _, taken := seen[name]; !taken {
+					break
+				}
+			}
+			seen[base] = k
+		}
+		seen[name] = 0
+		names[j] = name
 	}
 }
