@@ -212,23 +212,21 @@ func medalNotes(by string, m MedalRow) []string {
 	if m.Seeds == 0 {
 		notes = append(notes, fmt.Sprintf("%s: no complete seed yet (a task has no finished run); use --pad-missing to count missing runs as zero.", name))
 	}
-	if m.Dropped > 0 {
-		notes = append(notes, fmt.Sprintf("%s: %d finished run(s) not counted: other tasks lack that seed.", name, m.Dropped))
-	}
-	if m.Padded > 0 {
-		notes = append(notes, fmt.Sprintf("%s: %d missing run(s) counted as zero.", name, m.Padded))
-	}
-	if m.Ungraded > 0 {
-		notes = append(notes, fmt.Sprintf("%s: %d finished run(s) have no grade.json (counted as no submission).", name, m.Ungraded))
-	}
-	if m.IncompleteNodes > 0 {
-		notes = append(notes, fmt.Sprintf("* %s: %d finished run(s) have unreadable trace parts and no checkpoint to recover from: Nodes, Tokens and Cost count only what was readable.", name, m.IncompleteNodes))
-	}
-	if m.IncompleteCost > 0 {
-		notes = append(notes, fmt.Sprintf("* %s: cost of %d finished run(s) misses nodes recovered from the checkpoint (it keeps tokens, not prices).", name, m.IncompleteCost))
-	}
-	if m.Recovered > 0 {
-		notes = append(notes, fmt.Sprintf("%s: nodes of %d finished run(s) recovered from the checkpoint (trace parts damaged or lost).", name, m.Recovered))
+	// Each count below names runs of the row that a figure treats specially.
+	for _, c := range []struct {
+		n      int
+		format string // of the row name and n
+	}{
+		{m.Dropped, "%s: %d finished run(s) not counted: other tasks lack that seed."},
+		{m.Padded, "%s: %d missing run(s) counted as zero."},
+		{m.Ungraded, "%s: %d finished run(s) have no grade.json (counted as no submission)."},
+		{m.IncompleteNodes, "* %s: %d finished run(s) have unreadable trace parts and no checkpoint to recover from: Nodes, Tokens and Cost count only what was readable."},
+		{m.IncompleteCost, "* %s: cost of %d finished run(s) misses nodes recovered from the checkpoint (it keeps tokens, not prices)."},
+		{m.Recovered, "%s: nodes of %d finished run(s) recovered from the checkpoint (trace parts damaged or lost)."},
+	} {
+		if c.n > 0 {
+			notes = append(notes, fmt.Sprintf(c.format, name, c.n))
+		}
 	}
 	return notes
 }

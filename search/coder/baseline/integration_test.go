@@ -17,6 +17,7 @@ import (
 // reviewer parses and write a well-formed submission.
 func TestGeneratedCode(t *testing.T) {
 	python(t)
+	t.Parallel() // Python-bound: overlaps with the other generated-code tests
 	ctx := context.Background()
 
 	mustWork := func(t *testing.T, n search.NodeSnapshot) {
@@ -145,6 +146,7 @@ func TestGeneratedCode(t *testing.T) {
 // real-valued targets, and a submission without an id column.
 func TestGeneratedCodeLayouts(t *testing.T) {
 	python(t)
+	t.Parallel() // Python-bound: overlaps with the other generated-code tests
 	cases := []struct {
 		layout  string
 		task    baseline.Task

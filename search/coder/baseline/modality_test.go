@@ -159,8 +159,10 @@ func TestBaselineGradesValid(t *testing.T) {
 		{"jigsaw-toxic-comment-classification-challenge", jigsawToxic, 120, false},
 		{"tgs-salt-identification-challenge", tgsSalt, 30, true},
 	}
+	t.Parallel() // each case runs Python in its own directories
 	for _, tc := range cases {
 		t.Run(tc.id, func(t *testing.T) {
+			t.Parallel()
 			root, task := competition(t, tc.id, tc.files(t, tc.n))
 			readOnly(t, task.PublicDir)
 			c, err := baseline.New(task, 3)
