@@ -37,17 +37,11 @@ func newTextScan(cr *csvscan.Reader, cols ...string) (*textScan, error) {
 func (s *textScan) each(ctx context.Context, fn func(row int, cells []string) error) error {
 	cr := s.cr
 	for {
-		ok, err := cr.Next()
-		if err != nil {
+		ok, err := nextRow(ctx, cr)
+		if err != nil || !ok {
 			return subErr(err)
 		}
-		if !ok {
-			return nil
-		}
 		row := cr.Row()
-		if err := checkCtx(ctx, row); err != nil {
-			return err
-		}
 		for i := range s.cells {
 			s.cells[i] = ""
 		}

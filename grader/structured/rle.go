@@ -105,17 +105,11 @@ func newRLEScan(cr *csvscan.Reader, rleCol string, keyCols []string, keysFirst b
 func (s *rleScan) each(ctx context.Context, open func(row int) (*rleCell, error), done func(row int, cell *rleCell) error) error {
 	cr := s.cr
 	for {
-		ok, err := cr.Next()
-		if err != nil {
+		ok, err := nextRow(ctx, cr)
+		if err != nil || !ok {
 			return subErr(err)
 		}
-		if !ok {
-			return nil
-		}
 		row := cr.Row()
-		if err := checkCtx(ctx, row); err != nil {
-			return err
-		}
 		for i := range s.present {
 			s.present[i] = false
 			s.cells[i] = s.cells[i][:0]

@@ -20,6 +20,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+
+	"github.com/mlbench/mlbench/grader/csvscan"
 )
 
 // Func grades a submission against answers, both CSV streams. A submission
@@ -71,12 +73,18 @@ func answersError(format string, args ...any) error {
 	return fmt.Errorf("answers: "+format, args...)
 }
 
-// checkCtx is called every so many rows.
-func checkCtx(ctx context.Context, row int) error {
-	if row&1023 == 0 {
-		return ctx.Err()
+// nextRow moves cr to its next record (ok false at the end), and every
+// 1024 rows says whether ctx is done.
+func nextRow(ctx context.Context, cr *csvscan.Reader) (ok bool, err error) {
+	if ok, err = cr.Next(); !ok || err != nil {
+		return false, err
 	}
-	return nil
+	if cr.Row()&1023 == 0 {
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

@@ -42,15 +42,12 @@ func readTable(ctx context.Context, r io.Reader, want []string, optional ...stri
 	}
 	buf := []byte(nil)
 	for {
-		ok, err := cr.Next()
+		ok, err := nextRow(ctx, cr)
 		if err != nil {
 			return nil, err
 		}
 		if !ok {
 			break
-		}
-		if err := checkCtx(ctx, cr.Row()); err != nil {
-			return nil, err
 		}
 		seen := 0
 		for {
