@@ -109,6 +109,26 @@ var hostileCases = []struct {
 	}, "not a .csv file"},
 }
 
+// gradeHostile grades sub, checks that the verdict is invalid with a
+// bounded, printable reason holding want, and returns the bytes that
+// grading allocated.
+func gradeHostile(t *testing.T, id, dataDir, sub, want string) uint64 {
+	t.Helper()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	rep, err := grader.Grade(context.Background(), grader.Request{CompetitionID: id, SubmissionPath: sub, DataDir: dataDir})
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.ValidSubmission || !strings.Contains(rep.Reason, want) {
+		t.Errorf("valid %v, reason %q; want invalid with %q", rep.ValidSubmission, rep.Reason, want)
+	}
+	checkReason(t, rep.Reason)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
 // TestGradeHostileSubmissions grades each hostile input and checks that the
 // verdict is invalid, the reason bounded and printable, and the memory
 // allocated a small fraction of the file.
@@ -118,19 +138,8 @@ func TestGradeHostileSubmissions(t *testing.T) {
 	for _, tc := range hostileCases {
 		t.Run(tc.name, func(t *testing.T) {
 			sub := tc.file(t, t.TempDir())
-			var before, after runtime.MemStats
-			runtime.GC()
-			runtime.ReadMemStats(&before)
-			rep, err := grader.Grade(context.Background(), grader.Request{CompetitionID: id, SubmissionPath: sub, DataDir: dataDir})
-			runtime.ReadMemStats(&after)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rep.ValidSubmission || !strings.Contains(rep.Reason, tc.reason) {
-				t.Errorf("valid %v, reason %q; want invalid with %q", rep.ValidSubmission, rep.Reason, tc.reason)
-			}
-			checkReason(t, rep.Reason)
-			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
+			alloc := gradeHostile(t, id, dataDir, sub, tc.reason)
+			if alloc > 64<<20 {
 				t.Errorf("grading allocated %d MB", alloc>>20)
 			}
 			valid, msg, err := grader.Validate(context.Background(), grader.Request{CompetitionID: id, SubmissionPath: sub, DataDir: dataDir})
@@ -210,23 +219,12 @@ func TestGradeHostileUnderTheSizeLimit(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			sub := tc.file(t, t.TempDir())
-			var before, after runtime.MemStats
-			runtime.GC()
-			runtime.ReadMemStats(&before)
-			rep, err := grader.Grade(context.Background(), grader.Request{CompetitionID: id, SubmissionPath: sub, DataDir: dataDir})
-			runtime.ReadMemStats(&after)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rep.ValidSubmission || !strings.Contains(rep.Reason, tc.reason) {
-				t.Errorf("valid %v, reason %q; want invalid with %q", rep.ValidSubmission, rep.Reason, tc.reason)
-			}
-			checkReason(t, rep.Reason)
+			alloc := gradeHostile(t, id, dataDir, sub, tc.reason)
 			// The whole-file buffer is reserved once the head passed, but
 			// only what was read of it is touched (fresh pages cost
 			// nothing); count it out.
 			st, _ := os.Stat(sub)
-			if alloc := int64(after.TotalAlloc-before.TotalAlloc) - st.Size(); alloc > 32<<20 {
+			if alloc := int64(alloc) - st.Size(); alloc > 32<<20 {
 				t.Errorf("grading allocated %d MB beyond the file's buffer", alloc>>20)
 			}
 		})

@@ -85,15 +85,7 @@ func TestFloatsCorrectlyRounded(t *testing.T) {
 		cellsIn = append(cellsIn, s.String())
 		b.WriteString(s.String() + "\n")
 	}
-	tb, err := grader.ParseTable([]byte(b.String()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, _ := tb.Column("x")
-	v, err := c.Floats()
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := columnX(t, b.String())
 	for i, s := range cellsIn {
 		want, _ := strconv.ParseFloat(s, 64)
 		if math.Float64bits(v[i]) != math.Float64bits(want) {
@@ -102,16 +94,26 @@ func TestFloatsCorrectlyRounded(t *testing.T) {
 	}
 }
 
-func TestColumnNumbers(t *testing.T) {
-	tb, err := grader.ParseTable([]byte("x\n1.5\n -2 \nNaN\n\n1e3\ninf\n"))
+// columnX parses text and returns its column x as numbers.
+func columnX(t *testing.T, text string) []float64 {
+	t.Helper()
+	tb, err := grader.ParseTable([]byte(text))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, _ := tb.Column("x")
+	c, err := tb.Column("x")
+	if err != nil {
+		t.Fatal(err)
+	}
 	v, err := c.Floats()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return v
+}
+
+func TestColumnNumbers(t *testing.T) {
+	v := columnX(t, "x\n1.5\n -2 \nNaN\n\n1e3\ninf\n")
 	if v[0] != 1.5 || v[1] != -2 || !math.IsNaN(v[2]) || v[3] != 1000 || !math.IsInf(v[4], 1) {
 		t.Errorf("floats = %v", v)
 	}

@@ -236,26 +236,12 @@ func decimalPrefix[T string | []byte](b T) (v float64, n int) {
 		neg = b[0] == '-'
 		i = 1
 	}
-	var mant uint64
 	start := i
-	for ; i < len(b); i++ {
-		d := b[i] - '0'
-		if d > 9 {
-			break
-		}
-		mant = mant*10 + uint64(d)
-	}
+	i, mant := appendDigits(b, i, 0)
 	digits, frac := i-start, 0
 	if i < len(b) && b[i] == '.' {
-		i++
-		fs := i
-		for ; i < len(b); i++ {
-			d := b[i] - '0'
-			if d > 9 {
-				break
-			}
-			mant = mant*10 + uint64(d)
-		}
+		fs := i + 1
+		i, mant = appendDigits(b, fs, mant)
 		frac = i - fs
 	}
 	if digits+frac == 0 || digits+frac > 19 || frac >= len(pow10) || mant >= 1<<53 {
@@ -266,4 +252,17 @@ func decimalPrefix[T string | []byte](b T) (v float64, n int) {
 		v = -v
 	}
 	return v, i
+}
+
+// appendDigits reads the decimal digits of b from i onto mant (which may
+// wrap: the caller bounds the digit count) and returns where they end.
+func appendDigits[T string | []byte](b T, i int, mant uint64) (int, uint64) {
+	for ; i < len(b); i++ {
+		d := b[i] - '0'
+		if d > 9 {
+			break
+		}
+		mant = mant*10 + uint64(d)
+	}
+	return i, mant
 }

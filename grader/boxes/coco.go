@@ -138,24 +138,18 @@ func sortDets(ds []cocoDet) {
 }
 
 // cfmin and cfmax are C's fmin/fmax: a NaN argument loses.
-func cfmin(a, b float64) float64 {
-	switch {
-	case math.IsNaN(a):
-		return b
-	case math.IsNaN(b):
-		return a
-	}
-	return math.Min(a, b)
-}
+func cfmin(a, b float64) float64 { return nanLoses(a, b, math.Min) }
 
-func cfmax(a, b float64) float64 {
+func cfmax(a, b float64) float64 { return nanLoses(a, b, math.Max) }
+
+func nanLoses(a, b float64, pick func(a, b float64) float64) float64 {
 	switch {
 	case math.IsNaN(a):
 		return b
 	case math.IsNaN(b):
 		return a
 	}
-	return math.Max(a, b)
+	return pick(a, b)
 }
 
 // bbIoU is pycocotools' bbIou for (x, y, w, h) boxes, not crowd.

@@ -223,42 +223,27 @@ func (d *Decoder) Write(p []byte) (int, error) {
 			i = j
 			continue
 		}
-		if c < utf8.RuneSelf {
-			if isASCIISpace(c) {
+		space, size := isASCIISpace(c), 1
+		if c >= utf8.RuneSelf {
+			if !utf8.FullRune(p[i:]) {
+				d.inTok, d.fast, d.acc, d.ndig = inTok, fast, acc, ndig
 				if inTok {
-					d.inTok, d.fast, d.acc, d.ndig = inTok, fast, acc, ndig
-					if err := d.endToken(p[tokStart:i]); err != nil {
+					if err := d.keep(p[tokStart:i]); err != nil {
 						return 0, err
 					}
-					inTok = false
 				}
-			} else {
-				if !inTok {
-					inTok, fast, acc, ndig = true, true, 0, 0
-					d.tok = d.tok[:0]
-					tokStart = i
-				}
-				fast = false
+				d.rn = copy(d.rb[:], p[i:])
+				return len(p), nil
 			}
-			i++
-			continue
-		}
-		if !utf8.FullRune(p[i:]) {
-			d.inTok, d.fast, d.acc, d.ndig = inTok, fast, acc, ndig
-			if inTok {
-				if err := d.keep(p[tokStart:i]); err != nil {
-					return 0, err
-				}
+			var r rune
+			r, size = utf8.DecodeRune(p[i:])
+			if r == utf8.RuneError && size == 1 {
+				d.inTok, d.fast, d.acc, d.ndig = inTok, fast, acc, ndig
+				return 0, d.fail(ErrNotInteger, string(p[i:i+1]))
 			}
-			d.rn = copy(d.rb[:], p[i:])
-			return len(p), nil
+			space = pyref.IsSpace(r)
 		}
-		r, size := utf8.DecodeRune(p[i:])
-		if r == utf8.RuneError && size == 1 {
-			d.inTok, d.fast, d.acc, d.ndig = inTok, fast, acc, ndig
-			return 0, d.fail(ErrNotInteger, string(p[i:i+1]))
-		}
-		if pyref.IsSpace(r) {
+		if space {
 			if inTok {
 				d.inTok, d.fast, d.acc, d.ndig = inTok, fast, acc, ndig
 				if err := d.endToken(p[tokStart:i]); err != nil {
