@@ -171,36 +171,53 @@ func draftContext(b *builder, req Request) {
 }
 
 func improveContext(b *builder, req Request) {
-	t := req.Target
-	b.fixed("## L1 (this search): improving node %s\n", t.ID)
-	b.fixed("Improve the solution below with one focused change. Its earlier improvement attempts follow it; do not repeat a change that was already tried, and build on what helped.\n")
-	b.fixed("\n### Solution to improve (node %s, %s)\n", t.ID, outcome(t, nil, req.LowerIsBetter))
-	targetBody(b, t)
-	review(b, req)
-	if len(req.Siblings) == 0 {
-		b.fixed("\n### Earlier improvement attempts of node %s\nNone yet.\n", t.ID)
-		return
-	}
-	b.fixed("\n### Earlier improvement attempts of node %s (oldest first)\n", t.ID)
-	for _, s := range req.Siblings {
-		history(b, s, t.Metric, req.LowerIsBetter)
-	}
+	id := req.Target.ID
+	expandContext(b, req, expansion{
+		doing:    "improving",
+		ask:      "Improve the solution below with one focused change. Its earlier improvement attempts follow it; do not repeat a change that was already tried, and build on what helped.\n",
+		target:   "Solution to improve",
+		earlier:  "Earlier improvement attempts of node " + id,
+		none:     "None yet.",
+		attempts: req.Siblings,
+		base:     req.Target.Metric,
+	})
 }
 
 func debugContext(b *builder, req Request) {
+	expandContext(b, req, expansion{
+		doing:    "debugging",
+		ask:      "Fix the bug in the code below. The earlier attempts of this debug chain follow it and did not work; do not repeat their fixes, try a different one.\n",
+		target:   "Buggy code",
+		earlier:  "Earlier attempts in this debug chain",
+		none:     "None: this is the first fix.",
+		attempts: req.Attempts,
+	})
+}
+
+// expansion is what an improve or a debug prompt says around the node
+// being expanded and its earlier attempts.
+type expansion struct {
+	doing, ask    string // "improving", and what the model is to do
+	target        string // the title of the expanded node's section
+	earlier, none string // the title of the attempts' section, and its text when there are none
+	attempts      []Node
+	base          *float64 // the metric attempts are compared with (nil: none)
+}
+
+func expandContext(b *builder, req Request, e expansion) {
 	t := req.Target
-	b.fixed("## L1 (this search): debugging node %s\n", t.ID)
-	b.fixed("Fix the bug in the code below. The earlier attempts of this debug chain follow it and did not work; do not repeat their fixes, try a different one.\n")
-	b.fixed("\n### Buggy code (node %s, %s)\n", t.ID, outcome(t, nil, req.LowerIsBetter))
+	b.fixed("## L1 (this search): %s node %s\n", e.doing, t.ID)
+	b.fixed("%s", e.ask)
+	b.fixed("\n### %s (node %s, %s)\n", e.target, t.ID, outcome(t, nil, req.LowerIsBetter))
 	targetBody(b, t)
 	review(b, req)
-	if len(req.Attempts) == 0 {
-		b.fixed("\n### Earlier attempts in this debug chain\nNone: this is the first fix.\n")
+	if len(e.attempts) == 0 {
+		b.fixed("\n### %s\n%s\n", e.earlier, e.none)
 		return
 	}
-	b.fixed("\n### Earlier attempts in this debug chain (oldest first)\n")
-	for _, a := range req.Attempts {
-		history(b, a, nil, req.LowerIsBetter)
+	b.fixed("\n### %s (oldest first)\n", e.earlier)
+	for _, a := range e.attempts {
+		history(b, a, e.base, req.LowerIsBetter)
 	}
 }
 
