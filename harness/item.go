@@ -249,7 +249,9 @@ func resumeNote(st *search.State) string {
 
 // Preflight checks, before a run is planned, that the sandbox starts here
 // and its Python has numpy, pandas and scikit-learn, running a tiny script
-// on task t's public data the way nodes run.
+// on task t's public data the way nodes run. It opens its own sandbox
+// (openSandbox, as RunItem does) because items run in other processes
+// (local workers, Slurm elements) that cannot share it.
 func Preflight(ctx context.Context, cfg *configs.Config, t task.Task) error {
 	sb, err := openSandbox(ItemOptions{}, cfg, io.Discard)
 	if err != nil {

@@ -262,15 +262,22 @@ func (m *Memory) updateKnowledge(ctx context.Context) {
 	if m == nil {
 		return
 	}
-	if m.tk != nil {
-		m.mu.Lock()
-		nodes := append([]memory.Node(nil), m.nodes...)
-		m.mu.Unlock()
-		if _, err := m.tk.Update(ctx, nodes); err != nil {
-			fmt.Fprintf(m.log, "warning: task knowledge: %v\n", err)
-		}
-	}
+	m.saveKnowledge(ctx)
 	m.putProvisional()
+}
+
+// saveKnowledge updates the persisted task knowledge with every node so
+// far; a failure is a warning (the search goes on without fresh L2).
+func (m *Memory) saveKnowledge(ctx context.Context) {
+	if m.tk == nil {
+		return
+	}
+	m.mu.Lock()
+	nodes := append([]memory.Node(nil), m.nodes...)
+	m.mu.Unlock()
+	if _, err := m.tk.Update(ctx, nodes); err != nil {
+		fmt.Fprintf(m.log, "warning: task knowledge: %v\n", err)
+	}
 }
 
 // knowledge is the task knowledge of every node so far: the persisted
@@ -321,14 +328,7 @@ func (m *Memory) finish(ctx context.Context, medal string) {
 	if m == nil {
 		return
 	}
-	if m.tk != nil {
-		m.mu.Lock()
-		nodes := append([]memory.Node(nil), m.nodes...)
-		m.mu.Unlock()
-		if _, err := m.tk.Update(ctx, nodes); err != nil {
-			fmt.Fprintf(m.log, "warning: task knowledge: %v\n", err)
-		}
-	}
+	m.saveKnowledge(ctx)
 	if m.store == nil {
 		return
 	}

@@ -133,6 +133,16 @@ func run(tb testing.TB, e sandbox.Executor, spec sandbox.Spec) *sandbox.Result {
 	return res
 }
 
+// runOK runs spec and fails the test unless the run succeeded.
+func runOK(tb testing.TB, e sandbox.Executor, spec sandbox.Spec) *sandbox.Result {
+	tb.Helper()
+	res := run(tb, e, spec)
+	if !res.OK() {
+		tb.Fatalf("status %s; output:\n%s", res.Status(), res.Output)
+	}
+	return res
+}
+
 // processesWith lists live processes whose command line contains marker.
 func processesWith(marker string) []int {
 	ents, _ := os.ReadDir("/proc")

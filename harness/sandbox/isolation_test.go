@@ -64,10 +64,7 @@ print("done")
 	for name, e := range backends(t, testOptions(), true) {
 		t.Run(name, func(t *testing.T) {
 			task := newTask(t)
-			res := run(t, e, task.spec(code, task.answers))
-			if !res.OK() {
-				t.Fatalf("status %s; output:\n%s", res.Status(), res.Output)
-			}
+			res := runOK(t, e, task.spec(code, task.answers))
 			if strings.Contains(res.Output, task.secret) || strings.Contains(res.Output, "LEAK") {
 				t.Fatalf("private answers reached the code:\n%s", res.Output)
 			}
@@ -92,10 +89,7 @@ print("public", sorted(os.listdir(sys.argv[3])))
 	o := testOptions()
 	o.Binds = []string{filepath.Dir(filepath.Dir(task.public))} // the whole task tree
 	b := newBwrap(t, o)
-	res := run(t, b, task.spec(code, task.private, task.answers, task.public))
-	if !res.OK() {
-		t.Fatalf("status %s; output:\n%s", res.Status(), res.Output)
-	}
+	res := runOK(t, b, task.spec(code, task.private, task.answers, task.public))
 	if strings.Contains(res.Output, task.secret) || strings.Contains(res.Output, "LEAK") || strings.Contains(res.Output, "answers.csv") {
 		t.Fatalf("private answers reached the code:\n%s", res.Output)
 	}
@@ -142,10 +136,7 @@ except OSError:
 	for name, e := range backends(t, testOptions(), false) {
 		t.Run(name, func(t *testing.T) {
 			task := newTask(t)
-			res := run(t, e, task.spec(code))
-			if !res.OK() {
-				t.Fatalf("status %s; output:\n%s", res.Status(), res.Output)
-			}
+			res := runOK(t, e, task.spec(code))
 			if strings.Contains(res.Output, canary) {
 				t.Fatalf("a secret reached the code:\n%s", res.Output)
 			}
@@ -424,10 +415,7 @@ print("END")
 `
 	for name, e := range backends(t, testOptions(), false) {
 		t.Run(name, func(t *testing.T) {
-			res := run(t, e, newTask(t).spec(code))
-			if !res.OK() {
-				t.Fatalf("status %s", res.Status())
-			}
+			res := runOK(t, e, newTask(t).spec(code))
 			if res.StdoutBytes < 400000 || len(res.Stdout) > 4096+64 {
 				t.Fatalf("stdout: %d bytes written, %d kept", res.StdoutBytes, len(res.Stdout))
 			}
@@ -456,10 +444,7 @@ open("scratch.txt", "w").write("in the working dir")
 	for name, e := range backends(t, testOptions(), false) {
 		t.Run(name, func(t *testing.T) {
 			task := newTask(t)
-			res := run(t, e, task.spec(code))
-			if !res.OK() {
-				t.Fatalf("status %s; output:\n%s", res.Status(), res.Output)
-			}
+			res := runOK(t, e, task.spec(code))
 			want := []sandbox.File{{Path: "extra/notes.txt", Size: 1}, {Path: "link.csv", Symlink: true}, {Path: "submission.csv", Size: 13}}
 			if !slices.Equal(res.Files, want) {
 				t.Fatalf("files %+v, want %+v", res.Files, want)
