@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"strconv"
 )
 
@@ -91,13 +92,9 @@ func NewReaderSize(r io.Reader, size int) (*Reader, error) {
 		return cr, err
 	}
 	var names []string
-	for {
-		more, err := cr.Field()
+	for _, err := range cr.Fields() {
 		if err != nil {
 			return nil, err
-		}
-		if !more {
-			break
 		}
 		b, err := cr.Bytes(nil)
 		if err != nil {
@@ -130,6 +127,23 @@ func (r *Reader) Row() int { return r.row }
 
 // Line is the 1-based line on which the current record starts.
 func (r *Reader) Line() int { return r.recLine }
+
+// Fields walks the rest of the current record with Field: each field's
+// index, or the error that ends the walk.
+func (r *Reader) Fields() iter.Seq2[int, error] {
+	return func(yield func(int, error) bool) {
+		for {
+			more, err := r.Field()
+			if err != nil {
+				yield(-1, err)
+				return
+			}
+			if !more || !yield(r.field, nil) {
+				return
+			}
+		}
+	}
+}
 
 // FieldIndex is the 0-based index of the current field, -1 before Field.
 func (r *Reader) FieldIndex() int { return r.field }
@@ -181,13 +195,9 @@ func (r *Reader) Next() (bool, error) {
 		return false, r.err
 	}
 	if r.st != stBetween && r.st != stRecordEnd {
-		for {
-			more, err := r.Field()
+		for _, err := range r.Fields() {
 			if err != nil {
 				return false, err
-			}
-			if !more {
-				break
 			}
 		}
 	}

@@ -45,16 +45,12 @@ func (s *textScan) each(ctx context.Context, fn func(row int, cells []string) er
 		for i := range s.cells {
 			s.cells[i] = ""
 		}
-		for {
-			more, err := cr.Field()
+		for j, err := range cr.Fields() {
 			if err != nil {
 				return subErr(err)
 			}
-			if !more {
-				break
-			}
-			for i, j := range s.pos {
-				if j == cr.FieldIndex() {
+			for i, pj := range s.pos {
+				if pj == j {
 					if s.buf, err = cr.Bytes(s.buf[:0]); err != nil {
 						return subErr(err)
 					}

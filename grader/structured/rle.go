@@ -116,15 +116,10 @@ func (s *rleScan) each(ctx context.Context, open func(row int) (*rleCell, error)
 		}
 		var cell *rleCell
 		opened, buffered := false, false
-		for {
-			more, err := cr.Field()
+		for j, err := range cr.Fields() {
 			if err != nil {
 				return subErr(err)
 			}
-			if !more {
-				break
-			}
-			j := cr.FieldIndex()
 			for i, kj := range s.keyJ {
 				if kj == j {
 					s.cells[i], err = cr.BytesLimit(s.cells[i][:0], maxKeyCell)

@@ -50,15 +50,11 @@ func readTable(ctx context.Context, r io.Reader, want []string, optional ...stri
 			break
 		}
 		seen := 0
-		for {
-			more, err := cr.Field()
+		for j, err := range cr.Fields() {
 			if err != nil {
 				return nil, err
 			}
-			if !more {
-				break
-			}
-			name, keep := pos[cr.FieldIndex()]
+			name, keep := pos[j]
 			if !keep {
 				continue
 			}
