@@ -118,6 +118,12 @@ func (s *Server) runReport(ctx context.Context, rs *runState, by string) (RunRep
 	if err != nil {
 		return RunReport{RunSummary: errorSummary(rs.name, err)}, err
 	}
+	return snapReport(snap, by)
+}
+
+// snapReport is runReport of a snapshot already taken (the run page needs
+// the snapshot's items too: one refresh and one copy, not two).
+func snapReport(snap *snapshot, by string) (RunReport, error) {
 	rep, err := results.BuildReport([]*results.Run{snap.run()}, results.ReportOptions{By: by})
 	if err != nil {
 		return RunReport{RunSummary: snap.summary()}, err

@@ -93,12 +93,12 @@ func (s *Server) runPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	by := r.URL.Query().Get("by")
-	rep, err := s.runReport(r.Context(), rs, by)
+	snap, err := rs.snap(r.Context(), 0)
 	if err != nil {
 		s.failErr(w, r, err)
 		return
 	}
-	snap, err := rs.snap(r.Context(), 0)
+	rep, err := snapReport(snap, by)
 	if err != nil {
 		s.failErr(w, r, err)
 		return

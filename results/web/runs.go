@@ -84,6 +84,7 @@ type itemState struct {
 type runState struct {
 	name, dir string
 	opts      *Options
+	ctx       context.Context // the server's: ends background fills
 
 	mu       sync.Mutex // held for a refresh and while reading the fields below
 	loaded   bool
@@ -102,8 +103,8 @@ type runState struct {
 	anytime  *anytimeCache
 }
 
-func newRunState(name, dir string, opts *Options) *runState {
-	return &runState{name: name, dir: dir, opts: opts, details: map[int]*itemDetail{}}
+func newRunState(ctx context.Context, name, dir string, opts *Options) *runState {
+	return &runState{ctx: ctx, name: name, dir: dir, opts: opts, details: map[int]*itemDetail{}}
 }
 
 // refresh brings the cached view up to date, at most once per MinRefresh.
@@ -227,7 +228,7 @@ func (rs *runState) fill() {
 				}
 			}
 		}
-		if len(todo) == 0 || !rs.loaded {
+		if len(todo) == 0 || !rs.loaded || rs.ctx.Err() != nil {
 			rs.filling = false
 			rs.mu.Unlock()
 			return
@@ -244,7 +245,7 @@ func (rs *runState) fill() {
 			go func() {
 				defer wg.Done()
 				for k := range next {
-					row, sk, _ := results.CollectItem(context.Background(), rs.dir, m.RunID, m.Items[todo[k]], results.CollectOptions{Workers: 1})
+					row, sk, _ := results.CollectItem(rs.ctx, rs.dir, m.RunID, m.Items[todo[k]], results.CollectOptions{Workers: 1})
 					rows[k], skipped[k] = row, len(sk)
 				}
 			}()
@@ -254,6 +255,9 @@ func (rs *runState) fill() {
 		}
 		close(next)
 		wg.Wait()
+		if rs.ctx.Err() != nil {
+			continue // rows are incomplete: drop them, and stop above
+		}
 
 		rs.mu.Lock()
 		rs.version++

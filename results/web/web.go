@@ -13,6 +13,7 @@
 package web
 
 import (
+	"context"
 	"crypto/subtle"
 	"embed"
 	"errors"
@@ -68,6 +69,10 @@ type Server struct {
 
 	mu   sync.Mutex
 	runs map[string]*runState // by run name (the directory's base name)
+
+	// ctx ends the background trace reads (fill) when the server closes.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 // New returns a Server for opts. The explicit runs must be run directories
@@ -100,6 +105,7 @@ func New(opts Options) (*Server, error) {
 		opts.Log = log.Default()
 	}
 	s := &Server{opts: opts, runs: map[string]*runState{}}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.pages = map[string]*template.Template{}
 	for _, page := range []string{"error.html", "runs.html", "run.html", "item.html", "compare.html"} {
 		t, err := template.New(page).Funcs(funcs).ParseFS(assets, "assets/layout.html", "assets/"+page)
@@ -110,6 +116,25 @@ func New(opts Options) (*Server, error) {
 	}
 	s.routes()
 	return s, nil
+}
+
+// Warm scans every run once, so that the first page a person opens is
+// served from the cache instead of reading every item's files while they
+// wait. `mlbench serve` calls it in the background at start; errors show
+// on the pages, as they would without it.
+func (s *Server) Warm(ctx context.Context) {
+	for _, name := range s.runNames() {
+		if rs := s.run(name); rs != nil {
+			_ = rs.refresh(ctx)
+		}
+	}
+}
+
+// Close stops the background reads of traces. It is idempotent; the
+// Server must not serve afterwards.
+func (s *Server) Close() error {
+	s.cancel()
+	return nil
 }
 
 func (s *Server) routes() {
@@ -227,7 +252,7 @@ func (s *Server) runNames() []string {
 	names := make([]string, 0, len(dirs))
 	for name, d := range dirs {
 		if rs, ok := s.runs[name]; !ok || rs.dir != d {
-			s.runs[name] = newRunState(name, d, &s.opts)
+			s.runs[name] = newRunState(s.ctx, name, d, &s.opts)
 		}
 		names = append(names, name)
 	}
