@@ -244,14 +244,24 @@ func (s *Server) apiAnytime(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"anytime": c.rows})
 }
 
-func (s *Server) apiItem(w http.ResponseWriter, r *http.Request) {
+// itemOr404 is runItem and the item's detail together, for the item page
+// and its endpoint; ok is false once an error page has been written.
+func (s *Server) itemOr404(w http.ResponseWriter, r *http.Request) (*runState, int, *ItemDetail, bool) {
 	rs, i, ok := s.runItem(w, r)
 	if !ok {
-		return
+		return nil, 0, nil, false
 	}
 	d, err := rs.item(r.Context(), i)
 	if err != nil {
 		s.failErr(w, r, err)
+		return nil, 0, nil, false
+	}
+	return rs, i, d, true
+}
+
+func (s *Server) apiItem(w http.ResponseWriter, r *http.Request) {
+	_, _, d, ok := s.itemOr404(w, r)
+	if !ok {
 		return
 	}
 	if v := r.URL.Query().Get("version"); v != "" && v == d.Version {

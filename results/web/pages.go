@@ -144,13 +144,8 @@ func splitsOf(m results.Manifest) []string {
 }
 
 func (s *Server) itemPage(w http.ResponseWriter, r *http.Request) {
-	rs, i, ok := s.runItem(w, r)
+	rs, i, d, ok := s.itemOr404(w, r)
 	if !ok {
-		return
-	}
-	d, err := rs.item(r.Context(), i)
-	if err != nil {
-		s.failErr(w, r, err)
 		return
 	}
 	s.render(w, r, "item.html", map[string]any{
