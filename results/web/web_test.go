@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -330,4 +331,28 @@ func waitTraces(t testing.TB, h http.Handler, run string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// A run warmed while half-written is read again once whole: the warm scan
+// caches no error beyond MinRefresh.
+func TestWarmHalfWritten(t *testing.T) {
+	root := t.TempDir()
+	dir := fixture(t, root, "run-w", 4)
+	manifest := filepath.Join(dir, results.ManifestFile)
+	whole, err := os.ReadFile(manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(manifest, whole[:len(whole)/2], 0o644)
+	srv, _ := web.New(web.Options{Root: root, MinRefresh: time.Nanosecond})
+	defer srv.Close()
+	srv.Warm(context.Background())
+	if code, body := get(t, srv, "/runs/run-w"); code != 503 || !strings.Contains(body, "not readable yet") {
+		t.Fatalf("half-written after warm: %d %.200s", code, body)
+	}
+	os.WriteFile(manifest, whole, 0o644)
+	if code, body := get(t, srv, "/runs/run-w"); code != 200 || !strings.Contains(body, "task-3") {
+		t.Fatalf("whole run after warm: %d %.200s", code, body)
+	}
+	srv.Close() // idempotent with the deferred one
 }
