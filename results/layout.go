@@ -209,9 +209,9 @@ func ResolveRunDir(ref, resultsDir string) (string, error) {
 		return "", fmt.Errorf("%s is not a run directory (no %s)", ref, ManifestFile)
 	}
 	if resultsDir == "" {
-		return "", fmt.Errorf("no run directory %s", ref)
+		return "", fmt.Errorf("no run %q: not a run directory (with %s)", ref, ManifestFile)
 	}
-	return "", fmt.Errorf("no run %q: not a directory, and not a run id under %s (results.dir)", ref, resultsDir)
+	return "", fmt.Errorf("no run %q: neither a run directory (with %s) nor a run id under %s (results.dir)", ref, ManifestFile, resultsDir)
 }
 
 func isFile(path string) bool {

@@ -152,8 +152,8 @@ func TestResolveRunDir(t *testing.T) {
 		{run, "", run, ""},
 		{run, runs, run, ""},
 		{"20260101-000000-abcdef", runs, run, ""},
-		{"20260101-000000-abcdef", "", "", "no run directory 20260101-000000-abcdef"},
-		{"nope", runs, "", `no run "nope": not a directory, and not a run id under ` + runs + " (results.dir)"},
+		{"20260101-000000-abcdef", "", "", `no run "20260101-000000-abcdef": not a run directory (with manifest.json)`},
+		{"nope", runs, "", `no run "nope": neither a run directory (with manifest.json) nor a run id under ` + runs + " (results.dir)"},
 		{root, runs, "", root + " is not a run directory (no manifest.json)"},
 	} {
 		got, err := results.ResolveRunDir(c.ref, c.resultsDir)
