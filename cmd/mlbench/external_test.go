@@ -26,7 +26,7 @@ func externalArgs(root string) []string {
 
 func needBwrap(t *testing.T) {
 	t.Helper()
-	needDebianPython(t)
+	needPython(t)
 	if err := exec.Command("bwrap", "--unshare-all", "--ro-bind", "/", "/", "true").Run(); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("CI needs bubblewrap: %v", err)

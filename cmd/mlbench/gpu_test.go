@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -38,12 +37,7 @@ func fakeGPUBin(t *testing.T, gpus ...string) string {
 // workers' runs each get one and the prompt names them; on a CPU element
 // the runs get none and the prompt says there is no GPU.
 func TestIntegrationGPUsFollowTheAllocation(t *testing.T) {
-	if err := exec.Command("/usr/bin/python3", "-c", "import sklearn, pandas").Run(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI needs /usr/bin/python3 with scikit-learn and pandas")
-		}
-		t.Skip("needs /usr/bin/python3 with scikit-learn and pandas")
-	}
+	needPython(t)
 	const key = "sk-test-gpu-0123456789abcdef"
 	cases := []struct {
 		name       string
@@ -60,23 +54,9 @@ func TestIntegrationGPUsFollowTheAllocation(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			srv, _ := fakeModel(t, key)
-			root := t.TempDir()
-			runs := filepath.Join(root, "runs")
 			env := append([]string{"OPENAI_API_KEY=" + key, "PATH=" + fakeGPUBin(t, c.gpus...) + ":" + os.Getenv("PATH")}, c.env...)
-			out, errOut, code := mlbench(t, env,
-				"run", "--task", "demo-binary-auc", "--steps", "2", "--time-limit", "5m", "--coder", "llm",
-				"--set", "llm.code.base_url="+srv.URL+"/v1", "--set", "llm.feedback.base_url="+srv.URL+"/v1",
-				"--set", "search.workers=2", "--set", "data.demo_dir="+filepath.Join(root, "demo"),
-				"--set", "exec.python=/usr/bin/python3", "--set", "memory.wisdom.dir="+filepath.Join(root, "wisdom"),
-				"--results", runs)
-			if code != 0 {
-				t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
-			}
-			dirs, _ := filepath.Glob(filepath.Join(runs, "*"))
-			if len(dirs) != 1 {
-				t.Fatalf("run dirs: %v", dirs)
-			}
-			item := results.ItemDir(dirs[0], 0)
+			runDir := runLLMDemo(t, env, srv.URL, t.TempDir(), "search.workers=2")
+			item := results.ItemDir(runDir, 0)
 			transcript, err := os.ReadFile(filepath.Join(item, "llm-transcript.jsonl"))
 			if err != nil {
 				t.Fatal(err)

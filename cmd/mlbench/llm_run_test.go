@@ -1,15 +1,10 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -48,72 +43,32 @@ pd.DataFrame({"id": test.id, "target": m.predict_proba(Xt)[:, 1]}).to_csv(os.pat
 func fakeModel(t *testing.T, key string) (*httptest.Server, *atomic.Int64) {
 	t.Helper()
 	var calls atomic.Int64
-	metric := regexp.MustCompile(`validation_metric: ([0-9.]+)`)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer "+key {
-			http.Error(w, `{"error":{"message":"bad key"}}`, http.StatusUnauthorized)
+		body, req, ok := readChat(w, r, key)
+		if !ok {
 			return
 		}
-		body, _ := io.ReadAll(r.Body)
 		calls.Add(1)
-		var req map[string]any
-		if err := json.Unmarshal(body, &req); err != nil {
-			http.Error(w, "bad json", http.StatusBadRequest)
-			return
-		}
-		msg := map[string]any{"role": "assistant"}
+		msg := codeMessage()
 		if _, review := req["tools"]; review {
-			m := "null"
-			if got := metric.FindAllStringSubmatch(string(body), -1); len(got) > 0 {
-				m = got[len(got)-1][1]
-			}
-			args := fmt.Sprintf(`{"is_bug": false, "has_csv_submission": true, "summary": "gradient boosting ran", "metric": %s, "lower_is_better": false}`, m)
-			msg["content"] = ""
-			msg["tool_calls"] = []map[string]any{{"id": "call_1", "type": "function",
-				"function": map[string]any{"name": "submit_review", "arguments": args}}}
-		} else {
-			msg["content"] = "Plan: gradient boosting on one-hot features with a hold-out.\n\n```python\n" + llmSolution + "```\n"
+			msg = reviewMessage(body, "gradient boosting ran")
 		}
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{
-			"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": req["model"],
-			"choices": []map[string]any{{"index": 0, "message": msg, "finish_reason": "stop"}},
-			"usage":   map[string]any{"prompt_tokens": 1200, "completion_tokens": 300, "total_tokens": 1500},
-		})
+		writeChat(w, req["model"], msg, map[string]any{"prompt_tokens": 1200, "completion_tokens": 300, "total_tokens": 1500})
 	}))
 	t.Cleanup(srv.Close)
 	return srv, &calls
 }
 
 func TestIntegrationRunWithLLM(t *testing.T) {
-	if err := exec.Command("/usr/bin/python3", "-c", "import sklearn, pandas").Run(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI needs /usr/bin/python3 with scikit-learn and pandas")
-		}
-		t.Skip("needs /usr/bin/python3 with scikit-learn and pandas")
-	}
+	needPython(t)
 	const key = "sk-test-0123456789abcdef-secret"
 	srv, calls := fakeModel(t, key)
-	root := t.TempDir()
-	runs := filepath.Join(root, "runs")
-	out, errOut, code := mlbench(t, []string{"OPENAI_API_KEY=" + key},
-		"run", "--task", "demo-binary-auc", "--steps", "2", "--time-limit", "5m", "--coder", "llm",
-		"--set", "llm.code.base_url="+srv.URL+"/v1", "--set", "llm.feedback.base_url="+srv.URL+"/v1",
-		"--set", "llm.prices={gpt-4o-mini: {prompt: 0.15, completion: 0.6}}",
-		"--set", "search.workers=1", "--set", "data.demo_dir="+filepath.Join(root, "demo"),
-		"--set", "exec.python=/usr/bin/python3", "--set", "memory.wisdom.dir="+filepath.Join(root, "wisdom"),
-		"--results", runs)
-	if code != 0 {
-		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
-	}
+	runDir := runLLMDemo(t, []string{"OPENAI_API_KEY=" + key}, srv.URL, t.TempDir(),
+		"llm.prices={gpt-4o-mini: {prompt: 0.15, completion: 0.6}}", "search.workers=1")
 	if calls.Load() < 4 {
 		t.Errorf("the model got %d calls, want 2 nodes x (code + review)", calls.Load())
 	}
-	dirs, _ := filepath.Glob(filepath.Join(runs, "*"))
-	if len(dirs) != 1 {
-		t.Fatalf("run dirs: %v", dirs)
-	}
-	itemDir := results.ItemDir(dirs[0], 0)
+	itemDir := results.ItemDir(runDir, 0)
 	g, err := results.ReadGrade(itemDir)
 	if err != nil || !g.ValidSubmission || g.Score == nil || *g.Score < 0.78 {
 		t.Errorf("grade of the LLM-written submission: %+v %v", g, err)
@@ -131,7 +86,7 @@ func TestIntegrationRunWithLLM(t *testing.T) {
 		t.Errorf("no transcript: %v", err)
 	}
 	// The key never lands in any file the run wrote.
-	filepath.Walk(dirs[0], func(p string, info os.FileInfo, err error) error {
+	filepath.Walk(runDir, func(p string, info os.FileInfo, err error) error {
 		if err != nil || info.IsDir() {
 			return err
 		}

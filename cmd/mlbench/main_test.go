@@ -107,16 +107,9 @@ func TestCLIUnwritableResults(t *testing.T) {
 }
 
 func TestIntegrationRunDemoTask(t *testing.T) {
-	if err := exec.Command("/usr/bin/python3", "-c", "import sklearn, pandas").Run(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI needs /usr/bin/python3 with scikit-learn and pandas")
-		}
-		t.Skip("needs /usr/bin/python3 with scikit-learn and pandas")
-	}
+	needPython(t)
 	root := t.TempDir()
-	out, errOut, code := mlbench(t, nil, "run", "--task", "demo-binary-auc", "--steps", "3", "--time-limit", "5m",
-		"--set", "data.demo_dir="+filepath.Join(root, "demo"), "--set", "exec.python=/usr/bin/python3",
-		"--set", "memory.wisdom.dir="+filepath.Join(root, "wisdom"), "--results", filepath.Join(root, "runs"))
+	out, errOut, code := mlbench(t, nil, append([]string{"run", "--task", "demo-binary-auc", "--steps", "3", "--time-limit", "5m"}, localArgs(root)...)...)
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
 	}
@@ -135,15 +128,9 @@ func TestIntegrationRunDemoTask(t *testing.T) {
 }
 
 func TestIntegrationInterruptAndResume(t *testing.T) {
-	if err := exec.Command("/usr/bin/python3", "-c", "import sklearn, pandas").Run(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI needs /usr/bin/python3 with scikit-learn and pandas")
-		}
-		t.Skip("needs /usr/bin/python3 with scikit-learn and pandas")
-	}
+	needPython(t)
 	root := t.TempDir()
-	args := []string{"--set", "data.demo_dir=" + filepath.Join(root, "demo"), "--set", "exec.python=/usr/bin/python3",
-		"--set", "memory.wisdom.dir=" + filepath.Join(root, "wisdom"), "--results", filepath.Join(root, "runs")}
+	args := localArgs(root)
 	cmd := exec.Command(mlbenchBin, append([]string{"run", "--task", "demo-regression-rmse", "--steps", "6", "--jobs", "1"}, args...)...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + root}
 	var stderr bytes.Buffer

@@ -93,9 +93,7 @@ func TestIntegrationServeInBrowser(t *testing.T) {
 	chromium := findChromium(t)
 	root := t.TempDir()
 	res := filepath.Join(root, "runs")
-	run := exec.Command(mlbenchBin, "run", "--task", "demo-binary-auc", "--steps", "6", "--jobs", "1",
-		"--set", "data.demo_dir="+filepath.Join(root, "demo"), "--set", "exec.python=/usr/bin/python3",
-		"--set", "memory.wisdom.dir="+filepath.Join(root, "wisdom"), "--results", res)
+	run := exec.Command(mlbenchBin, append([]string{"run", "--task", "demo-binary-auc", "--steps", "6", "--jobs", "1"}, localArgs(root)...)...)
 	run.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + root}
 	var runErr bytes.Buffer
 	run.Stderr = &runErr

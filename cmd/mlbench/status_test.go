@@ -13,26 +13,13 @@ import (
 	"github.com/mlbench/mlbench/results"
 )
 
-// needPython skips (or fails in CI) without /usr/bin/python3 and its stack.
-func needPython(t *testing.T) {
-	t.Helper()
-	if err := exec.Command("/usr/bin/python3", "-c", "import sklearn, pandas").Run(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI needs /usr/bin/python3 with scikit-learn and pandas")
-		}
-		t.Skip("needs /usr/bin/python3 with scikit-learn and pandas")
-	}
-}
-
 // A local worker killed with SIGKILL leaves status.json saying running;
 // status must see that nobody runs the item any more.
 func TestIntegrationKilledWorkerIsInterrupted(t *testing.T) {
 	needPython(t)
 	root := t.TempDir()
 	res := filepath.Join(root, "runs")
-	cmd := exec.Command(mlbenchBin, "run", "--task", "demo-regression-rmse", "--steps", "20", "--jobs", "1",
-		"--set", "data.demo_dir="+filepath.Join(root, "demo"), "--set", "exec.python=/usr/bin/python3",
-		"--set", "memory.wisdom.dir="+filepath.Join(root, "wisdom"), "--results", res)
+	cmd := exec.Command(mlbenchBin, append([]string{"run", "--task", "demo-regression-rmse", "--steps", "20", "--jobs", "1"}, localArgs(root)...)...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + root}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

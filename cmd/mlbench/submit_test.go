@@ -144,7 +144,7 @@ func TestSweepNeedsGrid(t *testing.T) {
 }
 
 func TestIntegrationSweepLocal(t *testing.T) {
-	needDebianPython(t)
+	needPython(t)
 	root := t.TempDir()
 	args := append([]string{"sweep", "--task", "demo-binary-auc", "--grid", "search.uct_c=0.5,2", "--scheduler", "local"}, clusterArgs(root, 1)...)
 	out, errOut, code := mlbench(t, nil, args...)
@@ -176,23 +176,13 @@ func TestIntegrationSweepLocal(t *testing.T) {
 	}
 }
 
-func needDebianPython(t *testing.T) {
-	t.Helper()
-	if err := exec.Command("/usr/bin/python3", "-c", "import sklearn, pandas").Run(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI needs /usr/bin/python3 with scikit-learn and pandas")
-		}
-		t.Skip("needs /usr/bin/python3 with scikit-learn and pandas")
-	}
-}
-
 // needSlurm skips (fails under CI) unless a Slurm cluster answers sinfo.
 func needSlurm(t *testing.T) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("Slurm integration test; not with -short")
 	}
-	needDebianPython(t)
+	needPython(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "sinfo", "--noheader", "--format=%a %t").CombinedOutput()

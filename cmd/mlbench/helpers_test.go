@@ -1,0 +1,95 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"testing"
+)
+
+// needPython skips (or fails in CI) without /usr/bin/python3 and its stack.
+func needPython(t *testing.T) {
+	t.Helper()
+	if err := exec.Command("/usr/bin/python3", "-c", "import sklearn, pandas").Run(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("CI needs /usr/bin/python3 with scikit-learn and pandas")
+		}
+		t.Skip("needs /usr/bin/python3 with scikit-learn and pandas")
+	}
+}
+
+// localArgs are the flags a local demo run in these tests shares: demo
+// data, wisdom store and run directories under root, Debian's Python.
+func localArgs(root string) []string {
+	return []string{"--set", "data.demo_dir=" + filepath.Join(root, "demo"), "--set", "exec.python=/usr/bin/python3",
+		"--set", "memory.wisdom.dir=" + filepath.Join(root, "wisdom"), "--results", filepath.Join(root, "runs")}
+}
+
+// runLLMDemo runs demo-binary-auc for two nodes with the llm coder of the
+// fake model server at url (both roles), under root, and returns the run
+// directory. sets are more --set flags.
+func runLLMDemo(t *testing.T, env []string, url, root string, sets ...string) string {
+	t.Helper()
+	args := []string{"run", "--task", "demo-binary-auc", "--steps", "2", "--time-limit", "5m", "--coder", "llm",
+		"--set", "llm.code.base_url=" + url + "/v1", "--set", "llm.feedback.base_url=" + url + "/v1"}
+	for _, s := range sets {
+		args = append(args, "--set", s)
+	}
+	out, errOut, code := mlbench(t, env, append(args, localArgs(root)...)...)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	dirs, _ := filepath.Glob(filepath.Join(root, "runs", "*"))
+	if len(dirs) != 1 {
+		t.Fatalf("run dirs: %v", dirs)
+	}
+	return dirs[0]
+}
+
+// metricLine is what a node's program prints; the fake reviewers report it.
+var metricLine = regexp.MustCompile(`validation_metric: ([0-9.]+)`)
+
+// readChat checks the bearer key and parses a chat request; it answers the
+// request itself (401, 400) and returns false when it is not acceptable.
+func readChat(w http.ResponseWriter, r *http.Request, key string) (body []byte, req map[string]any, ok bool) {
+	if r.Header.Get("Authorization") != "Bearer "+key {
+		http.Error(w, `{"error":{"message":"bad key"}}`, http.StatusUnauthorized)
+		return nil, nil, false
+	}
+	body, _ = io.ReadAll(r.Body)
+	if err := json.Unmarshal(body, &req); err != nil {
+		http.Error(w, "bad json", http.StatusBadRequest)
+		return nil, nil, false
+	}
+	return body, req, true
+}
+
+// codeMessage is the coder's reply: a plan and llmSolution.
+func codeMessage() map[string]any {
+	return map[string]any{"role": "assistant",
+		"content": "Plan: gradient boosting on one-hot features with a hold-out.\n\n```python\n" + llmSolution + "```\n"}
+}
+
+// reviewMessage is the reviewer's submit_review tool call: no bug, and the
+// last metric the program printed in the request body (null when none).
+func reviewMessage(body []byte, summary string) map[string]any {
+	m := "null"
+	if got := metricLine.FindAllStringSubmatch(string(body), -1); len(got) > 0 {
+		m = got[len(got)-1][1]
+	}
+	args := fmt.Sprintf(`{"is_bug": false, "has_csv_submission": true, "summary": %q, "metric": %s, "lower_is_better": false}`, summary, m)
+	return map[string]any{"role": "assistant", "content": "", "tool_calls": []map[string]any{{"id": "call_1", "type": "function",
+		"function": map[string]any{"name": "submit_review", "arguments": args}}}}
+}
+
+// writeChat writes a chat completion of one choice.
+func writeChat(w http.ResponseWriter, model any, msg, usage map[string]any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": model,
+		"choices": []map[string]any{{"index": 0, "message": msg, "finish_reason": "stop"}}, "usage": usage})
+}
