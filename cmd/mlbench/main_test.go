@@ -71,7 +71,7 @@ func TestCLIBasics(t *testing.T) {
 		{"run unprepared", []string{"run", "--task", "spaceship-titanic", "--data-dir", "/nonexistent"}, nil, 2, "not prepared", 0},
 		{"run nothing", []string{"run"}, nil, 2, "--suite demo", 0},
 		{"run python missing", []string{"run", "--suite", "demo", "--set", "exec.python=/opt/nope/python3"}, nil, 2, "exec.python", 0},
-		{"resume not a run", []string{"resume", "/nonexistent"}, nil, 2, "manifest.json", 0},
+		{"resume not a run", []string{"resume", "/nonexistent"}, nil, 2, `no run "/nonexistent"`, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
