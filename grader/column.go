@@ -104,10 +104,6 @@ func (t *Table) float(i, j int) (float64, error) {
 		// delimiter ends them, in one pass.
 		if o := t.offs[i*t.ncol+j]; o != missingCell {
 			start := int(t.rowStart[i]) + int(o)
-			// One digit (one-hot answers, 0/1 labels) needs no parser.
-			if start < len(t.buf) && t.buf[start]-'0' <= 9 && (start+1 == len(t.buf) || delim[t.buf[start+1]]) {
-				return float64(t.buf[start] - '0'), nil
-			}
 			if v, n := decimalPrefix(t.buf[start:]); n > 0 && (start+n == len(t.buf) || delim[t.buf[start+n]]) {
 				return v, nil
 			}
@@ -140,9 +136,6 @@ var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 // float64, so one division is correctly rounded (Clinger's fast path), as
 // strconv and Python round. Anything else reports false.
 func fastDecimal(s string) (float64, bool) {
-	if len(s) == 1 && s[0]-'0' <= 9 {
-		return float64(s[0] - '0'), true
-	}
 	v, n := decimalPrefix(s)
 	return v, n > 0 && n == len(s)
 }

@@ -231,6 +231,10 @@ func parallelCells(n, width int, f func(lo, hi int) error) error {
 // [-+]digits[.digits]: it returns the value and the prefix's length, or
 // n == 0 when the prefix is not one that converts exactly.
 func decimalPrefix[T string | []byte](b T) (v float64, n int) {
+	// One digit alone (0/1 labels, one-hot answers) needs no loop.
+	if len(b) > 0 && b[0]-'0' <= 9 && (len(b) == 1 || (b[1]-'0' > 9 && b[1] != '.')) {
+		return float64(b[0] - '0'), 1
+	}
 	i, neg := 0, false
 	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
 		neg = b[0] == '-'
