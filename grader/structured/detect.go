@@ -7,7 +7,6 @@ import (
 
 	"github.com/mlbench/mlbench/grader/boxes"
 	"github.com/mlbench/mlbench/grader/csvscan"
-	"github.com/mlbench/mlbench/grader/internal/pyref"
 )
 
 // textScan streams a submission row by row, collecting whole cells of a
@@ -36,15 +35,8 @@ func newTextScan(cr *csvscan.Reader, cols ...string) (*textScan, error) {
 
 func (s *textScan) each(ctx context.Context, fn func(row int, cells []string) error) error {
 	cr := s.cr
-	for {
-		ok, err := nextRow(ctx, cr)
-		if err != nil || !ok {
-			return subErr(err)
-		}
-		row := cr.Row()
-		for i := range s.cells {
-			s.cells[i] = ""
-		}
+	return eachRecord(ctx, cr, func(row int) error {
+		clear(s.cells)
 		for j, err := range cr.Fields() {
 			if err != nil {
 				return subErr(err)
@@ -64,10 +56,8 @@ func (s *textScan) each(ctx context.Context, fn func(row int, cells []string) er
 				s.numRow[i] = row
 			}
 		}
-		if err := fn(row, s.cells); err != nil {
-			return err
-		}
-	}
+		return fn(row, s.cells)
+	})
 }
 
 // notStrings reports a column that pandas reads as numbers although its
@@ -83,49 +73,77 @@ func parseProblem(row int, col string, err error) error {
 	return invalidf(row, col, "cannot parse the prediction string: %v", err)
 }
 
+// eachByID streams a submission whose rows are matched to the answers by
+// the id column idCol (ansIDs are the answers' ids), calling fn with the
+// answers row i each row claims and the row's cell of the prediction
+// column predCol. After the last row it checks that every answers id had
+// its row and that pandas reads predCol as strings.
+func eachByID(ctx context.Context, submission io.Reader, ansIDs []string, idCol, predCol string, fn func(i, row int, pred string) error) error {
+	keys, err := newIDs(ansIDs, idCol)
+	if err != nil {
+		return err
+	}
+	cr, err := csvscan.NewReader(submission)
+	if err != nil {
+		return subErr(err)
+	}
+	scan, err := newTextScan(cr, idCol, predCol)
+	if err != nil {
+		return err
+	}
+	n := len(ansIDs)
+	err = scan.each(ctx, func(row int, cells []string) error {
+		if err := beyond(row, n); err != nil {
+			return err
+		}
+		i, err := keys.claim(cells[0], row, idCol)
+		if err != nil {
+			return err
+		}
+		return fn(i, row, cells[1])
+	})
+	if err != nil {
+		return err
+	}
+	if err := keys.complete(cr.Row(), n, idCol, ansIDs); err != nil {
+		return err
+	}
+	return scan.notStrings(1)
+}
+
+// readTruth reads the answers of a detection task: the id column idCol
+// and the prediction strings of column predCol, parsed by parse (none may
+// be missing).
+func readTruth[T any](ctx context.Context, answers io.Reader, idCol, predCol string, parse func(string) (T, error)) (*table, []T, error) {
+	ans, err := readTable(ctx, answers, []string{idCol, predCol})
+	if err != nil {
+		return nil, nil, answersError("%w", err)
+	}
+	truth := make([]T, ans.rows)
+	for i, s := range ans.cols[predCol] {
+		if csvscan.IsNA(s) {
+			return nil, nil, answersError("row %d: %s is missing", i+1, predCol)
+		}
+		if truth[i], err = parse(s); err != nil {
+			return nil, nil, answersError("row %d: %v", i+1, err)
+		}
+	}
+	return ans, truth, nil
+}
+
 // Lyft3D grades 3d-object-detection-for-autonomous-vehicles: the organisers'
 // 3D mAP (boxes.LyftSample) of every sample, averaged over samples (in Id
 // order) and the ten IoU thresholds. Rows are matched by Id; an empty
 // PredictionString means no object. A sample without true objects makes
 // the score NaN, as in the reference.
 func Lyft3D(ctx context.Context, submission, answers io.Reader) (float64, error) {
-	ans, err := readTable(ctx, answers, []string{"Id", "PredictionString"})
-	if err != nil {
-		return 0, answersError("%w", err)
-	}
-	n := ans.rows
-	truth := make([][]boxes.Object3D, n)
-	for i, s := range ans.cols["PredictionString"] {
-		if csvscan.IsNA(s) {
-			return 0, answersError("row %d: PredictionString is missing", i+1)
-		}
-		if truth[i], err = boxes.ParseLyft(s); err != nil {
-			return 0, answersError("row %d: %v", i+1, err)
-		}
-	}
-	keys, err := newIDs(ans.cols["Id"], "Id")
-	if err != nil {
-		return 0, err
-	}
-	cr, err := csvscan.NewReader(submission)
-	if err != nil {
-		return 0, subErr(err)
-	}
-	scan, err := newTextScan(cr, "Id", "PredictionString")
+	ans, truth, err := readTruth(ctx, answers, "Id", "PredictionString", boxes.ParseLyft)
 	if err != nil {
 		return 0, err
 	}
 	nt := len(boxes.LyftThresholds)
-	maps := make([]float64, n*nt)
-	err = scan.each(ctx, func(row int, cells []string) error {
-		if err := beyond(row, n); err != nil {
-			return err
-		}
-		i, err := keys.claim(cells[0], row, "Id")
-		if err != nil {
-			return err
-		}
-		s := cells[1]
+	maps := make([]float64, ans.rows*nt)
+	err = eachByID(ctx, submission, ans.cols["Id"], "Id", "PredictionString", func(i, row int, s string) error {
 		if csvscan.IsNA(s) {
 			s = ""
 		}
@@ -137,19 +155,13 @@ func Lyft3D(ctx context.Context, submission, answers io.Reader) (float64, error)
 		if err != nil {
 			return invalidf(row, "PredictionString", "%v", err)
 		}
-		copy(maps[keys.rank[i]*nt:], m)
+		copy(maps[i*nt:], m)
 		return nil
 	})
 	if err != nil {
 		return 0, err
 	}
-	if err := keys.complete(cr.Row(), n, "Id", ans.cols["Id"]); err != nil {
-		return 0, err
-	}
-	if err := scan.notStrings(1); err != nil {
-		return 0, err
-	}
-	return pyref.Mean(maps), nil
+	return meanInIDOrder(ans.cols["Id"], maps), nil
 }
 
 // SIIMCovid grades siim-covid19-detection: the reference's VOC mAP@0.5
@@ -158,49 +170,22 @@ func Lyft3D(ctx context.Context, submission, answers io.Reader) (float64, error)
 // must be a string of 6-token boxes (an empty cell is invalid: pandas
 // reads it as NaN).
 func SIIMCovid(ctx context.Context, submission, answers io.Reader) (float64, error) {
-	ans, err := readTable(ctx, answers, []string{"id", "PredictionString"})
+	ans, truth, err := readTruth(ctx, answers, "id", "PredictionString", boxes.ParseSIIM)
 	if err != nil {
-		return 0, answersError("%w", err)
+		return 0, err
 	}
-	n := ans.rows
-	truth := make([][]boxes.Box, n)
 	var classes []string
-	for i, s := range ans.cols["PredictionString"] {
-		if csvscan.IsNA(s) {
-			return 0, answersError("row %d: PredictionString is missing", i+1)
-		}
-		if truth[i], err = boxes.ParseSIIM(s); err != nil {
-			return 0, answersError("row %d: %v", i+1, err)
-		}
-		for _, b := range truth[i] {
+	for _, image := range truth {
+		for _, b := range image {
 			classes = append(classes, b.Label)
 		}
 	}
-	keys, err := newIDs(ans.cols["id"], "id")
-	if err != nil {
-		return 0, err
-	}
-	cr, err := csvscan.NewReader(submission)
-	if err != nil {
-		return 0, subErr(err)
-	}
-	scan, err := newTextScan(cr, "id", "PredictionString")
-	if err != nil {
-		return 0, err
-	}
 	voc := boxes.NewVOC(classes)
-	err = scan.each(ctx, func(row int, cells []string) error {
-		if err := beyond(row, n); err != nil {
-			return err
-		}
-		i, err := keys.claim(cells[0], row, "id")
-		if err != nil {
-			return err
-		}
-		if csvscan.IsNA(cells[1]) {
+	err = eachByID(ctx, submission, ans.cols["id"], "id", "PredictionString", func(i, row int, s string) error {
+		if csvscan.IsNA(s) {
 			return invalidf(row, "PredictionString", "the cell is empty, which pandas reads as NaN (not a string); predict e.g. 'none 1 0 0 1 1'")
 		}
-		preds, err := boxes.ParseSIIM(cells[1])
+		preds, err := boxes.ParseSIIM(s)
 		if err != nil {
 			return parseProblem(row, "PredictionString", err)
 		}
@@ -210,13 +195,7 @@ func SIIMCovid(ctx context.Context, submission, answers io.Reader) (float64, err
 	if err != nil {
 		return 0, err
 	}
-	if err := keys.complete(cr.Row(), n, "id", ans.cols["id"]); err != nil {
-		return 0, err
-	}
-	if err := scan.notStrings(1); err != nil {
-		return 0, err
-	}
-	if n == 0 {
+	if ans.rows == 0 {
 		return 0, nil
 	}
 	score, err := voc.MAP()
@@ -235,33 +214,14 @@ func Kuzushiji(ctx context.Context, submission, answers io.Reader) (float64, err
 	if err != nil {
 		return 0, answersError("%w", err)
 	}
-	n := ans.rows
-	keys, err := newIDs(ans.cols["image_id"], "image_id")
-	if err != nil {
-		return 0, err
-	}
-	cr, err := csvscan.NewReader(submission)
-	if err != nil {
-		return 0, subErr(err)
-	}
-	scan, err := newTextScan(cr, "image_id", "labels")
-	if err != nil {
-		return 0, err
-	}
 	var total boxes.PageCounts
 	var answersErr error
-	err = scan.each(ctx, func(row int, cells []string) error {
-		if err := beyond(row, n); err != nil {
-			return err
-		}
-		i, err := keys.claim(cells[0], row, "image_id")
-		if err != nil {
-			return err
-		}
-		predNA := csvscan.IsNA(cells[1])
+	err = eachByID(ctx, submission, ans.cols["image_id"], "image_id", "labels", func(i, row int, s string) error {
+		predNA := csvscan.IsNA(s)
 		var preds []boxes.Point
 		if !predNA {
-			if preds, err = boxes.ParseKuzushiji(cells[1]); err != nil {
+			var err error
+			if preds, err = boxes.ParseKuzushiji(s); err != nil {
 				return parseProblem(row, "labels", err)
 			}
 		}
@@ -269,7 +229,7 @@ func Kuzushiji(ctx context.Context, submission, answers io.Reader) (float64, err
 		switch truthNA := csvscan.IsNA(t); {
 		case truthNA && predNA:
 		case truthNA:
-			total.FP += int64(len(strings.Split(cells[1], " ")) / 3)
+			total.FP += int64(len(strings.Split(s, " ")) / 3)
 		case predNA:
 			total.FN += int64(len(strings.Split(t, " ")) / 5)
 		default:
@@ -285,12 +245,6 @@ func Kuzushiji(ctx context.Context, submission, answers io.Reader) (float64, err
 		return nil
 	})
 	if err != nil {
-		return 0, err
-	}
-	if err := keys.complete(cr.Row(), n, "image_id", ans.cols["image_id"]); err != nil {
-		return 0, err
-	}
-	if err := scan.notStrings(1); err != nil {
 		return 0, err
 	}
 	if answersErr != nil {

@@ -35,11 +35,7 @@ func UWMadison(ctx context.Context, submission, answers io.Reader) (float64, err
 	if err != nil {
 		return 0, answersError("%w", err)
 	}
-	hs, err := ints(ans.cols["image_height"], "image_height")
-	if err != nil {
-		return 0, err
-	}
-	ws, err := ints(ans.cols["image_width"], "image_width")
+	hs, ws, err := sizes(ans, "image_height", "image_width")
 	if err != nil {
 		return 0, err
 	}
@@ -205,18 +201,13 @@ func (s *sliceSet) volumes() ([]mask.Volume, error) {
 // be a string (an empty cell is invalid). Masks take the answers' width
 // and height (the RLE runs along rows; only the size matters here).
 func Vesuvius(ctx context.Context, submission, answers io.Reader) (float64, error) {
-	ans, err := readTable(ctx, answers, []string{"Id", "Predicted", "width", "height"})
-	if err != nil {
-		return 0, answersError("%w", err)
-	}
-	if !sameSet(ans.header, []string{"Id", "Predicted", "width", "height"}) {
-		return 0, answersError("columns are %v, want Id, Predicted, width, height", ans.header)
-	}
-	ws, err := ints(ans.cols["width"], "width")
+	ans, err := readExact(ctx, answers, "Id", "Predicted", "width", "height")
 	if err != nil {
 		return 0, err
 	}
-	hs, err := ints(ans.cols["height"], "height")
+	// Width first: a bad width is reported before a bad height (only the
+	// size width x height matters to the masks).
+	ws, hs, err := sizes(ans, "width", "height")
 	if err != nil {
 		return 0, err
 	}

@@ -23,6 +23,20 @@ func subErr(err error) error {
 	return err
 }
 
+// eachRecord calls fn(row) with cr at the start of each record, up to the
+// end of the submission; malformed CSV becomes an *Invalid.
+func eachRecord(ctx context.Context, cr *csvscan.Reader, fn func(row int) error) error {
+	for {
+		ok, err := nextRow(ctx, cr)
+		if err != nil || !ok {
+			return subErr(err)
+		}
+		if err := fn(cr.Row()); err != nil {
+			return err
+		}
+	}
+}
+
 // rleCell streams one RLE cell into a decoder and remembers enough of it
 // to tell what pandas makes of it (missing, a number, or a string).
 type rleCell struct {
@@ -104,12 +118,7 @@ func newRLEScan(cr *csvscan.Reader, rleCol string, keyCols []string, keysFirst b
 // the cell), then done(row, cell) after the record. Keys are in s.cells.
 func (s *rleScan) each(ctx context.Context, open func(row int) (*rleCell, error), done func(row int, cell *rleCell) error) error {
 	cr := s.cr
-	for {
-		ok, err := nextRow(ctx, cr)
-		if err != nil || !ok {
-			return subErr(err)
-		}
-		row := cr.Row()
+	return eachRecord(ctx, cr, func(row int) error {
 		for i := range s.present {
 			s.present[i] = false
 			s.cells[i] = s.cells[i][:0]
@@ -145,26 +154,12 @@ func (s *rleScan) each(ctx context.Context, open func(row int) (*rleCell, error)
 				return err
 			}
 			opened = true
-			for n := 0; ; n++ {
-				c, err := cr.Chunk()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					return subErr(err)
-				}
-				if cell == nil {
-					continue
-				}
-				cell.write(c)
-				if n&1023 == 1023 {
-					if err := ctx.Err(); err != nil {
-						return err
-					}
-				}
+			if err := streamField(ctx, cr, cell); err != nil {
+				return err
 			}
 		}
 		if !opened {
+			var err error
 			if cell, err = open(row); err != nil {
 				return err
 			}
@@ -175,8 +170,29 @@ func (s *rleScan) each(ctx context.Context, open func(row int) (*rleCell, error)
 		if cell != nil {
 			cell.close()
 		}
-		if err := done(row, cell); err != nil {
-			return err
+		return done(row, cell)
+	})
+}
+
+// streamField writes the field cr is at to cell (nil: skips it), saying
+// every 1024 chunks whether ctx is done.
+func streamField(ctx context.Context, cr *csvscan.Reader, cell *rleCell) error {
+	for n := 0; ; n++ {
+		c, err := cr.Chunk()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return subErr(err)
+		}
+		if cell == nil {
+			continue
+		}
+		cell.write(c)
+		if n&1023 == 1023 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 		}
 	}
 }

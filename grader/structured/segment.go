@@ -123,12 +123,14 @@ func decodeTruth(rle string, h, w int64, row int) (truthMask, error) {
 }
 
 // meanInIDOrder averages per-image values in the answers' sorted-id order,
-// as np.mean does after sort_values (pairwise summation).
+// as np.mean does after sort_values (pairwise summation). vals holds the
+// same number of values for every image, by answers row.
 func meanInIDOrder(ansIDs []string, vals []float64) float64 {
 	keys, _ := newIDs(ansIDs, "")
+	per := len(vals) / max(len(ansIDs), 1)
 	ordered := make([]float64, len(vals))
 	for pos, i := range keys.order {
-		ordered[pos] = vals[i]
+		copy(ordered[pos*per:(pos+1)*per], vals[i*per:])
 	}
 	return pyref.Mean(ordered)
 }
@@ -139,12 +141,9 @@ func meanInIDOrder(ansIDs []string, vals []float64) float64 {
 // decoded with the answers' height and width; "-" is an empty mask and an
 // empty cell (NaN to pandas) is invalid.
 func Contrails(ctx context.Context, submission, answers io.Reader) (float64, error) {
-	ans, err := readTable(ctx, answers, []string{"record_id", "encoded_pixels", "height", "width"})
+	ans, err := readExact(ctx, answers, "record_id", "encoded_pixels", "height", "width")
 	if err != nil {
-		return 0, answersError("%w", err)
-	}
-	if !sameSet(ans.header, []string{"record_id", "encoded_pixels", "height", "width"}) {
-		return 0, answersError("columns are %v, want record_id, encoded_pixels, height, width", ans.header)
+		return 0, err
 	}
 	truth, err := rleAnswers(ans, "encoded_pixels", "height", "width", true)
 	if err != nil {
@@ -164,11 +163,7 @@ func Contrails(ctx context.Context, submission, answers io.Reader) (float64, err
 
 // rleAnswers decodes the answers' masks.
 func rleAnswers(ans *table, rleCol, hCol, wCol string, dash bool) ([]truthMask, error) {
-	hs, err := ints(ans.cols[hCol], hCol)
-	if err != nil {
-		return nil, err
-	}
-	ws, err := ints(ans.cols[wCol], wCol)
+	hs, ws, err := sizes(ans, hCol, wCol)
 	if err != nil {
 		return nil, err
 	}
@@ -219,12 +214,9 @@ const tgsSide = 101
 // quirk included). The submission must have exactly the columns id and
 // rle_mask, every cell a string, ids those of the answers.
 func TGSSalt(ctx context.Context, submission, answers io.Reader) (float64, error) {
-	ans, err := readTable(ctx, answers, []string{"id", "rle_mask"})
+	ans, err := readExact(ctx, answers, "id", "rle_mask")
 	if err != nil {
-		return 0, answersError("%w", err)
-	}
-	if !sameSet(ans.header, []string{"id", "rle_mask"}) {
-		return 0, answersError("columns are %v, want id, rle_mask", ans.header)
+		return 0, err
 	}
 	truth := make([]truthMask, ans.rows)
 	for i, rle := range ans.cols["rle_mask"] {

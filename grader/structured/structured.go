@@ -20,6 +20,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/mlbench/mlbench/grader/csvscan"
 )
@@ -85,6 +86,30 @@ func nextRow(ctx context.Context, cr *csvscan.Reader) (ok bool, err error) {
 		}
 	}
 	return true, nil
+}
+
+// readExact reads answers that must have exactly the columns cols (in
+// any order).
+func readExact(ctx context.Context, answers io.Reader, cols ...string) (*table, error) {
+	ans, err := readTable(ctx, answers, cols)
+	if err != nil {
+		return nil, answersError("%w", err)
+	}
+	if !sameSet(ans.header, cols) {
+		return nil, answersError("columns are %v, want %s", ans.header, strings.Join(cols, ", "))
+	}
+	return ans, nil
+}
+
+// sizes parses the answers' image heights and widths.
+func sizes(ans *table, hCol, wCol string) (hs, ws []int64, err error) {
+	if hs, err = ints(ans.cols[hCol], hCol); err != nil {
+		return nil, nil, err
+	}
+	if ws, err = ints(ans.cols[wCol], wCol); err != nil {
+		return nil, nil, err
+	}
+	return hs, ws, nil
 }
 
 func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
