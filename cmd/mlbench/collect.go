@@ -47,7 +47,7 @@ Examples:
 func collectAction(c *cli.Context) error {
 	args, err := positionalArgs(c)
 	if err != nil {
-		return cli.Exit("collect: "+err.Error(), 2)
+		return err
 	}
 	if len(args) != 1 {
 		return cli.Exit("usage: mlbench collect RUN [--grade-nodes] (a run directory or id)", 2)

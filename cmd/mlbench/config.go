@@ -17,6 +17,9 @@ func globalFlags() []cli.Flag {
 	}
 }
 
+// dataDirFlag is --data-dir (data.dir) of the commands that read prepared data.
+var dataDirFlag = &cli.StringFlag{Name: "data-dir", Usage: "prepared MLE-Bench data `DIR` (data.dir)"}
+
 // runDirArg loads the config and resolves the RUN argument ref against
 // its results.dir (a usage error, exit 2, when ref names no run).
 func runDirArg(c *cli.Context, ref string) (string, error) {
@@ -73,40 +76,36 @@ func flagValue(c *cli.Context, name string) string {
 	}
 }
 
-var configCommand = &cli.Command{
-	Name:  "config",
-	Usage: "show the effective configuration",
-	Subcommands: []*cli.Command{{
-		Name:  "dump",
-		Usage: "print the effective config (defaults < --config < --set < MLBENCH_* env) as YAML",
-		Flags: globalFlags(),
-		Action: func(c *cli.Context) error {
-			cfg, err := loadConfig(c, nil)
-			if err != nil {
-				return err
-			}
-			b, err := cfg.YAML()
-			if err != nil {
-				return err
-			}
-			_, err = c.App.Writer.Write(b)
+var configCommand = group("config", "show the effective configuration", &cli.Command{
+	Name:  "dump",
+	Usage: "print the effective config (defaults < --config < --set < MLBENCH_* env) as YAML",
+	Flags: globalFlags(),
+	Action: func(c *cli.Context) error {
+		cfg, err := loadConfig(c, nil)
+		if err != nil {
 			return err
-		},
-	}, {
-		Name:  "keys",
-		Usage: "list every config key with its environment variable",
-		Action: func(c *cli.Context) error {
-			for _, k := range configs.Keys() {
-				fmt.Fprintf(c.App.Writer, "%-40s %s\n", k, configs.EnvName(k))
-			}
-			return nil
-		},
-	}, {
-		Name:  "defaults",
-		Usage: "print the embedded, documented default config",
-		Action: func(c *cli.Context) error {
-			_, err := c.App.Writer.Write(configs.DefaultYAML())
+		}
+		b, err := cfg.YAML()
+		if err != nil {
 			return err
-		},
-	}},
-}
+		}
+		_, err = c.App.Writer.Write(b)
+		return err
+	},
+}, &cli.Command{
+	Name:  "keys",
+	Usage: "list every config key with its environment variable",
+	Action: func(c *cli.Context) error {
+		for _, k := range configs.Keys() {
+			fmt.Fprintf(c.App.Writer, "%-40s %s\n", k, configs.EnvName(k))
+		}
+		return nil
+	},
+}, &cli.Command{
+	Name:  "defaults",
+	Usage: "print the embedded, documented default config",
+	Action: func(c *cli.Context) error {
+		_, err := c.App.Writer.Write(configs.DefaultYAML())
+		return err
+	},
+})

@@ -12,26 +12,22 @@ import (
 	"github.com/mlbench/mlbench/harness"
 )
 
-var graderCommand = &cli.Command{
-	Name:  "grader",
-	Usage: "run the submission-format validation server",
-	Subcommands: []*cli.Command{{
-		Name:  "serve",
-		Usage: "serve POST /validate and GET /health, compatible with ML-Master's and MLE-Bench's servers",
-		Description: `POST /validate takes a multipart field "file"; the competition comes from
+var graderCommand = group("grader", "run the submission-format validation server", &cli.Command{
+	Name:  "serve",
+	Usage: "serve POST /validate and GET /health, compatible with ML-Master's and MLE-Bench's servers",
+	Description: `POST /validate takes a multipart field "file"; the competition comes from
 the "exp-id" header or the "competition" query parameter. The answer is
 {"result": "...", "is_valid": bool} and never a score. GET /health answers
 {"status": "running"}. Uploads over grader.max_upload_size get 413, unknown
 competitions 400. Binds loopback unless --addr says otherwise; SIGINT or
 SIGTERM shut it down cleanly.`,
-		Flags: append(globalFlags(),
-			&cli.StringFlag{Name: "addr", Usage: "listen `ADDR` (grader.addr, default 127.0.0.1:5001)"},
-			&cli.StringFlag{Name: "data-dir", Usage: "prepared MLE-Bench data `DIR` (data.dir)"},
-			&cli.Int64Flag{Name: "max-upload-size", Usage: "largest upload in `BYTES` (grader.max_upload_size)"},
-		),
-		Action: graderServe,
-	}},
-}
+	Flags: append(globalFlags(),
+		&cli.StringFlag{Name: "addr", Usage: "listen `ADDR` (grader.addr, default 127.0.0.1:5001)"},
+		dataDirFlag,
+		&cli.Int64Flag{Name: "max-upload-size", Usage: "largest upload in `BYTES` (grader.max_upload_size)"},
+	),
+	Action: graderServe,
+})
 
 func graderServe(c *cli.Context) error {
 	cfg, err := loadConfig(c, map[string]string{

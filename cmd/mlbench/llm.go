@@ -12,13 +12,10 @@ import (
 	"github.com/mlbench/mlbench/search/coder/llm"
 )
 
-var llmCommand = &cli.Command{
-	Name:  "llm",
-	Usage: "check the configured language models (llm.code, llm.feedback)",
-	Subcommands: []*cli.Command{{
-		Name:  "check",
-		Usage: "send one tiny request per role and report latency and whether tool calls work",
-		Description: `For llm.code and llm.feedback: one plain chat message (latency, reply), one
+var llmCommand = group("llm", "check the configured language models (llm.code, llm.feedback)", &cli.Command{
+	Name:  "check",
+	Usage: "send one tiny request per role and report latency and whether tool calls work",
+	Description: `For llm.code and llm.feedback: one plain chat message (latency, reply), one
 forced tool call (the reviewer's submit_review needs it; without it the
 reviewer asks for JSON in the reply instead), and for roles with
 steerable_reasoning one raw completion through the family's chat template.
@@ -28,13 +25,12 @@ a role cannot be used.
 Examples:
   OPENAI_API_KEY=... mlbench llm check
   mlbench llm check --set llm.code.base_url=http://gpu-node:8000/v1 --set llm.code.api_key_env=`,
-		Flags: append(globalFlags(),
-			&cli.DurationFlag{Name: "timeout", Value: 2 * time.Minute, Usage: "give up on the whole check after `D`"},
-			&cli.StringFlag{Name: "transcript", Usage: "append the exchanges to `FILE` (JSONL, keys scrubbed)"},
-		),
-		Action: llmCheck,
-	}},
-}
+	Flags: append(globalFlags(),
+		&cli.DurationFlag{Name: "timeout", Value: 2 * time.Minute, Usage: "give up on the whole check after `D`"},
+		&cli.StringFlag{Name: "transcript", Usage: "append the exchanges to `FILE` (JSONL, keys scrubbed)"},
+	),
+	Action: llmCheck,
+})
 
 func llmCheck(c *cli.Context) error {
 	cfg, err := loadConfig(c, nil)

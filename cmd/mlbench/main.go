@@ -69,6 +69,11 @@ func commands() []*cli.Command {
 	}
 }
 
+// group is a command that only holds subcommands ("mlbench trace tree").
+func group(name, usage string, subcommands ...*cli.Command) *cli.Command {
+	return &cli.Command{Name: name, Usage: usage, Subcommands: subcommands}
+}
+
 // exitCode prints err (once, here and nowhere else) and maps it to an exit status.
 func exitCode(err error) int {
 	if err == nil {

@@ -62,7 +62,7 @@ Examples:
 func reportAction(c *cli.Context) error {
 	refs, err := positionalArgs(c)
 	if err != nil {
-		return cli.Exit("report: "+err.Error(), 2)
+		return err
 	}
 	if len(refs) == 0 {
 		return cli.Exit("usage: mlbench report RUN [RUN...] (run directories or ids)", 2)
@@ -174,52 +174,4 @@ func printWarnings(w io.Writer, warnings []string) {
 	for _, msg := range warnings {
 		fmt.Fprintln(w, "warning:", msg)
 	}
-}
-
-// positionalArgs returns the command's positional arguments, applying any
-// flags written after them ("mlbench report RUN --tasks"): urfave/cli stops
-// parsing flags at the first positional argument. A lone "--" ends flags.
-func positionalArgs(c *cli.Context) ([]string, error) {
-	raw := c.Args().Slice()
-	var pos []string
-	for i := 0; i < len(raw); i++ {
-		arg := raw[i]
-		if arg == "--" {
-			pos = append(pos, raw[i+1:]...)
-			break
-		}
-		if len(arg) < 2 || arg[0] != '-' {
-			pos = append(pos, arg)
-			continue
-		}
-		name, value, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
-		fl := findFlag(c.Command.Flags, name)
-		if fl == nil {
-			return nil, fmt.Errorf("unknown flag %s", arg)
-		}
-		if _, isBool := fl.(*cli.BoolFlag); isBool {
-			if !hasValue {
-				value = "true"
-			}
-		} else if !hasValue {
-			if i+1 >= len(raw) {
-				return nil, fmt.Errorf("flag %s needs a value", arg)
-			}
-			i++
-			value = raw[i]
-		}
-		if err := c.Set(fl.Names()[0], value); err != nil {
-			return nil, fmt.Errorf("flag %s: %w", arg, err)
-		}
-	}
-	return pos, nil
-}
-
-func findFlag(flags []cli.Flag, name string) cli.Flag {
-	for _, f := range flags {
-		if slices.Contains(f.Names(), name) {
-			return f
-		}
-	}
-	return nil
 }

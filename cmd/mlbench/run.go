@@ -237,7 +237,7 @@ func executeRun(c *cli.Context, run *harness.Run, items []int) error {
 	if err != nil && !interrupted {
 		return err
 	}
-	if perr := printRunReport(c.App.Writer, run.Dir); perr != nil {
+	if perr := printRunReport(c.App.Writer, run.Dir, "", results.ReportOptions{Tasks: true}); perr != nil {
 		fmt.Fprintf(c.App.ErrWriter, "mlbench: report: %v\n", perr)
 	}
 	if interrupted {
@@ -270,16 +270,21 @@ func summarizeFailures(w io.Writer, run *harness.Run, items []int) error {
 	return cli.Exit(fmt.Sprintf("%d of %d items did not finish; fix the cause and continue with: mlbench resume %s", len(failed), len(items), run.Dir), 1)
 }
 
-func printRunReport(w io.Writer, dir string) error {
+// printRunReport prints the medal table of the run in dir after a blank
+// line and heading (none when empty), as `mlbench report` would.
+func printRunReport(w io.Writer, dir, heading string, opts results.ReportOptions) error {
 	r, err := results.Collect(context.Background(), dir, results.CollectOptions{})
 	if err != nil {
 		return err
 	}
-	rep, err := results.BuildReport([]*results.Run{r}, results.ReportOptions{Tasks: true})
+	rep, err := results.BuildReport([]*results.Run{r}, opts)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(w)
+	if heading != "" {
+		fmt.Fprintln(w, heading)
+	}
 	return rep.Render(w, "table")
 }
 
@@ -320,7 +325,7 @@ var resumeCommand = &cli.Command{
 		}
 		if len(items) == 0 {
 			fmt.Fprintf(c.App.ErrWriter, "run %s: every item is done\n", run.Manifest.RunID)
-			return printRunReport(c.App.Writer, run.Dir)
+			return printRunReport(c.App.Writer, run.Dir, "", results.ReportOptions{Tasks: true})
 		}
 		fmt.Fprintf(c.App.ErrWriter, "run %s: resuming %d of %d items\n", run.Manifest.RunID, len(items), len(sts))
 		return executeRun(c, run, items)

@@ -17,49 +17,48 @@ import (
 // sandboxFlagKeys maps the sandbox commands' flags to their config keys.
 var sandboxFlagKeys = map[string]string{"sandbox": "exec.sandbox", "timeout": "exec.timeout", "memory": "exec.memory", "python": "exec.python"}
 
-func sandboxBackendFlag() cli.Flag {
-	return &cli.StringFlag{Name: "sandbox", Usage: "backend `S`: auto, apptainer, bwrap or process (exec.sandbox)"}
+// sandboxFlags are the flags both sandbox commands take: global ones, the
+// backend and the interpreter.
+func sandboxFlags(extra ...cli.Flag) []cli.Flag {
+	return append(append(globalFlags(),
+		&cli.StringFlag{Name: "sandbox", Usage: "backend `S`: auto, apptainer, bwrap or process (exec.sandbox)"},
+		&cli.StringFlag{Name: "python", Usage: "interpreter `PATH` (exec.python)"}), extra...)
 }
 
-var sandboxCommand = &cli.Command{
-	Name:  "sandbox",
-	Usage: "check what isolation this node gives generated code, or run one script in it",
-	Subcommands: []*cli.Command{{
-		Name:  "check",
-		Usage: "run isolation self-tests (network, answers, env, data, timeout, orphans, memory, fork bomb) and print a table",
-		Description: `Builds the executor exactly as a run would (exec.* config) and runs small
+var sandboxCommand = group("sandbox", "check what isolation this node gives generated code, or run one script in it", &cli.Command{
+	Name:  "check",
+	Usage: "run isolation self-tests (network, answers, env, data, timeout, orphans, memory, fork bomb) and print a table",
+	Description: `Builds the executor exactly as a run would (exec.* config) and runs small
 Python scripts in it. Each line says whether generated code was kept from the
 network, the private answers, the harness's secrets and writes to the data,
 and whether timeouts, orphans, memory limits and fork bombs are handled.
 Exits 1 if any check fails.`,
-		Flags:  append(globalFlags(), sandboxBackendFlag(), &cli.StringFlag{Name: "python", Usage: "interpreter `PATH` (exec.python)"}, &cli.BoolFlag{Name: "json", Usage: "print JSON instead of a table"}),
-		Action: sandboxCheckAction,
-	}, {
-		Name:      "run",
-		Usage:     "run one Python script the way the agent runs a node",
-		ArgsUsage: "FILE.py [ARGS...] (flags may follow FILE.py; put script arguments that look like our flags after --)",
-		Description: `The public data is mounted read-only at /home/data (bwrap, apptainer), the
+	Flags:  sandboxFlags(&cli.BoolFlag{Name: "json", Usage: "print JSON instead of a table"}),
+	Action: sandboxCheckAction,
+}, &cli.Command{
+	Name:      "run",
+	Usage:     "run one Python script the way the agent runs a node",
+	ArgsUsage: "FILE.py [ARGS...] (flags may follow FILE.py; put script arguments that look like our flags after --)",
+	Description: `The public data is mounted read-only at /home/data (bwrap, apptainer), the
 work dir (the current directory of the script) at /home/work and the
 submission dir at /home/submission; MLBENCH_DATA_DIR, MLBENCH_WORK_DIR and
 MLBENCH_SUBMISSION_DIR name them for every backend. A "private" directory next
 to --data (the MLE-Bench layout) is hidden unless --hide says otherwise.
 Prints the script's output, then a summary line on stderr; exits with the
 script's status (124 on timeout, 128+n when killed by signal n).`,
-		Flags: append(globalFlags(), sandboxBackendFlag(),
-			&cli.StringFlag{Name: "data", Usage: "public data `DIR`, mounted read-only"},
-			&cli.DurationFlag{Name: "timeout", Usage: "wall-clock limit `D` (exec.timeout)"},
-			&cli.StringFlag{Name: "memory", Usage: "memory limit `SIZE`, e.g. 4G (exec.memory)"},
-			&cli.StringFlag{Name: "python", Usage: "interpreter `PATH` (exec.python)"},
-			&cli.StringFlag{Name: "workdir", Usage: "work `DIR` (default: a new temporary directory, kept)"},
-			&cli.StringFlag{Name: "submission", Usage: "submission `DIR` (default: <workdir>/submission)"},
-			&cli.StringSliceFlag{Name: "hide", Usage: "host `PATH` the script must not see (repeatable)"},
-			&cli.IntSliceFlag{Name: "cpu", Usage: "pin to CPU `ID` (repeatable)"},
-			&cli.StringFlag{Name: "gpus", Usage: "GPU `IDS` to expose, e.g. 0,1"},
-			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON instead of the output"},
-		),
-		Action: sandboxRunAction,
-	}},
-}
+	Flags: sandboxFlags(
+		&cli.StringFlag{Name: "data", Usage: "public data `DIR`, mounted read-only"},
+		&cli.DurationFlag{Name: "timeout", Usage: "wall-clock limit `D` (exec.timeout)"},
+		&cli.StringFlag{Name: "memory", Usage: "memory limit `SIZE`, e.g. 4G (exec.memory)"},
+		&cli.StringFlag{Name: "workdir", Usage: "work `DIR` (default: a new temporary directory, kept)"},
+		&cli.StringFlag{Name: "submission", Usage: "submission `DIR` (default: <workdir>/submission)"},
+		&cli.StringSliceFlag{Name: "hide", Usage: "host `PATH` the script must not see (repeatable)"},
+		&cli.IntSliceFlag{Name: "cpu", Usage: "pin to CPU `ID` (repeatable)"},
+		&cli.StringFlag{Name: "gpus", Usage: "GPU `IDS` to expose, e.g. 0,1"},
+		&cli.BoolFlag{Name: "json", Usage: "print the result as JSON instead of the output"},
+	),
+	Action: sandboxRunAction,
+})
 
 func sandboxCheckAction(c *cli.Context) error {
 	cfg, err := loadConfig(c, sandboxFlagKeys)
@@ -131,9 +130,9 @@ func sandboxCheckAction(c *cli.Context) error {
 }
 
 func sandboxRunAction(c *cli.Context) error {
-	args, err := trailingFlags(c)
+	args, err := scriptArgs(c)
 	if err != nil {
-		return cli.Exit(fmt.Sprintf("sandbox run: %v", err), 2)
+		return err
 	}
 	if len(args) < 1 {
 		return cli.Exit("sandbox run: give the script: mlbench sandbox run FILE.py [--data DIR]", 2)
@@ -223,46 +222,4 @@ func sandboxRunAction(c *cli.Context) error {
 		return cli.Exit("", res.ExitCode)
 	}
 	return nil
-}
-
-// trailingFlags applies this command's flags that follow the first
-// positional argument (urfave/cli stops parsing at it), so that
-// `sandbox run FILE.py --data DIR` works; everything else, and all after
-// "--", is returned in order.
-func trailingFlags(c *cli.Context) ([]string, error) {
-	bools := map[string]bool{}
-	known := map[string]bool{}
-	for _, f := range c.Command.Flags {
-		_, isBool := f.(*cli.BoolFlag)
-		for _, n := range f.Names() {
-			known[n], bools[n] = true, isBool
-		}
-	}
-	in := c.Args().Slice()
-	var out []string
-	for i := 0; i < len(in); i++ {
-		a := in[i]
-		if a == "--" {
-			return append(out, in[i+1:]...), nil
-		}
-		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if !strings.HasPrefix(a, "-") || a == "-" || !known[name] {
-			out = append(out, a)
-			continue
-		}
-		switch {
-		case hasValue:
-		case bools[name]:
-			value = "true"
-		case i+1 < len(in):
-			i++
-			value = in[i]
-		default:
-			return nil, fmt.Errorf("flag %s needs a value", a)
-		}
-		if err := c.Set(name, value); err != nil {
-			return nil, fmt.Errorf("flag %s: %w", a, err)
-		}
-	}
-	return out, nil
 }

@@ -52,7 +52,7 @@ Examples:
 func serveAction(c *cli.Context) error {
 	args, err := positionalArgs(c)
 	if err != nil {
-		return cli.Exit("serve: "+err.Error(), 2)
+		return err
 	}
 	cfg, err := loadConfig(c, nil)
 	if err != nil {

@@ -227,7 +227,7 @@ func resumeOnCluster(c *cli.Context, run *harness.Run, kind string, failedOnly b
 			return nil
 		}
 		fmt.Fprintf(c.App.ErrWriter, "run %s: every item is done\n", run.Manifest.RunID)
-		return printRunReport(c.App.Writer, run.Dir)
+		return printRunReport(c.App.Writer, run.Dir, "", results.ReportOptions{Tasks: true})
 	}
 	if err := checkScheduler(c, sched); err != nil {
 		return err

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"io"
 
 	"github.com/urfave/cli/v2"
 
@@ -63,23 +61,9 @@ func sweepAction(c *cli.Context) error {
 	grid := req.Grid
 	err = executeRun(c, run, allItems(run))
 	for _, a := range grid {
-		if perr := printSweepReport(c.App.Writer, run.Dir, a.Key); perr != nil {
+		if perr := printRunReport(c.App.Writer, run.Dir, "By "+a.Key, results.ReportOptions{By: a.Key}); perr != nil {
 			fmt.Fprintf(c.App.ErrWriter, "mlbench: report by %s: %v\n", a.Key, perr)
 		}
 	}
 	return err
-}
-
-// printSweepReport prints the medal table grouped by one swept key.
-func printSweepReport(w io.Writer, dir, key string) error {
-	r, err := results.Collect(context.Background(), dir, results.CollectOptions{})
-	if err != nil {
-		return err
-	}
-	rep, err := results.BuildReport([]*results.Run{r}, results.ReportOptions{By: key})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "\nBy %s\n", key)
-	return rep.Render(w, "table")
 }

@@ -13,24 +13,19 @@ import (
 	"github.com/mlbench/mlbench/harness/task"
 )
 
-var dataDirFlag = &cli.StringFlag{Name: "data-dir", Usage: "prepared MLE-Bench data `DIR` (data.dir)"}
-
-var tasksCommand = &cli.Command{
-	Name:  "tasks",
-	Usage: "list tasks and suites, make the demo tasks",
-	Subcommands: []*cli.Command{
-		{
-			Name:  "list",
-			Usage: "list the tasks of a suite with their split, metric, direction, grader and data status",
-			Flags: append(globalFlags(),
-				&cli.StringFlag{Name: "suite", Value: "mle-bench-full", Usage: "suite: mle-bench-full, mle-bench-lite (low), medium, high, dev, demo or file:PATH"},
-				dataDirFlag),
-			Action: tasksList,
-		},
-		{
-			Name:  "check",
-			Usage: "check that each task's prepared data is complete (public files, answers, medals); exit 1 naming what is missing",
-			Description: `For each task of the suite (or each --task): the public dir with its
+var tasksCommand = group("tasks", "list tasks and suites, make the demo tasks",
+	&cli.Command{
+		Name:  "list",
+		Usage: "list the tasks of a suite with their split, metric, direction, grader and data status",
+		Flags: append(globalFlags(),
+			&cli.StringFlag{Name: "suite", Value: "mle-bench-full", Usage: "suite: mle-bench-full, mle-bench-lite (low), medium, high, dev, demo or file:PATH"},
+			dataDirFlag),
+		Action: tasksList,
+	},
+	&cli.Command{
+		Name:  "check",
+		Usage: "check that each task's prepared data is complete (public files, answers, medals); exit 1 naming what is missing",
+		Description: `For each task of the suite (or each --task): the public dir with its
 description.md and sample submission, the private answers the grader reads,
 where medal thresholds come from, and the size of the public data. Exit 1
 lists what is missing with the mlebench prepare command to run. submit and
@@ -39,22 +34,21 @@ run do this check before planning (--skip-missing plans the complete tasks).
 Examples:
   mlbench tasks check --suite mle-bench-lite --data-dir /scratch/mle-bench/data
   mlbench tasks check --task spaceship-titanic`,
-			Flags: append(globalFlags(),
-				&cli.StringFlag{Name: "suite", Usage: "suite: mle-bench-full, mle-bench-lite (low), medium, high, dev, demo or file:PATH"},
-				&cli.StringSliceFlag{Name: "task", Aliases: []string{"t"}, Usage: "task `ID` (repeatable)"},
-				dataDirFlag),
-			Action: tasksCheck,
-		},
-		{
-			Name:  "make-demo",
-			Usage: "write the synthetic demo tasks (deterministic for a seed)",
-			Flags: append(globalFlags(),
-				&cli.StringFlag{Name: "out", Usage: "output `DIR` (default data.demo_dir)"},
-				&cli.Int64Flag{Name: "seed", Usage: "generator seed (default data.demo_seed)"}),
-			Action: tasksMakeDemo,
-		},
+		Flags: append(globalFlags(),
+			&cli.StringFlag{Name: "suite", Usage: "suite: mle-bench-full, mle-bench-lite (low), medium, high, dev, demo or file:PATH"},
+			&cli.StringSliceFlag{Name: "task", Aliases: []string{"t"}, Usage: "task `ID` (repeatable)"},
+			dataDirFlag),
+		Action: tasksCheck,
 	},
-}
+	&cli.Command{
+		Name:  "make-demo",
+		Usage: "write the synthetic demo tasks (deterministic for a seed)",
+		Flags: append(globalFlags(),
+			&cli.StringFlag{Name: "out", Usage: "output `DIR` (default data.demo_dir)"},
+			&cli.Int64Flag{Name: "seed", Usage: "generator seed (default data.demo_seed)"}),
+		Action: tasksMakeDemo,
+	},
+)
 
 func tasksList(c *cli.Context) error {
 	cfg, err := loadConfig(c, map[string]string{"data-dir": "data.dir"})

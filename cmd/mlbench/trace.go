@@ -12,14 +12,11 @@ import (
 	"github.com/mlbench/mlbench/search/coder/llm"
 )
 
-var traceCommand = &cli.Command{
-	Name:  "trace",
-	Usage: "look at a run's node traces",
-	Subcommands: []*cli.Command{{
-		Name:      "tree",
-		Usage:     "show the search tree of one work item (terminal, or an interactive HTML page)",
-		ArgsUsage: "RUN",
-		Description: `Prints the item's tree: one line per node with its stage, validation metric
+var traceCommand = group("trace", "look at a run's node traces", &cli.Command{
+	Name:      "tree",
+	Usage:     "show the search tree of one work item (terminal, or an interactive HTML page)",
+	ArgsUsage: "RUN",
+	Description: `Prints the item's tree: one line per node with its stage, validation metric
 (or BUG with the exit code or timeout), test result when graded ('mlbench
 collect --grade-nodes') and a star on the node whose submission was graded.
 
@@ -29,30 +26,29 @@ click a node to see its plan, code, output and review.
 Examples:
   mlbench trace tree runs/20260101-120000-abcdef --item 3
   mlbench trace tree 20260101-120000-abcdef --item 3 --html tree.html`,
-		Flags: append(globalFlags(),
-			&cli.IntFlag{Name: "item", Aliases: []string{"i"}, Usage: "work item `N` (see mlbench status)"},
-			&cli.StringFlag{Name: "html", Usage: "write an interactive page to `FILE` instead of printing"},
-		),
-		Action: traceTreeAction,
-	}, {
-		Name:      "prompt",
-		Usage:     "print the exact messages sent to the models for one node",
-		ArgsUsage: "RUN ITEM NODE",
-		Description: `Reads the item's LLM transcript (items/ITEM/llm-transcript.jsonl) and prints,
+	Flags: append(globalFlags(),
+		&cli.IntFlag{Name: "item", Aliases: []string{"i"}, Usage: "work item `N` (see mlbench status)"},
+		&cli.StringFlag{Name: "html", Usage: "write an interactive page to `FILE` instead of printing"},
+	),
+	Action: traceTreeAction,
+}, &cli.Command{
+	Name:      "prompt",
+	Usage:     "print the exact messages sent to the models for one node",
+	ArgsUsage: "RUN ITEM NODE",
+	Description: `Reads the item's LLM transcript (items/ITEM/llm-transcript.jsonl) and prints,
 for every request made for NODE (the coder's, its retries, the reviewer's),
 the messages exactly as sent: what the model saw.
 
 Example:
   mlbench trace prompt 20260101-120000-abcdef 3 7`,
-		Flags:  globalFlags(),
-		Action: tracePromptAction,
-	}},
-}
+	Flags:  globalFlags(),
+	Action: tracePromptAction,
+})
 
 func tracePromptAction(c *cli.Context) error {
 	args, err := positionalArgs(c)
 	if err != nil {
-		return cli.Exit("trace prompt: "+err.Error(), 2)
+		return err
 	}
 	if len(args) != 3 {
 		return cli.Exit("usage: mlbench trace prompt RUN ITEM NODE", 2)
@@ -83,7 +79,7 @@ func tracePromptAction(c *cli.Context) error {
 func traceTreeAction(c *cli.Context) error {
 	args, err := positionalArgs(c)
 	if err != nil {
-		return cli.Exit("trace tree: "+err.Error(), 2)
+		return err
 	}
 	if len(args) != 1 || !c.IsSet("item") {
 		return cli.Exit("usage: mlbench trace tree RUN --item N [--html FILE]", 2)
