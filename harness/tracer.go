@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 	"sync"
 	"time"
 
@@ -51,40 +50,14 @@ func recNode(rec search.NodeRecord) memory.Node {
 }
 
 func (t *tracer) row(rec search.NodeRecord) results.NodeRow {
-	r := results.NodeRow{
-		RunID: t.run.Manifest.RunID, Item: int64(t.item.Index), TaskID: t.item.TaskID, Seed: int64(t.item.Seed),
-		Params: t.item.ParamsJSON(), NodeID: rec.NodeID, ParentID: rec.ParentID, Step: int64(rec.Step),
-		Stage: string(rec.Stage), Worker: int64(rec.Worker), CreatedAt: rec.CreatedAt, FinishedAt: rec.FinishedAt,
-		LLMSeconds: rec.LLMSeconds, ExecSeconds: rec.ExecSeconds, PromptTokens: rec.PromptTokens,
-		CompletionTokens: rec.CompletionTokens, ExitCode: int64(rec.ExitCode), TimedOut: rec.TimedOut,
-		IsBuggy: rec.IsBuggy, FormatValid: rec.FormatValid, LowerIsBetter: t.lower,
-		UCTC: rec.UCTC, Visits: int64(rec.Visits), Reward: rec.Reward,
-		Plan: rec.Plan, Summary: rec.Summary, CodeSHA256: rec.CodeSHA256, Error: rec.Error,
-	}
-	if rec.Metric != nil && !math.IsNaN(*rec.Metric) && !math.IsInf(*rec.Metric, 0) {
-		m := *rec.Metric
-		r.Metric = &m
-	}
-	if rec.LowerIsBetter != nil {
-		r.LowerIsBetter = *rec.LowerIsBetter
-	}
-	r.ReasoningTokens, r.CachedPromptTokens = rec.ReasoningTokens, rec.CachedPromptTokens
-	r.Code, r.OutputTail = rec.Code, rec.Output
-	c, v := rec.Coder, rec.Reviewer
-	if c == (search.Usage{}) && v == (search.Usage{}) {
-		// A record restored from an older checkpoint has no split: count
-		// it all as the coder's.
-		c = search.Usage{PromptTokens: rec.PromptTokens, CachedPromptTokens: rec.CachedPromptTokens,
-			CompletionTokens: rec.CompletionTokens, ReasoningTokens: rec.ReasoningTokens}
-	}
-	r.RoleUsage = results.RoleUsage{
-		CoderPromptTokens: c.PromptTokens, CoderCachedPromptTokens: c.CachedPromptTokens,
-		CoderCompletionTokens: c.CompletionTokens, CoderReasoningTokens: c.ReasoningTokens,
-		ReviewerPromptTokens: v.PromptTokens, ReviewerCachedPromptTokens: v.CachedPromptTokens,
-		ReviewerCompletionTokens: v.CompletionTokens, ReviewerReasoningTokens: v.ReasoningTokens,
+	r := results.NodeRowOf(rec)
+	r.RunID, r.Item, r.TaskID = t.run.Manifest.RunID, int64(t.item.Index), t.item.TaskID
+	r.Seed, r.Params = int64(t.item.Seed), t.item.ParamsJSON()
+	if rec.LowerIsBetter == nil {
+		r.LowerIsBetter = t.lower
 	}
 	if t.cost != nil {
-		r.CoderCostUSD, r.ReviewerCostUSD = t.cost(c, v)
+		r.CoderCostUSD, r.ReviewerCostUSD = t.cost(rec.Roles())
 		r.CostUSD = r.CoderCostUSD + r.ReviewerCostUSD
 	}
 	return r
@@ -123,12 +96,9 @@ func (t *tracer) backfill(ctx context.Context, st *search.State) error {
 	for _, r := range rows {
 		seen[r.NodeID] = true
 	}
-	byID := map[string]search.NodeState{}
-	for _, n := range st.Nodes {
-		byID[n.ID] = n
-	}
 	var missing []results.NodeRow
-	for _, n := range st.Nodes {
+	for i := range st.Nodes {
+		n := &st.Nodes[i]
 		if n.Status != search.StatusDone {
 			continue
 		}
@@ -140,16 +110,7 @@ func (t *tracer) backfill(ctx context.Context, st *search.State) error {
 			m := *n.Metric
 			t.progress.BestMetric, t.progress.BestNode = &m, n.ID
 		}
-		rec := search.NodeRecord{
-			NodeID: n.ID, ParentID: n.ParentID, Step: n.Step, Stage: n.Stage, Worker: n.Worker,
-			CreatedAt: n.CreatedAt, FinishedAt: n.FinishedAt, LLMSeconds: n.Usage.LLMSeconds, ExecSeconds: n.ExecSeconds,
-			PromptTokens: n.Usage.PromptTokens, CompletionTokens: n.Usage.CompletionTokens, ReasoningTokens: n.Usage.ReasoningTokens,
-			CachedPromptTokens: n.Usage.CachedPromptTokens, Coder: n.Usage.Sub(n.ReviewUsage), Reviewer: n.ReviewUsage,
-			ExitCode: n.ExitCode, TimedOut: n.TimedOut, OOM: n.OOM, IsBuggy: n.IsBuggy, SubmissionExists: n.SubmissionExists,
-			FormatValid: n.FormatValid, Metric: n.Metric, LowerIsBetter: st.LowerIsBetter, UCTC: n.UCTC, Visits: n.Visits,
-			Reward: n.OwnReward, DebugDepth: n.DebugDepth, IsBest: n.IsBest, Plan: n.Plan, Summary: n.Summary, Code: n.Code,
-			CodeSHA256: n.CodeSHA256, Error: n.Error, Output: n.Output,
-		}
+		rec := n.Record(st.LowerIsBetter)
 		if t.mem != nil {
 			t.mem.mu.Lock()
 			t.mem.nodes = append(t.mem.nodes, recNode(rec))

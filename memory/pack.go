@@ -121,6 +121,14 @@ func (w *packWriter) bool(v bool) {
 		w.b = append(w.b, 0)
 	}
 }
+
+// optFloat writes a presence flag and, when present, the value's 8 bytes.
+func (w *packWriter) optFloat(v *float64) {
+	w.bool(v != nil)
+	if v != nil {
+		w.b = binary.LittleEndian.AppendUint64(w.b, math.Float64bits(*v))
+	}
+}
 func (w *packWriter) time(t time.Time) {
 	if t.IsZero() {
 		w.int(math.MinInt64)
@@ -150,10 +158,7 @@ func encodePack(ix *index, dirMod, listedAt time.Time) []byte {
 		w.strs(e.Keywords)
 		w.strs(e.ColumnTypes)
 		w.str(e.BestDesign)
-		w.bool(e.BestMetric != nil)
-		if e.BestMetric != nil {
-			w.b = binary.LittleEndian.AppendUint64(w.b, math.Float64bits(*e.BestMetric))
-		}
+		w.optFloat(e.BestMetric)
 		w.str(e.Medal)
 		w.strs(e.WhatFailed)
 		w.strs(e.ModelFamilies)
@@ -201,8 +206,13 @@ func (r *packReader) fail() {
 	r.b = nil
 }
 
-func (r *packReader) uint() uint64 {
-	v, n := binary.Uvarint(r.b)
+func (r *packReader) uint() uint64 { return readVarint(r, binary.Uvarint) }
+func (r *packReader) int() int64   { return readVarint(r, binary.Varint) }
+
+// readVarint consumes one varint decoded by read (binary.Uvarint or
+// binary.Varint).
+func readVarint[T uint64 | int64](r *packReader, read func([]byte) (T, int)) T {
+	v, n := read(r.b)
 	if n <= 0 {
 		r.fail()
 		return 0
@@ -211,14 +221,15 @@ func (r *packReader) uint() uint64 {
 	return v
 }
 
-func (r *packReader) int() int64 {
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
+// take consumes the next n bytes; nil when fewer are left.
+func (r *packReader) take(n int) []byte {
+	if len(r.b) < n {
 		r.fail()
-		return 0
+		return nil
 	}
+	b := r.b[:n]
 	r.b = r.b[n:]
-	return v
+	return b
 }
 
 // count reads a length and checks it against the bytes left (each item
@@ -255,13 +266,21 @@ func (r *packReader) strs() []string {
 }
 
 func (r *packReader) bool() bool {
-	if len(r.b) == 0 {
-		r.fail()
-		return false
+	b := r.take(1)
+	return b != nil && b[0] != 0
+}
+
+// optFloat reads what packWriter.optFloat wrote.
+func (r *packReader) optFloat() *float64 {
+	if !r.bool() {
+		return nil
 	}
-	v := r.b[0] != 0
-	r.b = r.b[1:]
-	return v
+	b := r.take(8)
+	if b == nil {
+		return nil
+	}
+	v := math.Float64frombits(binary.LittleEndian.Uint64(b))
+	return &v
 }
 
 func (r *packReader) time() time.Time {
@@ -294,15 +313,7 @@ func decodePack(data []byte) (*pack, error) {
 		e.LowerIsBetter = r.bool()
 		e.Keywords, e.ColumnTypes = r.strs(), r.strs()
 		e.BestDesign = r.str()
-		if r.bool() {
-			if len(r.b) < 8 {
-				r.fail()
-				break
-			}
-			m := math.Float64frombits(binary.LittleEndian.Uint64(r.b))
-			r.b = r.b[8:]
-			e.BestMetric = &m
-		}
+		e.BestMetric = r.optFloat()
 		e.Medal = r.str()
 		e.WhatFailed, e.ModelFamilies = r.strs(), r.strs()
 		e.Recipe = r.str()

@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/mlbench/mlbench/results"
+	"github.com/mlbench/mlbench/search"
 )
 
 // writeCheckpoint writes a search checkpoint holding rows as finished nodes.
@@ -118,5 +120,38 @@ func TestCollectDamagedTrace(t *testing.T) {
 				t.Errorf("JSON medal row lacks %s=1: %v", key, parsed.Medals[0])
 			}
 		})
+	}
+}
+
+// A row rebuilt from the checkpoint is the row the trace would hold: the
+// node's own reward (not the total backpropagated through it), the usage
+// split by role, and the code and output.
+func TestCheckpointNodesMatchTrace(t *testing.T) {
+	itemDir := t.TempDir()
+	lower := true
+	m := 0.25
+	st := search.State{Version: search.StateVersion, LowerIsBetter: &lower, Nodes: []search.NodeState{{
+		NodeSnapshot: search.NodeSnapshot{ID: "n0001", Stage: search.StageDraft, Step: 1, Metric: &m,
+			Code: "print(1)", Output: "ok"},
+		Status: search.StatusDone, Reward: 3, OwnReward: 1,
+		Usage:       search.Usage{PromptTokens: 100, CompletionTokens: 30},
+		ReviewUsage: search.Usage{PromptTokens: 40, CompletionTokens: 10},
+	}}}
+	os.MkdirAll(filepath.Join(itemDir, results.CheckpointDir), 0o755)
+	if err := results.WriteJSON(results.CheckpointPath(itemDir), st); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := results.CheckpointNodes(itemDir)
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("rows %v, err %v", rows, err)
+	}
+	got := rows[0]
+	want := results.NodeRowOf(st.Nodes[0].Record(&lower))
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("checkpoint row\n%+v\nwant\n%+v", got, want)
+	}
+	if got.Reward != 1 || got.CoderPromptTokens != 60 || got.ReviewerPromptTokens != 40 ||
+		got.Code != "print(1)" || got.OutputTail != "ok" || !got.LowerIsBetter || got.Metric == nil || *got.Metric != m {
+		t.Errorf("row %+v", got)
 	}
 }

@@ -201,43 +201,8 @@ func (s *searcher) reward(n *node, newBest bool) float64 {
 
 // record builds n's trace row (under mu).
 func (s *searcher) record(n *node) NodeRecord {
-	sn := n.snap
-	return NodeRecord{
-		NodeID:             sn.ID,
-		ParentID:           sn.ParentID,
-		Step:               sn.Step,
-		Stage:              sn.Stage,
-		Worker:             sn.Worker,
-		CreatedAt:          n.createdAt,
-		FinishedAt:         n.finishedAt,
-		LLMSeconds:         n.usage.LLMSeconds,
-		ExecSeconds:        sn.ExecSeconds,
-		PromptTokens:       n.usage.PromptTokens,
-		CompletionTokens:   n.usage.CompletionTokens,
-		ReasoningTokens:    n.usage.ReasoningTokens,
-		CachedPromptTokens: n.usage.CachedPromptTokens,
-		Coder:              n.usage.Sub(n.reviewUsage),
-		Reviewer:           n.reviewUsage,
-		ExitCode:           sn.ExitCode,
-		TimedOut:           sn.TimedOut,
-		OOM:                sn.OOM,
-		IsBuggy:            sn.IsBuggy,
-		SubmissionExists:   sn.SubmissionExists,
-		FormatValid:        sn.FormatValid,
-		Metric:             sn.Metric,
-		LowerIsBetter:      s.lowerIsBetter,
-		UCTC:               n.uctC,
-		Visits:             n.visits,
-		Reward:             n.ownReward,
-		DebugDepth:         sn.DebugDepth,
-		IsBest:             n.isBest,
-		Plan:               sn.Plan,
-		Summary:            sn.Summary,
-		Code:               sn.Code,
-		CodeSHA256:         n.codeSHA256,
-		Output:             sn.Output,
-		Error:              sn.Error,
-	}
+	ns := n.state()
+	return ns.Record(s.lowerIsBetter)
 }
 
 // emission is what one reservation or commit hands to the Checkpointer,

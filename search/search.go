@@ -220,6 +220,16 @@ type NodeRecord struct {
 	Error      string  `json:"error,omitempty"`
 }
 
+// Roles splits r's usage by role. A record restored from a checkpoint
+// older than the split has none: all of it counts as the coder's.
+func (r NodeRecord) Roles() (coder, reviewer Usage) {
+	if r.Coder == (Usage{}) && r.Reviewer == (Usage{}) {
+		return Usage{PromptTokens: r.PromptTokens, CachedPromptTokens: r.CachedPromptTokens,
+			CompletionTokens: r.CompletionTokens, ReasoningTokens: r.ReasoningTokens}, Usage{}
+	}
+	return r.Coder, r.Reviewer
+}
+
 // Tracer receives every finished node, in commit order, one call at a time.
 // An error stops the search.
 type Tracer interface {

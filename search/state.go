@@ -117,29 +117,7 @@ func (s *searcher) state() *State {
 		st.RNG = b
 	}
 	for _, n := range s.all {
-		ns := NodeState{
-			NodeSnapshot:    n.snap,
-			Status:          n.status,
-			Commit:          n.commit,
-			CreatedAt:       n.createdAt,
-			FinishedAt:      n.finishedAt,
-			Usage:           n.usage,
-			ReviewUsage:     n.reviewUsage,
-			CodeSHA256:      n.codeSHA256,
-			Visits:          n.visits,
-			Reward:          n.reward,
-			OwnReward:       n.ownReward,
-			UCTC:            n.uctC,
-			ImproveFailures: n.improveFailures,
-			Terminal:        n.terminal,
-			DebugSucceeded:  n.debugSucceeded,
-			ContinueImprove: n.continueImprove,
-			IsBest:          n.isBest,
-		}
-		if n.localBest != nil {
-			ns.LocalBestID = n.localBest.snap.ID
-		}
-		st.Nodes = append(st.Nodes, ns)
+		st.Nodes = append(st.Nodes, n.state())
 	}
 	for w, ws := range s.workers {
 		x := WorkerState{Worker: w, Pending: ws.pending}
@@ -152,6 +130,75 @@ func (s *searcher) state() *State {
 		st.Workers = append(st.Workers, x)
 	}
 	return st
+}
+
+// state is n's checkpoint entry (under mu).
+func (n *node) state() NodeState {
+	ns := NodeState{
+		NodeSnapshot:    n.snap,
+		Status:          n.status,
+		Commit:          n.commit,
+		CreatedAt:       n.createdAt,
+		FinishedAt:      n.finishedAt,
+		Usage:           n.usage,
+		ReviewUsage:     n.reviewUsage,
+		CodeSHA256:      n.codeSHA256,
+		Visits:          n.visits,
+		Reward:          n.reward,
+		OwnReward:       n.ownReward,
+		UCTC:            n.uctC,
+		ImproveFailures: n.improveFailures,
+		Terminal:        n.terminal,
+		DebugSucceeded:  n.debugSucceeded,
+		ContinueImprove: n.continueImprove,
+		IsBest:          n.isBest,
+	}
+	if n.localBest != nil {
+		ns.LocalBestID = n.localBest.snap.ID
+	}
+	return ns
+}
+
+// Record is the trace record of the node (lower: the metric direction in
+// force), the same whether the search reports the node as it finishes or a
+// resume rebuilds it from the checkpoint.
+func (n *NodeState) Record(lower *bool) NodeRecord {
+	return NodeRecord{
+		NodeID:             n.ID,
+		ParentID:           n.ParentID,
+		Step:               n.Step,
+		Stage:              n.Stage,
+		Worker:             n.Worker,
+		CreatedAt:          n.CreatedAt,
+		FinishedAt:         n.FinishedAt,
+		LLMSeconds:         n.Usage.LLMSeconds,
+		ExecSeconds:        n.ExecSeconds,
+		PromptTokens:       n.Usage.PromptTokens,
+		CompletionTokens:   n.Usage.CompletionTokens,
+		ReasoningTokens:    n.Usage.ReasoningTokens,
+		CachedPromptTokens: n.Usage.CachedPromptTokens,
+		Coder:              n.Usage.Sub(n.ReviewUsage),
+		Reviewer:           n.ReviewUsage,
+		ExitCode:           n.ExitCode,
+		TimedOut:           n.TimedOut,
+		OOM:                n.OOM,
+		IsBuggy:            n.IsBuggy,
+		SubmissionExists:   n.SubmissionExists,
+		FormatValid:        n.FormatValid,
+		Metric:             n.Metric,
+		LowerIsBetter:      lower,
+		UCTC:               n.UCTC,
+		Visits:             n.Visits,
+		Reward:             n.OwnReward,
+		DebugDepth:         n.DebugDepth,
+		IsBest:             n.IsBest,
+		Plan:               n.Plan,
+		Summary:            n.Summary,
+		Code:               n.Code,
+		CodeSHA256:         n.CodeSHA256,
+		Output:             n.Output,
+		Error:              n.Error,
+	}
 }
 
 // restore rebuilds the tree from st. Nodes in flight become lost; workers
