@@ -2,9 +2,10 @@ package grader
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -51,12 +52,7 @@ var customMetrics = map[string]bool{
 
 // CustomMetrics lists the metric kinds a CustomTask may use, sorted.
 func CustomMetrics() []string {
-	out := make([]string, 0, len(customMetrics))
-	for k := range customMetrics {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(customMetrics))
 }
 
 // MetricDirection reports whether lower is better for a metric kind, and

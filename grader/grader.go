@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -75,12 +76,7 @@ func HasGrader(id string) bool {
 
 // Graded lists the ids of every competition with a grader, sorted.
 func Graded() []string {
-	ids := make([]string, 0, len(graders))
-	for id := range graders {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
+	return slices.Sorted(maps.Keys(graders))
 }
 
 // Request asks for one submission to be graded or validated.

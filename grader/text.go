@@ -216,6 +216,19 @@ func textPairs(sub, ans *Table, id, target string) ([]int, error) {
 	return alignByID(sub, ans, id)
 }
 
+// textStrings aligns a text column (see textPairs) and returns both sides
+// as pandas' astype(str) writes them: p in the submission's row order, y
+// in the answers'.
+func textStrings(sub, ans *Table, id, target string) (perm []int, p, y []string, err error) {
+	if perm, err = textPairs(sub, ans, id, target); err != nil {
+		return nil, nil, nil, err
+	}
+	if p, y, err = pyStringPair(sub, ans, target, nil); err != nil {
+		return nil, nil, nil, err
+	}
+	return perm, p, y, nil
+}
+
 // gradeBillionWord is the mean Levenshtein distance of the sentences (the
 // reference does not convert to text: a missing sentence is invalid).
 func gradeBillionWord(sub, ans *Table) (float64, error) {
@@ -244,11 +257,7 @@ func gradeBillionWord(sub, ans *Table) (float64, error) {
 // gradeBMS is the mean Levenshtein distance of InChI strings (as text:
 // a missing cell is "nan").
 func gradeBMS(sub, ans *Table) (float64, error) {
-	perm, err := textPairs(sub, ans, "image_id", "InChI")
-	if err != nil {
-		return 0, err
-	}
-	ps, ys, err := pyStringPair(sub, ans, "InChI", nil)
+	perm, ps, ys, err := textStrings(sub, ans, "image_id", "InChI")
 	if err != nil {
 		return 0, err
 	}
@@ -262,11 +271,7 @@ func gradeBMS(sub, ans *Table) (float64, error) {
 // gradeGestures is the summed edit distance between gesture sequences
 // divided by the number of true gestures.
 func gradeGestures(sub, ans *Table) (float64, error) {
-	perm, err := textPairs(sub, ans, "Id", "Sequence")
-	if err != nil {
-		return 0, err
-	}
-	ps, ys, err := pyStringPair(sub, ans, "Sequence", nil)
+	perm, ps, ys, err := textStrings(sub, ans, "Id", "Sequence")
 	if err != nil {
 		return 0, err
 	}

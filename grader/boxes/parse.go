@@ -55,6 +55,35 @@ func groupError(n, per int, what string) error {
 	return &ParseError{Reason: fmt.Sprintf("%d tokens is not a multiple of %d (%s)", n, per, what)}
 }
 
+// parseGroups parses toks as groups of the tokens that layout names (a
+// token count that is not a multiple of their number is an error). Tokens
+// first to first+n-1 of each group go through float() into v, and build
+// makes the group's value from the index i of its first token and v (which
+// it must not keep).
+func parseGroups[T any](toks []string, layout string, first, n int, build func(i int, v []float64) (T, error)) ([]T, error) {
+	per := len(strings.Fields(layout))
+	if len(toks)%per != 0 {
+		return nil, groupError(len(toks), per, layout)
+	}
+	out := make([]T, 0, len(toks)/per)
+	v := make([]float64, n)
+	for i := 0; i < len(toks); i += per {
+		for k := range v {
+			f, err := floatAt(toks, i+first+k)
+			if err != nil {
+				return nil, err
+			}
+			v[k] = f
+		}
+		g, err := build(i, v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, nil
+}
+
 // Box is a labelled axis-aligned box with a confidence: one object of a
 // siim-covid19-detection prediction string.
 type Box struct {
@@ -68,22 +97,9 @@ type Box struct {
 // token count that is not a multiple of 6).
 func ParseSIIM(s string) ([]Box, error) {
 	toks := pyref.Fields(s)
-	if len(toks)%6 != 0 {
-		return nil, groupError(len(toks), 6, "label confidence xmin ymin xmax ymax")
-	}
-	out := make([]Box, 0, len(toks)/6)
-	for i := 0; i < len(toks); i += 6 {
-		var v [5]float64
-		for k := range v {
-			f, err := floatAt(toks, i+1+k)
-			if err != nil {
-				return nil, err
-			}
-			v[k] = f
-		}
-		out = append(out, Box{Label: toks[i], Conf: v[0], XMin: v[1], YMin: v[2], XMax: v[3], YMax: v[4]})
-	}
-	return out, nil
+	return parseGroups(toks, "label confidence xmin ymin xmax ymax", 1, 5, func(i int, v []float64) (Box, error) {
+		return Box{Label: toks[i], Conf: v[0], XMin: v[1], YMin: v[2], XMax: v[3], YMax: v[4]}, nil
+	})
 }
 
 // Detection is one object of a vinbigdata prediction string: a class id
@@ -149,25 +165,12 @@ func ParseLyft(s string) ([]Object3D, error) {
 		return nil, nil
 	}
 	toks := strings.Split(s, " ")
-	if len(toks)%9 != 0 {
-		return nil, groupError(len(toks), 9, "confidence x y z width length height yaw class")
-	}
-	out := make([]Object3D, 0, len(toks)/9)
-	for i := 0; i < len(toks); i += 9 {
-		var v [8]float64
-		for k := range v {
-			f, err := floatAt(toks, i+k)
-			if err != nil {
-				return nil, err
-			}
-			v[k] = f
-		}
+	return parseGroups(toks, "confidence x y z width length height yaw class", 0, 8, func(i int, v []float64) (Object3D, error) {
 		if math.IsInf(v[7], 0) {
-			return nil, &ParseError{Token: i + 8, Value: short(toks[i+7]), Reason: "yaw is infinite (math domain error)"}
+			return Object3D{}, &ParseError{Token: i + 8, Value: short(toks[i+7]), Reason: "yaw is infinite (math domain error)"}
 		}
-		out = append(out, Object3D{Conf: v[0], X: v[1], Y: v[2], Z: v[3], Width: v[4], Length: v[5], Height: v[6], Yaw: v[7], Name: toks[i+8]})
-	}
-	return out, nil
+		return Object3D{Conf: v[0], X: v[1], Y: v[2], Z: v[3], Width: v[4], Length: v[5], Height: v[6], Yaw: v[7], Name: toks[i+8]}, nil
+	})
 }
 
 // Point is one predicted character of kuzushiji-recognition: a label and a
@@ -181,22 +184,9 @@ type Point struct {
 // reference's check (token count a multiple of 3, x and y through float()).
 func ParseKuzushiji(s string) ([]Point, error) {
 	toks := strings.Split(s, " ")
-	if len(toks)%3 != 0 {
-		return nil, groupError(len(toks), 3, "label x y")
-	}
-	out := make([]Point, 0, len(toks)/3)
-	for i := 0; i < len(toks); i += 3 {
-		x, err := floatAt(toks, i+1)
-		if err != nil {
-			return nil, err
-		}
-		y, err := floatAt(toks, i+2)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, Point{Label: toks[i], X: x, Y: y})
-	}
-	return out, nil
+	return parseGroups(toks, "label x y", 1, 2, func(i int, v []float64) (Point, error) {
+		return Point{Label: toks[i], X: v[0], Y: v[1]}, nil
+	})
 }
 
 // Char is one true character of kuzushiji-recognition: a label and a box
@@ -210,20 +200,7 @@ type Char struct {
 // spaces (the answers' format).
 func ParseKuzushijiTruth(s string) ([]Char, error) {
 	toks := strings.Split(s, " ")
-	if len(toks)%5 != 0 {
-		return nil, groupError(len(toks), 5, "label x y width height")
-	}
-	out := make([]Char, 0, len(toks)/5)
-	for i := 0; i < len(toks); i += 5 {
-		var v [4]float64
-		for k := range v {
-			f, err := floatAt(toks, i+1+k)
-			if err != nil {
-				return nil, err
-			}
-			v[k] = f
-		}
-		out = append(out, Char{Label: toks[i], XMin: v[0], YMin: v[1], XMax: v[0] + v[2], YMax: v[1] + v[3]})
-	}
-	return out, nil
+	return parseGroups(toks, "label x y width height", 1, 4, func(i int, v []float64) (Char, error) {
+		return Char{Label: toks[i], XMin: v[0], YMin: v[1], XMax: v[0] + v[2], YMax: v[1] + v[3]}, nil
+	})
 }
