@@ -323,6 +323,15 @@ func alignedFloats(sub, ans *Table, perm []int, col string) (y, p []float64, err
 	return y, gather(p, perm), nil
 }
 
+// sortedByKey returns the key column of both tables and the rows of each
+// sorted by it: the reference's sort_values(key) of both files.
+func sortedByKey(sub, ans *Table, keyCol string) (sk, ak Column, so, ao []int, err error) {
+	if sk, ak, err = columns(sub, ans, keyCol); err != nil {
+		return Column{}, Column{}, nil, nil, err
+	}
+	return sk, ak, sortedRows(sk), sortedRows(ak), nil
+}
+
 // sortedRows returns row indices ordered by a column as pandas sorts it:
 // numbers by value (missing last) when the column is numeric, text
 // otherwise; equal keys keep file order.
@@ -353,6 +362,15 @@ func idKey(sc, ac Column) func(Column, int) string {
 		return func(c Column, i int) string { return numberKey(c.String(i)) }
 	}
 	return func(c Column, i int) string { return c.String(i) }
+}
+
+// alignSameIDs is the reference's set check on the id column (sameIDSet)
+// followed by the alignment of the rows by id (alignByID).
+func alignSameIDs(sub, ans *Table, idCol string) ([]int, error) {
+	if err := sameIDSet(sub, ans, idCol); err != nil {
+		return nil, err
+	}
+	return alignByID(sub, ans, idCol)
 }
 
 // sameIDSet is the reference's set(submission[id]) == set(answers[id]).

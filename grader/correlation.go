@@ -75,12 +75,10 @@ func gradeGoogleQuest(sub, ans *Table) (float64, error) {
 	if err := requireRows(sub, ans.Len()); err != nil {
 		return 0, err
 	}
-	sk, _ := sub.Column("qa_id")
-	ak, err := ans.Column("qa_id")
+	_, _, so, ao, err := sortedByKey(sub, ans, "qa_id")
 	if err != nil {
-		return 0, fmt.Errorf("answers: %w", err)
+		return 0, err
 	}
-	so, ao := sortedRows(sk), sortedRows(ak)
 	var sum float64
 	for _, col := range googleQuestTargets {
 		y, p, err := columnFloats(sub, ans, col)
@@ -141,10 +139,7 @@ func gradeAI4Code(sub, ans *Table) (float64, error) {
 	if err := requireColumns(sub, "id", "cell_order"); err != nil {
 		return 0, err
 	}
-	if err := sameIDSet(sub, ans, "id"); err != nil {
-		return 0, err
-	}
-	perm, err := alignByID(sub, ans, "id")
+	perm, err := alignSameIDs(sub, ans, "id")
 	if err != nil {
 		return 0, err
 	}

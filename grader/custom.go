@@ -164,19 +164,7 @@ func (g *customGrader) Grade(sub, ans *Table) (float64, error) {
 		}
 	case "rmse", "mae", "rmsle":
 		fn := map[string]func(y, p []float64) (float64, error){"rmse": rmse, "mae": mae, "rmsle": rmsle}[g.kind]
-		var sum float64
-		for _, col := range g.targets {
-			y, p, err := alignedFloats(sub, ans, perm, col)
-			if err != nil {
-				return 0, err
-			}
-			v, err := fn(y, p)
-			if err != nil {
-				return 0, withColumn(err, col, perm)
-			}
-			sum += v
-		}
-		return sum / float64(len(g.targets)), nil
+		return meanOver(g.targets, func(col string) (float64, error) { return columnScore(sub, ans, perm, col, fn) })
 	case "map_at_k":
 		col := g.targets[0]
 		sc, _ := sub.Column(col)

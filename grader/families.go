@@ -151,11 +151,36 @@ func aucColumn(sub, ans *Table, perm []int, col string, unit bool) (float64, err
 	return v, nil
 }
 
+// columnScore is metric of one numeric column of both tables, the
+// submission's values aligned to the answers by perm (nil: by position,
+// as references that compare files row by row). A complaint of metric
+// names the column and the submission's row.
+func columnScore(sub, ans *Table, perm []int, col string, metric func(y, p []float64) (float64, error)) (float64, error) {
+	y, p, err := columnFloats(sub, ans, col)
+	if err != nil {
+		return 0, err
+	}
+	if perm != nil {
+		p = gather(p, perm)
+	}
+	v, err := metric(y, p)
+	if err != nil {
+		return 0, withColumn(err, col, perm)
+	}
+	return v, nil
+}
+
 // meanColumnAUC is the mean of per-column binary ROC AUCs.
 func meanColumnAUC(sub, ans *Table, perm []int, cols []string, unit bool) (float64, error) {
+	return meanOver(cols, func(c string) (float64, error) { return aucColumn(sub, ans, perm, c, unit) })
+}
+
+// meanOver is the mean of the per-column scores of cols, summed in column
+// order as the references do; the first error stops it.
+func meanOver(cols []string, score func(col string) (float64, error)) (float64, error) {
 	var sum float64
 	for _, c := range cols {
-		v, err := aucColumn(sub, ans, perm, c, unit)
+		v, err := score(c)
 		if err != nil {
 			return 0, err
 		}

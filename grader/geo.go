@@ -25,10 +25,7 @@ func gradeIceCube(sub, ans *Table) (float64, error) {
 	if err := requireRows(sub, ans.Len()); err != nil {
 		return 0, err
 	}
-	if err := sameIDSet(sub, ans, "event_id"); err != nil {
-		return 0, err
-	}
-	perm, err := alignByID(sub, ans, "event_id")
+	perm, err := alignSameIDs(sub, ans, "event_id")
 	if err != nil {
 		return 0, err
 	}

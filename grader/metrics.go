@@ -176,25 +176,23 @@ func rmse(y, p []float64) (float64, error) {
 }
 
 func mse(y, p []float64) (float64, error) {
-	if err := checkFinite(p); err != nil {
-		return 0, err
-	}
-	var s float64
-	for i := range y {
-		d := y[i] - p[i]
-		s += d * d
-	}
-	return s / float64(len(y)), nil
+	return meanError(y, p, func(d float64) float64 { return d * d })
 }
 
 // mae is the mean absolute error.
 func mae(y, p []float64) (float64, error) {
+	return meanError(y, p, math.Abs)
+}
+
+// meanError is the mean of loss(y - p) over the rows (summed in row
+// order); a prediction that is NaN or infinite is refused.
+func meanError(y, p []float64, loss func(d float64) float64) (float64, error) {
 	if err := checkFinite(p); err != nil {
 		return 0, err
 	}
 	var s float64
 	for i := range y {
-		s += math.Abs(y[i] - p[i])
+		s += loss(y[i] - p[i])
 	}
 	return s / float64(len(y)), nil
 }

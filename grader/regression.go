@@ -32,15 +32,10 @@ func gradeDenoising(sub, ans *Table) (float64, error) {
 // by its own key column: the reference's "sort both by the key, compare by
 // position", which checks neither the keys nor their order.
 func sortedPairs(sub, ans *Table, keyCol, col string) (y, p []float64, subRows []int, err error) {
-	sk, err := sub.Column(keyCol)
+	_, _, so, ao, err := sortedByKey(sub, ans, keyCol)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	ak, err := ans.Column(keyCol)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("answers: %w", err)
-	}
-	so, ao := sortedRows(sk), sortedRows(ak)
 	y, p, err = columnFloats(sub, ans, col)
 	if err != nil {
 		return nil, nil, nil, err
@@ -100,12 +95,10 @@ func gradeCovidVaccine(sub, ans *Table) (float64, error) {
 	if err := requireColumns(sub, append(append([]string{"id_seqpos"}, covidTargets...), "deg_pH10", "deg_50C")...); err != nil {
 		return 0, err
 	}
-	sk, _ := sub.Column("id_seqpos")
-	ak, err := ans.Column("id_seqpos")
+	sk, ak, so, ao, err := sortedByKey(sub, ans, "id_seqpos")
 	if err != nil {
-		return 0, fmt.Errorf("answers: %w", err)
+		return 0, err
 	}
-	so, ao := sortedRows(sk), sortedRows(ak)
 	key := idKey(sk, ak)
 	for i := range so {
 		if key(sk, so[i]) != key(ak, ao[i]) {
@@ -133,19 +126,14 @@ func gradeCovidVaccine(sub, ans *Table) (float64, error) {
 	if len(subRows) != len(ansRows) {
 		return 0, invalidf("the answers' keep mask, applied by row position, selects %d submission rows and %d answer rows; list the rows in the answers' order", len(subRows), len(ansRows))
 	}
-	var sum float64
-	for _, col := range covidTargets {
+	return meanOver(covidTargets, func(col string) (float64, error) {
 		yv, pv, err := columnFloats(sub, ans, col)
 		if err != nil {
 			return 0, err
 		}
 		v, err := rmse(gather(yv, ansRows), gather(pv, subRows))
-		if err != nil {
-			return 0, withColumn(err, col, subRows)
-		}
-		sum += v
-	}
-	return sum / float64(len(covidTargets)), nil
+		return v, withColumn(err, col, subRows)
+	})
 }
 
 // gradeNomad is the mean of two RMSLEs, compared by position (the
@@ -158,19 +146,7 @@ func gradeNomad(sub, ans *Table) (float64, error) {
 	if err := requireRows(sub, ans.Len()); err != nil {
 		return 0, err
 	}
-	var sum float64
-	for _, col := range cols {
-		y, p, err := columnFloats(sub, ans, col)
-		if err != nil {
-			return 0, err
-		}
-		v, err := rmsle(y, p)
-		if err != nil {
-			return 0, withColumn(err, col, nil)
-		}
-		sum += v
-	}
-	return sum / 2, nil
+	return meanOver(cols, func(col string) (float64, error) { return columnScore(sub, ans, nil, col, rmsle) })
 }
 
 // gradeVentilator is MAE over the inspiratory phase (answers' u_out == 0).

@@ -204,23 +204,11 @@ func isASCII(s string) bool {
 	return true
 }
 
-// textPairs aligns a text column: requires the columns and row count, then
-// the same ids.
-func textPairs(sub, ans *Table, id, target string) ([]int, error) {
-	if err := requireRows(sub, ans.Len()); err != nil {
-		return nil, err
-	}
-	if err := requireColumns(sub, id, target); err != nil {
-		return nil, err
-	}
-	return alignByID(sub, ans, id)
-}
-
-// textStrings aligns a text column (see textPairs) and returns both sides
+// textStrings aligns a text column (see alignChecked) and returns both sides
 // as pandas' astype(str) writes them: p in the submission's row order, y
 // in the answers'.
 func textStrings(sub, ans *Table, id, target string) (perm []int, p, y []string, err error) {
-	if perm, err = textPairs(sub, ans, id, target); err != nil {
+	if perm, err = alignChecked(sub, ans, id, id, target); err != nil {
 		return nil, nil, nil, err
 	}
 	if p, y, err = pyStringPair(sub, ans, target, nil); err != nil {
@@ -235,7 +223,7 @@ func gradeBillionWord(sub, ans *Table) (float64, error) {
 	if err := requireColumns(sub, "id", "sentence"); err != nil {
 		return 0, err
 	}
-	perm, err := textPairs(sub, ans, "id", "sentence")
+	perm, err := alignChecked(sub, ans, "id", "id", "sentence")
 	if err != nil {
 		return 0, err
 	}
