@@ -55,7 +55,8 @@ func ReadExternalState(itemDir string) (ExternalState, bool) {
 // ExternalOutputTail returns the last n bytes of what the external agent
 // of an item printed ("" if none).
 func ExternalOutputTail(itemDir string, n int64) string {
-	return tailFile(filepath.Join(itemDir, externalDir, "logs", outputLog), n)
+	tail, _ := results.TailFile(filepath.Join(itemDir, externalDir, "logs", outputLog), n)
+	return tail
 }
 
 // outputLog is the file in /home/logs that receives the agent's stdout and

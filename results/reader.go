@@ -262,40 +262,55 @@ type typeError struct{ got arrow.DataType }
 
 func (e typeError) Error() string { return "unexpected Arrow type " + e.got.String() }
 
-func int64Col[T any](name string, field func(*T) *int64) columnSetter[T] {
+// arrayAs is arr as the Arrow array type A, or a typeError.
+func arrayAs[A arrow.Array](arr arrow.Array) (A, error) {
+	a, ok := arr.(A)
+	if !ok {
+		return a, typeError{arr.DataType()}
+	}
+	return a, nil
+}
+
+// numValues is the values of an Int64 or Float64 array as []V.
+func numValues[V int64 | float64](arr arrow.Array) ([]V, error) {
+	var vals any
+	switch a := arr.(type) {
+	case *array.Int64:
+		vals = a.Int64Values()
+	case *array.Float64:
+		vals = a.Float64Values()
+	}
+	v, ok := vals.([]V)
+	if !ok {
+		return nil, typeError{arr.DataType()}
+	}
+	return v, nil
+}
+
+// column is a columnSetter that converts the column with as (a wrong Arrow
+// type is an error) and then fills the rows from it.
+func column[T, A any](name string, as func(arrow.Array) (A, error), fill func(rows []T, a A)) columnSetter[T] {
 	return columnSetter[T]{name, func(rows []T, arr arrow.Array) error {
-		a, ok := arr.(*array.Int64)
-		if !ok {
-			return typeError{arr.DataType()}
+		a, err := as(arr)
+		if err != nil {
+			return err
 		}
-		vals := a.Int64Values()
-		for i := range rows {
-			*field(&rows[i]) = vals[i]
-		}
+		fill(rows, a)
 		return nil
 	}}
 }
 
-func float64Col[T any](name string, field func(*T) *float64) columnSetter[T] {
-	return columnSetter[T]{name, func(rows []T, arr arrow.Array) error {
-		a, ok := arr.(*array.Float64)
-		if !ok {
-			return typeError{arr.DataType()}
-		}
-		vals := a.Float64Values()
+// numCol sets an int64 or float64 field from a column of that type.
+func numCol[T any, V int64 | float64](name string, field func(*T) *V) columnSetter[T] {
+	return column(name, numValues[V], func(rows []T, vals []V) {
 		for i := range rows {
 			*field(&rows[i]) = vals[i]
 		}
-		return nil
-	}}
+	})
 }
 
 func optFloat64Col[T any](name string, field func(*T) **float64) columnSetter[T] {
-	return columnSetter[T]{name, func(rows []T, arr arrow.Array) error {
-		a, ok := arr.(*array.Float64)
-		if !ok {
-			return typeError{arr.DataType()}
-		}
+	return column(name, arrayAs[*array.Float64], func(rows []T, a *array.Float64) {
 		vals := a.Float64Values()
 		var backing []float64 // one allocation for the column's non-null values
 		for i := range rows {
@@ -309,29 +324,19 @@ func optFloat64Col[T any](name string, field func(*T) **float64) columnSetter[T]
 			backing = append(backing, vals[i])
 			*field(&rows[i]) = &backing[len(backing)-1]
 		}
-		return nil
-	}}
+	})
 }
 
 func boolCol[T any](name string, field func(*T) *bool) columnSetter[T] {
-	return columnSetter[T]{name, func(rows []T, arr arrow.Array) error {
-		a, ok := arr.(*array.Boolean)
-		if !ok {
-			return typeError{arr.DataType()}
-		}
+	return column(name, arrayAs[*array.Boolean], func(rows []T, a *array.Boolean) {
 		for i := range rows {
 			*field(&rows[i]) = a.Value(i)
 		}
-		return nil
-	}}
+	})
 }
 
 func timeCol[T any](name string, field func(*T) *time.Time) columnSetter[T] {
-	return columnSetter[T]{name, func(rows []T, arr arrow.Array) error {
-		a, ok := arr.(*array.Timestamp)
-		if !ok {
-			return typeError{arr.DataType()}
-		}
+	return column(name, arrayAs[*array.Timestamp], func(rows []T, a *array.Timestamp) {
 		unit := a.DataType().(*arrow.TimestampType).Unit
 		for i := range rows {
 			if a.IsNull(i) {
@@ -340,8 +345,7 @@ func timeCol[T any](name string, field func(*T) *time.Time) columnSetter[T] {
 			}
 			*field(&rows[i]) = a.Value(i).ToTime(unit)
 		}
-		return nil
-	}}
+	})
 }
 
 // stringValues abstracts arrow's String and LargeString arrays.
@@ -354,11 +358,7 @@ type stringValues interface {
 // read), reusing the previous copy for repeated values as in
 // dictionary-encoded columns.
 func stringCol[T any](name string, field func(*T) *string) columnSetter[T] {
-	return columnSetter[T]{name, func(rows []T, arr arrow.Array) error {
-		a, ok := arr.(stringValues)
-		if !ok {
-			return typeError{arr.DataType()}
-		}
+	return column(name, arrayAs[stringValues], func(rows []T, a stringValues) {
 		var prev string
 		for i := range rows {
 			if a.IsNull(i) {
@@ -371,16 +371,11 @@ func stringCol[T any](name string, field func(*T) *string) columnSetter[T] {
 			}
 			*field(&rows[i]) = prev
 		}
-		return nil
-	}}
+	})
 }
 
 func optStringCol[T any](name string, field func(*T) **string) columnSetter[T] {
-	return columnSetter[T]{name, func(rows []T, arr arrow.Array) error {
-		a, ok := arr.(stringValues)
-		if !ok {
-			return typeError{arr.DataType()}
-		}
+	return column(name, arrayAs[stringValues], func(rows []T, a stringValues) {
 		var prev *string
 		for i := range rows {
 			if a.IsNull(i) {
@@ -394,30 +389,29 @@ func optStringCol[T any](name string, field func(*T) **string) columnSetter[T] {
 			}
 			*field(&rows[i]) = prev
 		}
-		return nil
-	}}
+	})
 }
 
 // nodeSetters maps every NodeRow column, in schema order.
 var nodeSetters = []columnSetter[NodeRow]{
 	stringCol("run_id", func(r *NodeRow) *string { return &r.RunID }),
-	int64Col("item", func(r *NodeRow) *int64 { return &r.Item }),
+	numCol("item", func(r *NodeRow) *int64 { return &r.Item }),
 	stringCol("task_id", func(r *NodeRow) *string { return &r.TaskID }),
-	int64Col("seed", func(r *NodeRow) *int64 { return &r.Seed }),
+	numCol("seed", func(r *NodeRow) *int64 { return &r.Seed }),
 	stringCol("params", func(r *NodeRow) *string { return &r.Params }),
 	stringCol("node_id", func(r *NodeRow) *string { return &r.NodeID }),
 	stringCol("parent_id", func(r *NodeRow) *string { return &r.ParentID }),
-	int64Col("step", func(r *NodeRow) *int64 { return &r.Step }),
+	numCol("step", func(r *NodeRow) *int64 { return &r.Step }),
 	stringCol("stage", func(r *NodeRow) *string { return &r.Stage }),
-	int64Col("worker", func(r *NodeRow) *int64 { return &r.Worker }),
+	numCol("worker", func(r *NodeRow) *int64 { return &r.Worker }),
 	timeCol("created_at", func(r *NodeRow) *time.Time { return &r.CreatedAt }),
 	timeCol("finished_at", func(r *NodeRow) *time.Time { return &r.FinishedAt }),
-	float64Col("llm_seconds", func(r *NodeRow) *float64 { return &r.LLMSeconds }),
-	float64Col("exec_seconds", func(r *NodeRow) *float64 { return &r.ExecSeconds }),
-	int64Col("prompt_tokens", func(r *NodeRow) *int64 { return &r.PromptTokens }),
-	int64Col("completion_tokens", func(r *NodeRow) *int64 { return &r.CompletionTokens }),
-	float64Col("cost_usd", func(r *NodeRow) *float64 { return &r.CostUSD }),
-	int64Col("exit_code", func(r *NodeRow) *int64 { return &r.ExitCode }),
+	numCol("llm_seconds", func(r *NodeRow) *float64 { return &r.LLMSeconds }),
+	numCol("exec_seconds", func(r *NodeRow) *float64 { return &r.ExecSeconds }),
+	numCol("prompt_tokens", func(r *NodeRow) *int64 { return &r.PromptTokens }),
+	numCol("completion_tokens", func(r *NodeRow) *int64 { return &r.CompletionTokens }),
+	numCol("cost_usd", func(r *NodeRow) *float64 { return &r.CostUSD }),
+	numCol("exit_code", func(r *NodeRow) *int64 { return &r.ExitCode }),
 	boolCol("timed_out", func(r *NodeRow) *bool { return &r.TimedOut }),
 	boolCol("is_buggy", func(r *NodeRow) *bool { return &r.IsBuggy }),
 	boolCol("format_valid", func(r *NodeRow) *bool { return &r.FormatValid }),
@@ -425,15 +419,15 @@ var nodeSetters = []columnSetter[NodeRow]{
 	boolCol("lower_is_better", func(r *NodeRow) *bool { return &r.LowerIsBetter }),
 	optFloat64Col("test_score", func(r *NodeRow) **float64 { return &r.TestScore }),
 	optStringCol("medal", func(r *NodeRow) **string { return &r.Medal }),
-	float64Col("uct_c", func(r *NodeRow) *float64 { return &r.UCTC }),
-	int64Col("visits", func(r *NodeRow) *int64 { return &r.Visits }),
-	float64Col("reward", func(r *NodeRow) *float64 { return &r.Reward }),
+	numCol("uct_c", func(r *NodeRow) *float64 { return &r.UCTC }),
+	numCol("visits", func(r *NodeRow) *int64 { return &r.Visits }),
+	numCol("reward", func(r *NodeRow) *float64 { return &r.Reward }),
 	stringCol("plan", func(r *NodeRow) *string { return &r.Plan }),
 	stringCol("summary", func(r *NodeRow) *string { return &r.Summary }),
 	stringCol("code_sha256", func(r *NodeRow) *string { return &r.CodeSHA256 }),
 	stringCol("error", func(r *NodeRow) *string { return &r.Error }),
-	int64Col("reasoning_tokens", func(r *NodeRow) *int64 { return &r.ReasoningTokens }),
-	int64Col("cached_prompt_tokens", func(r *NodeRow) *int64 { return &r.CachedPromptTokens }),
+	numCol("reasoning_tokens", func(r *NodeRow) *int64 { return &r.ReasoningTokens }),
+	numCol("cached_prompt_tokens", func(r *NodeRow) *int64 { return &r.CachedPromptTokens }),
 	stringCol("code", func(r *NodeRow) *string { return &r.Code }),
 	stringCol("output_tail", func(r *NodeRow) *string { return &r.OutputTail }),
 }
@@ -441,13 +435,13 @@ var nodeSetters = []columnSetter[NodeRow]{
 // resultSetters maps every ResultRow column, in schema order.
 var resultSetters = []columnSetter[ResultRow]{
 	stringCol("run_id", func(r *ResultRow) *string { return &r.RunID }),
-	int64Col("item", func(r *ResultRow) *int64 { return &r.Item }),
+	numCol("item", func(r *ResultRow) *int64 { return &r.Item }),
 	stringCol("task_id", func(r *ResultRow) *string { return &r.TaskID }),
 	stringCol("split", func(r *ResultRow) *string { return &r.Split }),
-	int64Col("seed", func(r *ResultRow) *int64 { return &r.Seed }),
+	numCol("seed", func(r *ResultRow) *int64 { return &r.Seed }),
 	stringCol("params", func(r *ResultRow) *string { return &r.Params }),
 	stringCol("status", func(r *ResultRow) *string { return &r.Status }),
-	int64Col("attempts", func(r *ResultRow) *int64 { return &r.Attempts }),
+	numCol("attempts", func(r *ResultRow) *int64 { return &r.Attempts }),
 	boolCol("graded", func(r *ResultRow) *bool { return &r.Graded }),
 	stringCol("best_node_id", func(r *ResultRow) *string { return &r.BestNodeID }),
 	stringCol("best_stage", func(r *ResultRow) *string { return &r.BestStage }),
@@ -464,14 +458,14 @@ var resultSetters = []columnSetter[ResultRow]{
 	optFloat64Col("bronze_threshold", func(r *ResultRow) **float64 { return &r.BronzeThreshold }),
 	optFloat64Col("median_threshold", func(r *ResultRow) **float64 { return &r.MedianThreshold }),
 	boolCol("is_lower_better", func(r *ResultRow) *bool { return &r.IsLowerBetter }),
-	float64Col("wall_seconds", func(r *ResultRow) *float64 { return &r.WallSeconds }),
-	int64Col("nodes", func(r *ResultRow) *int64 { return &r.Nodes }),
-	int64Col("buggy_nodes", func(r *ResultRow) *int64 { return &r.BuggyNodes }),
-	int64Col("prompt_tokens", func(r *ResultRow) *int64 { return &r.PromptTokens }),
-	int64Col("completion_tokens", func(r *ResultRow) *int64 { return &r.CompletionTokens }),
-	float64Col("cost_usd", func(r *ResultRow) *float64 { return &r.CostUSD }),
-	int64Col("damaged_parts", func(r *ResultRow) *int64 { return &r.DamagedParts }),
-	int64Col("nodes_recovered", func(r *ResultRow) *int64 { return &r.NodesRecovered }),
+	numCol("wall_seconds", func(r *ResultRow) *float64 { return &r.WallSeconds }),
+	numCol("nodes", func(r *ResultRow) *int64 { return &r.Nodes }),
+	numCol("buggy_nodes", func(r *ResultRow) *int64 { return &r.BuggyNodes }),
+	numCol("prompt_tokens", func(r *ResultRow) *int64 { return &r.PromptTokens }),
+	numCol("completion_tokens", func(r *ResultRow) *int64 { return &r.CompletionTokens }),
+	numCol("cost_usd", func(r *ResultRow) *float64 { return &r.CostUSD }),
+	numCol("damaged_parts", func(r *ResultRow) *int64 { return &r.DamagedParts }),
+	numCol("nodes_recovered", func(r *ResultRow) *int64 { return &r.NodesRecovered }),
 	stringCol("incomplete", func(r *ResultRow) *string { return &r.Incomplete }),
 }
 

@@ -40,10 +40,10 @@ func roleSetters[R any](get func(*R) *RoleUsage) []columnSetter[R] {
 		switch i {
 		case 4, 9: // the costs
 			j := i / 5
-			out = append(out, float64Col(name, func(r *R) *float64 { _, f := get(r).fields(); return f[j] }))
+			out = append(out, numCol(name, func(r *R) *float64 { _, f := get(r).fields(); return f[j] }))
 		default:
 			j := i - i/5
-			out = append(out, int64Col(name, func(r *R) *int64 { n, _ := get(r).fields(); return n[j] }))
+			out = append(out, numCol(name, func(r *R) *int64 { n, _ := get(r).fields(); return n[j] }))
 		}
 	}
 	return out

@@ -272,31 +272,36 @@ func (s *Server) apiItem(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, d)
 }
 
-func (s *Server) apiNode(w http.ResponseWriter, r *http.Request) {
+// itemAPI answers an item's endpoint with get's value as JSON, or with the
+// error page of the item's or get's error.
+func (s *Server) itemAPI(w http.ResponseWriter, r *http.Request, get func(rs *runState, i int) (any, error)) {
 	rs, i, ok := s.runItem(w, r)
 	if !ok {
 		return
 	}
-	nd, err := rs.node(r.Context(), i, r.PathValue("node"))
+	v, err := get(rs, i)
 	if err != nil {
 		s.failErr(w, r, err)
 		return
 	}
 	acceptGzip(w, r)
-	writeJSON(w, http.StatusOK, nd)
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Server) apiNode(w http.ResponseWriter, r *http.Request) {
+	s.itemAPI(w, r, func(rs *runState, i int) (any, error) {
+		return rs.node(r.Context(), i, r.PathValue("node"))
+	})
 }
 
 func (s *Server) apiLog(w http.ResponseWriter, r *http.Request) {
-	rs, i, ok := s.runItem(w, r)
-	if !ok {
-		return
-	}
-	if _, err := rs.manifestItem(r.Context(), i); err != nil {
-		s.failErr(w, r, err)
-		return
-	}
-	text := readTail(filepath.Join(results.ItemDir(rs.dir, i), results.WorkerLogFile), logLimit)
-	writeJSON(w, http.StatusOK, map[string]string{"log": text})
+	s.itemAPI(w, r, func(rs *runState, i int) (any, error) {
+		if _, err := rs.manifestItem(r.Context(), i); err != nil {
+			return nil, err
+		}
+		text := readTail(filepath.Join(results.ItemDir(rs.dir, i), results.WorkerLogFile), logLimit)
+		return map[string]string{"log": text}, nil
+	})
 }
 
 // CompareResponse is /api/compare: several runs' medal tables side by side.

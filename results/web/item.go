@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mlbench/mlbench/results"
+	"github.com/mlbench/mlbench/search/coder/llm"
 )
 
 // Caps on what one response carries from an item's files.
@@ -332,20 +333,10 @@ func readHead(path string, limit int64) string {
 
 // readTail returns the last limit bytes of a text file ("" when absent).
 func readTail(path string, limit int64) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() {
-		return ""
-	}
-	off := max(st.Size()-limit, 0)
-	b, _ := io.ReadAll(io.NewSectionReader(f, off, limit))
-	s := strings.ToValidUTF8(string(b), "\uFFFD")
-	if off > 0 {
-		s = fmt.Sprintf("… (last %d KiB of %d KiB)\n", limit>>10, st.Size()>>10) + s
+	tail, size := results.TailFile(path, limit)
+	s := strings.ToValidUTF8(tail, "\uFFFD")
+	if size > limit {
+		s = fmt.Sprintf("… (last %d KiB of %d KiB)\n", limit>>10, size>>10) + s
 	}
 	return s
 }
@@ -446,7 +437,7 @@ func parseExchange(line []byte, id string) (Exchange, bool) {
 	}
 	_ = json.Unmarshal(rec.Request, &req)
 	for _, m := range req.Messages {
-		ex.Messages = append(ex.Messages, Message{Role: m.Role, Content: capText(contentText(m.Content), messageLimit)})
+		ex.Messages = append(ex.Messages, Message{Role: m.Role, Content: capText(llm.ContentText(m.Content), messageLimit)})
 	}
 	var resp struct {
 		Choices []struct {
@@ -463,7 +454,7 @@ func parseExchange(line []byte, id string) (Exchange, bool) {
 	}
 	if json.Unmarshal(rec.Response, &resp) == nil && len(resp.Choices) > 0 {
 		m := resp.Choices[0].Message
-		ex.Reply = contentText(m.Content)
+		ex.Reply = llm.ContentText(m.Content)
 		for _, tc := range m.ToolCalls {
 			ex.Reply += "\n[tool call " + tc.Function.Name + "] " + tc.Function.Arguments
 		}
@@ -474,26 +465,6 @@ func parseExchange(line []byte, id string) (Exchange, bool) {
 	}
 	ex.Reply = capText(strings.TrimSpace(ex.Reply), messageLimit)
 	return ex, true
-}
-
-// contentText flattens a chat message's content: a string, or a list of
-// parts with text.
-func contentText(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var parts []struct {
-		Text string `json:"text"`
-	}
-	if json.Unmarshal(raw, &parts) == nil {
-		var b strings.Builder
-		for _, p := range parts {
-			b.WriteString(p.Text)
-		}
-		return b.String()
-	}
-	return string(raw)
 }
 
 func capText(s string, n int) string {

@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -201,19 +200,6 @@ func (l *Local) Cancel(context.Context, string) error {
 
 // Tail returns the last n bytes of an item's worker log, for error messages.
 func Tail(runDir string, idx, n int) string {
-	f, err := os.Open(filepath.Join(results.ItemDir(runDir, idx), LogFile))
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return ""
-	}
-	off := max(st.Size()-int64(n), 0)
-	if _, err := f.Seek(off, io.SeekStart); err != nil {
-		return ""
-	}
-	b, _ := io.ReadAll(f)
-	return string(b)
+	tail, _ := results.TailFile(filepath.Join(results.ItemDir(runDir, idx), LogFile), int64(n))
+	return tail
 }

@@ -44,17 +44,18 @@ func SentFor(records []Record, node string) ([]Sent, error) {
 				return nil, fmt.Errorf("transcript record %s/%s seq %d: %w", r.Role, r.Node, r.Seq, err)
 			}
 			for _, m := range req.Messages {
-				s.Messages = append(s.Messages, Message{Role: m.Role, Content: textOf(m.Content)})
+				s.Messages = append(s.Messages, Message{Role: m.Role, Content: ContentText(m.Content)})
 			}
-			s.Prompt = textOf(req.Prompt)
+			s.Prompt = ContentText(req.Prompt)
 		}
 		out = append(out, s)
 	}
 	return out, nil
 }
 
-// textOf reads a JSON string, or joins the text parts of a content array.
-func textOf(raw json.RawMessage) string {
+// ContentText is a chat message's content as text: a JSON string, or the
+// text parts of a content array joined (what readers of a transcript show).
+func ContentText(raw json.RawMessage) string {
 	if len(raw) == 0 {
 		return ""
 	}
