@@ -26,9 +26,7 @@ func fakeGPUBin(t *testing.T, gpus ...string) string {
 	if len(gpus) > 0 {
 		script = "#!/bin/sh\ncase \"$1\" in -L) printf '%s' '" + list.String() + "';; *) printf '%s' '" + query.String() + "';; esac\n"
 	}
-	if err := os.WriteFile(filepath.Join(dir, "nvidia-smi"), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, filepath.Join(dir, "nvidia-smi"), script, 0o755)
 	return dir
 }
 

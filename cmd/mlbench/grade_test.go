@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -20,19 +21,44 @@ func gradeFixture(t *testing.T) (dataDir, good, bad string) {
 	root := t.TempDir()
 	dataDir = filepath.Join(root, "data")
 	priv := filepath.Join(dataDir, "aerial-cactus-identification", "prepared", "private")
-	if err := os.MkdirAll(priv, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	write := func(p, s string) {
-		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(filepath.Join(priv, "test.csv"), "id,has_cactus\n1.jpg,1\n2.jpg,0\n3.jpg,1\n4.jpg,0\n")
+	writeFile(t, filepath.Join(priv, "test.csv"), "id,has_cactus\n1.jpg,1\n2.jpg,0\n3.jpg,1\n4.jpg,0\n", 0o644)
 	good, bad = filepath.Join(root, "good.csv"), filepath.Join(root, "bad.csv")
-	write(good, "id,has_cactus\n1.jpg,0.9\n2.jpg,0.2\n3.jpg,0.35\n4.jpg,0.4\n")
-	write(bad, "id,has_cactus\n1.jpg,0.9\n2.jpg,1.3\n3.jpg,0.35\n4.jpg,0.4\n")
+	writeFile(t, good, "id,has_cactus\n1.jpg,0.9\n2.jpg,0.2\n3.jpg,0.35\n4.jpg,0.4\n", 0o644)
+	writeFile(t, bad, "id,has_cactus\n1.jpg,0.9\n2.jpg,1.3\n3.jpg,0.35\n4.jpg,0.4\n", 0o644)
 	return dataDir, good, bad
+}
+
+// customTaskFixture writes a custom task "my-task" (roc_auc on "y") under
+// <data>/my-task and two submissions; reversed writes a leaderboard
+// ordered lowest first, against roc_auc's direction.
+func customTaskFixture(t *testing.T, reversed bool) (data, good, bad string) {
+	t.Helper()
+	root := t.TempDir()
+	data = filepath.Join(root, "data")
+	dir := filepath.Join(data, "my-task")
+	files := map[string]string{
+		"task.yaml":                             "id: my-task\nname: My task\nmetric: roc_auc\nid_column: id\ntarget_columns: [y]\nanswers: prepared/private/test.csv\nsample_submission: prepared/public/sample_submission.csv\nleaderboard: leaderboard.csv\n",
+		"prepared/private/test.csv":             "id,y\n1,1\n2,0\n3,1\n4,0\n",
+		"prepared/public/sample_submission.csv": "id,y\n1,0.5\n2,0.5\n3,0.5\n4,0.5\n",
+		"prepared/public/train.csv":             "id,x,y\n9,0.1,1\n",
+	}
+	var lb strings.Builder
+	lb.WriteString("teamId,score\n")
+	for i := range 20 {
+		s := 0.99 - float64(i)*0.02
+		if reversed {
+			s = 0.5 + float64(i)*0.02
+		}
+		fmt.Fprintf(&lb, "%d,%.2f\n", i, s)
+	}
+	files["leaderboard.csv"] = lb.String()
+	for name, body := range files {
+		writeFile(t, filepath.Join(dir, filepath.FromSlash(name)), body, 0o644)
+	}
+	good, bad = filepath.Join(root, "good.csv"), filepath.Join(root, "bad.csv")
+	os.WriteFile(good, []byte("id,y\n1,0.9\n2,0.1\n3,0.8\n4,0.3\n"), 0o644)
+	os.WriteFile(bad, []byte("id,y\n1,0.9\n2,0.1\n"), 0o644)
+	return data, good, bad
 }
 
 func TestGradeCommand(t *testing.T) {
@@ -66,6 +92,59 @@ func TestGradeCommand(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestGradeResolvesTasksLikeRun: grade takes a custom task by id under the
+// data dir and by its folder, and a demo task, as `run` does.
+func TestGradeResolvesTasksLikeRun(t *testing.T) {
+	data, good, bad := customTaskFixture(t, false)
+	demo := t.TempDir()
+	demoSub := filepath.Join(t.TempDir(), "demo.csv")
+	tests := []struct {
+		name     string
+		args     []string
+		contains string
+	}{
+		{"custom id under the data dir", []string{"--competition", "my-task", "--submission", good, "--data-dir", data}, `"score": 1`},
+		{"custom task folder", []string{"--competition", filepath.Join(data, "my-task"), "--submission", good}, `"score": 1`},
+		{"custom invalid", []string{"--competition", "my-task", "--submission", bad, "--data-dir", data}, `"valid_submission": false`},
+		{"demo task", []string{"--competition", "demo-binary-auc", "--submission", demoSub, "--set", "data.demo_dir=" + demo}, `"competition_id": "demo-binary-auc"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if strings.HasPrefix(tc.name, "demo") {
+				// The demo's own sample submission, once the demo exists.
+				mlbench(t, nil, "tasks", "make-demo", "--set", "data.demo_dir="+demo)
+				b, err := os.ReadFile(filepath.Join(demo, "demo-binary-auc", "prepared", "public", "sample_submission.csv"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				os.WriteFile(demoSub, b, 0o644)
+			}
+			out, errOut, code := mlbench(t, nil, append([]string{"grade"}, tc.args...)...)
+			if code != 0 || !strings.Contains(out, tc.contains) {
+				t.Fatalf("exit %d, want 0 and %s in:\n%s%s", code, tc.contains, out, errOut)
+			}
+			if strings.Contains(errOut, "warning") {
+				t.Errorf("unexpected warning: %s", errOut)
+			}
+		})
+	}
+}
+
+// TestGradeWarnsOfReversedLeaderboard: a leaderboard ordered against the
+// metric's direction gets a warning naming both.
+func TestGradeWarnsOfReversedLeaderboard(t *testing.T) {
+	data, good, _ := customTaskFixture(t, true)
+	out, errOut, code := mlbench(t, nil, "grade", "--competition", "my-task", "--submission", good, "--data-dir", data)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"my-task/leaderboard.csv is ordered lowest first", "my-task (roc_auc) is higher-is-better"} {
+		if !strings.Contains(errOut, want) || !strings.Contains(out, want) {
+			t.Errorf("want %q on stderr and in the report:\n%s\n%s", want, errOut, out)
+		}
 	}
 }
 
@@ -126,27 +205,7 @@ func TestGradeJSONL(t *testing.T) {
 // and stops it with SIGTERM.
 func TestGraderServe(t *testing.T) {
 	data, good, _ := gradeFixture(t)
-	cmd := exec.Command(mlbenchBin, "grader", "serve", "--addr", "127.0.0.1:0", "--data-dir", data)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	sc := bufio.NewScanner(stderr)
-	var addr string
-	if sc.Scan() {
-		line := sc.Text()
-		if i := strings.Index(line, "http://"); i >= 0 {
-			addr = strings.Fields(line[i:])[0]
-		}
-	}
-	if addr == "" {
-		t.Fatal("server did not print its address")
-	}
+	cmd, addr, stderr := startGraderServe(t, data)
 	resp, err := http.Get(addr + "/health")
 	if err != nil {
 		t.Fatal(err)
@@ -156,14 +215,7 @@ func TestGraderServe(t *testing.T) {
 	if !strings.Contains(string(b), `"running"`) {
 		t.Errorf("health: %s", b)
 	}
-	body, ctype := multipartFile(t, good)
-	resp, err = http.Post(addr+"/validate?competition=aerial-cactus-identification", ctype, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ = io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(b), `"is_valid":true`) {
+	if _, b = postValidate(t, addr, "aerial-cactus-identification", good); !strings.Contains(string(b), `"is_valid":true`) {
 		t.Errorf("validate: %s", b)
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
@@ -183,6 +235,82 @@ func TestGraderServe(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("server did not stop on SIGTERM")
 	}
+}
+
+// TestGraderServeResolvesTasks: the validation server takes custom tasks
+// by id, answers 404 without host paths for an unprepared competition, and
+// refuses ids that are paths.
+func TestGraderServeResolvesTasks(t *testing.T) {
+	data, good, bad := customTaskFixture(t, false)
+	cmd, addr, stderr := startGraderServe(t, data)
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		go io.Copy(io.Discard, stderr)
+		cmd.Wait()
+	}()
+	post := func(id, file string) (int, map[string]any) {
+		code, b := postValidate(t, addr, id, file)
+		var v map[string]any
+		if err := json.Unmarshal(b, &v); err != nil {
+			t.Fatalf("%s: %q", id, b)
+		}
+		if strings.Contains(string(b), data) {
+			t.Errorf("%s: answer names a host path: %s", id, b)
+		}
+		return code, v
+	}
+	if code, v := post("my-task", good); code != 200 || v["is_valid"] != true {
+		t.Errorf("custom task, good: %d %v", code, v)
+	}
+	if code, v := post("my-task", bad); code != 200 || v["is_valid"] != false {
+		t.Errorf("custom task, bad: %d %v", code, v)
+	}
+	if code, v := post("spooky-author-identification", good); code != http.StatusNotFound || !strings.Contains(fmt.Sprint(v["error"]), "not prepared") {
+		t.Errorf("unprepared: %d %v", code, v)
+	}
+	if code, v := post(url(filepath.Join(data, "my-task")), good); code != http.StatusBadRequest {
+		t.Errorf("path as id: %d %v", code, v)
+	}
+}
+
+func url(s string) string { return strings.ReplaceAll(s, "/", "%2F") }
+
+// startGraderServe starts `mlbench grader serve` over data on a free
+// loopback port and returns it, its address and the rest of its stderr;
+// the test's cleanup kills it if it still runs.
+func startGraderServe(t *testing.T, data string) (*exec.Cmd, string, *bufio.Reader) {
+	t.Helper()
+	cmd := exec.Command(mlbenchBin, "grader", "serve", "--addr", "127.0.0.1:0", "--data-dir", data)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	pipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	stderr := bufio.NewReader(pipe)
+	line, _ := stderr.ReadString('\n')
+	i := strings.Index(line, "http://")
+	if i < 0 {
+		t.Fatalf("server did not print its address: %q", line)
+	}
+	return cmd, strings.Fields(line[i:])[0], stderr
+}
+
+// postValidate uploads file to the server's /validate for competition id
+// and returns the status code and body.
+func postValidate(t *testing.T, addr, id, file string) (int, []byte) {
+	t.Helper()
+	body, ctype := multipartFile(t, file)
+	resp, err := http.Post(addr+"/validate?competition="+id, ctype, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
 }
 
 // multipartFile builds a multipart body with the file as field "file".

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"testing"
+	"time"
 )
 
 // needPython skips (or fails in CI) without /usr/bin/python3 and its stack.
@@ -20,6 +22,58 @@ func needPython(t *testing.T) {
 			t.Fatal("CI needs /usr/bin/python3 with scikit-learn and pandas")
 		}
 		t.Skip("needs /usr/bin/python3 with scikit-learn and pandas")
+	}
+}
+
+// runApp runs `mlbench ARGS...` in-process and returns stdout, stderr and
+// the action's error.
+func runApp(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	app := newApp()
+	app.Writer, app.ErrWriter = &out, &errOut
+	err := app.Run(append([]string{"mlbench"}, args...))
+	return out.String(), errOut.String(), err
+}
+
+// writeFile writes body to path with perm, making the directories above
+// it; a failure ends the test.
+func writeFile(t testing.TB, path, body string, perm os.FileMode) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(body), perm); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// startRun starts `mlbench run` of one demo task for steps nodes in the
+// background under root (localArgs, HOME=root) and returns it with its
+// stderr; the test's cleanup kills it if it still runs.
+func startRun(t *testing.T, root, task, steps string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(mlbenchBin, append([]string{"run", "--task", task, "--steps", steps, "--jobs", "1"}, localArgs(root)...)...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + root}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd, &stderr
+}
+
+// waitRun polls done until it holds; after two minutes it fails the test
+// with what and the run's stderr.
+func waitRun(t *testing.T, what string, stderr *bytes.Buffer, done func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for !done() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %s", what, stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

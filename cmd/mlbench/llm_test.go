@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -45,22 +44,13 @@ func fakeLLM(t *testing.T, key string, tools bool) *httptest.Server {
 	return srv
 }
 
-func runLLMCheck(t *testing.T, args ...string) (string, string, error) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	app := newApp()
-	app.Writer, app.ErrWriter = &out, &errOut
-	err := app.Run(append([]string{"mlbench", "llm", "check"}, args...))
-	return out.String(), errOut.String(), err
-}
-
 func TestLLMCheck(t *testing.T) {
 	const key = "sk-check-test-0123456789"
 	t.Setenv("TEST_LLM_CHECK_KEY", key)
 	good := fakeLLM(t, key, true)
 	noTools := fakeLLM(t, key, false)
 	transcript := filepath.Join(t.TempDir(), "check.jsonl")
-	out, _, err := runLLMCheck(t,
+	out, _, err := runApp(t, "llm", "check",
 		"--transcript", transcript,
 		"--set", "llm.code.base_url="+good.URL+"/v1", "--set", "llm.code.api_key_env=TEST_LLM_CHECK_KEY",
 		"--set", "llm.feedback.base_url="+noTools.URL+"/v1", "--set", "llm.feedback.api_key_env=TEST_LLM_CHECK_KEY",
@@ -97,7 +87,7 @@ func TestLLMCheckFailures(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("TEST_LLM_CHECK_KEY", tc.env)
-			out, _, err := runLLMCheck(t,
+			out, _, err := runApp(t, "llm", "check",
 				"--set", "llm.code.base_url="+srv.URL+"/v1", "--set", "llm.code.api_key_env=TEST_LLM_CHECK_KEY",
 				"--set", "llm.feedback.base_url="+srv.URL+"/v1", "--set", "llm.feedback.api_key_env=TEST_LLM_CHECK_KEY",
 				"--set", "llm.code.max_retries=0", "--set", "llm.feedback.max_retries=0")

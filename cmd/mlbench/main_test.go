@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // mlbenchBin is the binary built once for the CLI tests.
@@ -130,26 +129,12 @@ func TestIntegrationRunDemoTask(t *testing.T) {
 func TestIntegrationInterruptAndResume(t *testing.T) {
 	needPython(t)
 	root := t.TempDir()
-	args := localArgs(root)
-	cmd := exec.Command(mlbenchBin, append([]string{"run", "--task", "demo-regression-rmse", "--steps", "6", "--jobs", "1"}, args...)...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + root}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stderr := startRun(t, root, "demo-regression-rmse", "6")
 	// Interrupt once the first node has finished.
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		if m, _ := filepath.Glob(filepath.Join(root, "runs", "*", "items", "0", "progress.json")); len(m) == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("no progress: %s", stderr.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitRun(t, "no progress", stderr, func() bool {
+		m, _ := filepath.Glob(filepath.Join(root, "runs", "*", "items", "0", "progress.json"))
+		return len(m) == 1
+	})
 	cmd.Process.Signal(os.Interrupt)
 	err := cmd.Wait()
 	ee, ok := err.(*exec.ExitError)

@@ -23,23 +23,11 @@ func reportTestRun(t *testing.T) (runDir, home string) {
 		t.Fatalf("make-demo: %d %s", code, stderr)
 	}
 	runDir = filepath.Join(t.TempDir(), "runs", "r-demo")
-	if err := os.MkdirAll(runDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	cfg, stderr, code := mlbench(t, env, "config", "dump")
 	if code != 0 {
 		t.Fatalf("config dump: %s", stderr)
 	}
-	write := func(path, body string) {
-		t.Helper()
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(filepath.Join(runDir, "config.yaml"), cfg)
+	writeFile(t, filepath.Join(runDir, "config.yaml"), cfg, 0o644)
 	m := results.Manifest{RunID: "r-demo", Items: []results.ManifestItem{
 		{Index: 0, TaskID: "demo-binary-auc", Seed: 0},
 		{Index: 1, TaskID: "demo-binary-auc", Seed: 1},
@@ -77,10 +65,10 @@ func reportTestRun(t *testing.T) (runDir, home string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	write(filepath.Join(item, "nodes", "n1", results.SubmissionFile), string(sample))
-	write(filepath.Join(item, "nodes", "n3", results.SubmissionFile), string(answers))
-	write(filepath.Join(item, "nodes", "n3", results.CodeFile), "print('perfect')\n")
-	write(filepath.Join(item, results.BestDir, results.BestNodeIDFile), "n3\n")
+	writeFile(t, filepath.Join(item, "nodes", "n1", results.SubmissionFile), string(sample), 0o644)
+	writeFile(t, filepath.Join(item, "nodes", "n3", results.SubmissionFile), string(answers), 0o644)
+	writeFile(t, filepath.Join(item, "nodes", "n3", results.CodeFile), "print('perfect')\n", 0o644)
+	writeFile(t, filepath.Join(item, results.BestDir, results.BestNodeIDFile), "n3\n", 0o644)
 	g := results.Grade{CompetitionID: "demo-binary-auc", Score: metric(1), SubmissionExists: true, ValidSubmission: true,
 		GoldMedal: true, AnyMedal: true, AboveMedian: true}
 	if err := results.WriteJSON(filepath.Join(item, results.GradeFile), g); err != nil {

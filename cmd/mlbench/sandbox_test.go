@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -11,16 +10,6 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// runSandbox runs `mlbench sandbox ARGS...` in-process.
-func runSandbox(t *testing.T, args ...string) (string, string, error) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	app := newApp()
-	app.Writer, app.ErrWriter = &out, &errOut
-	err := app.Run(append([]string{"mlbench", "sandbox"}, args...))
-	return out.String(), errOut.String(), err
-}
-
 func TestSandboxRun(t *testing.T) {
 	if _, err := os.Stat("/usr/bin/python3"); err != nil {
 		t.Skip("needs /usr/bin/python3")
@@ -28,14 +17,10 @@ func TestSandboxRun(t *testing.T) {
 	root := t.TempDir()
 	public := filepath.Join(root, "prepared", "public")
 	private := filepath.Join(root, "prepared", "private")
-	for _, d := range []string{public, private} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(public, "train.csv"), []byte("id\n"), 0o644); err != nil {
+	if err := os.MkdirAll(private, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	writeFile(t, filepath.Join(public, "train.csv"), "id\n", 0o644)
 	script := filepath.Join(root, "solution.py")
 	code := `import os, sys
 d = os.environ["MLBENCH_DATA_DIR"]
@@ -43,12 +28,10 @@ print(sorted(os.listdir(d)), sys.argv[1:])
 open(os.path.join(os.environ["MLBENCH_SUBMISSION_DIR"], "submission.csv"), "w").write("id\n")
 sys.exit(int(sys.argv[1]))
 `
-	if err := os.WriteFile(script, []byte(code), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, script, code, 0o644)
 	work := filepath.Join(root, "work")
 	// Flags after the script, as users type them; script arguments after --.
-	out, errOut, err := runSandbox(t, "run", script, "--sandbox", "process", "--python", "/usr/bin/python3",
+	out, errOut, err := runApp(t, "sandbox", "run", script, "--sandbox", "process", "--python", "/usr/bin/python3",
 		"--data", public, "--workdir", work, "--", "3", "--data")
 	var ec cli.ExitCoder
 	if !errors.As(err, &ec) || ec.ExitCode() != 3 {
@@ -64,10 +47,10 @@ sys.exit(int(sys.argv[1]))
 		t.Fatal(err)
 	}
 
-	if _, _, err := runSandbox(t, "run", script, "--timeout"); !errors.As(err, &ec) || ec.ExitCode() != 2 {
+	if _, _, err := runApp(t, "sandbox", "run", script, "--timeout"); !errors.As(err, &ec) || ec.ExitCode() != 2 {
 		t.Fatalf("a flag without its value is a usage error, got %v", err)
 	}
-	if _, _, err := runSandbox(t, "run"); !errors.As(err, &ec) || ec.ExitCode() != 2 {
+	if _, _, err := runApp(t, "sandbox", "run"); !errors.As(err, &ec) || ec.ExitCode() != 2 {
 		t.Fatalf("no script is a usage error, got %v", err)
 	}
 }

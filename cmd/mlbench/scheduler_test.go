@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -75,12 +74,7 @@ func fakeRun(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), y, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, filepath.Join(dir, "config.yaml"), string(y), 0o644)
 	m := results.Manifest{RunID: "r-fake"}
 	for i := range 3 {
 		m.Items = append(m.Items, results.ManifestItem{Index: i, TaskID: "demo-binary-auc", Seed: i})
@@ -98,15 +92,6 @@ func fakeRun(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
-}
-
-func runApp(t *testing.T, args ...string) (string, string, error) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	app := newApp()
-	app.Writer, app.ErrWriter = &out, &errOut
-	err := app.Run(append([]string{"mlbench"}, args...))
-	return out.String(), errOut.String(), err
 }
 
 // TestSchedulerDoor drives status, resume and cancel of a run whose arrays

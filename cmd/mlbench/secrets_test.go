@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -35,17 +34,10 @@ func TestKeysNeverReachGeneratedCode(t *testing.T) {
 	const key = "sk-test-environ-0123456789abcdef"
 	dir := t.TempDir()
 	script := filepath.Join(dir, "thief.py")
-	if err := os.WriteFile(script, []byte(environThief), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, script, environThief, 0o644)
 	work := filepath.Join(dir, "work")
-	if err := os.MkdirAll(work, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	// The code learns what to look for from a file, never from its env.
-	if err := os.WriteFile(filepath.Join(work, "needle"), []byte(key), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, filepath.Join(work, "needle"), key, 0o644)
 	env := []string{"OPENAI_API_KEY=" + key}
 	for _, backend := range []string{"bwrap", "process"} {
 		t.Run(backend, func(t *testing.T) {

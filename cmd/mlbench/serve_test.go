@@ -93,25 +93,16 @@ func TestIntegrationServeInBrowser(t *testing.T) {
 	chromium := findChromium(t)
 	root := t.TempDir()
 	res := filepath.Join(root, "runs")
-	run := exec.Command(mlbenchBin, append([]string{"run", "--task", "demo-binary-auc", "--steps", "6", "--jobs", "1"}, localArgs(root)...)...)
-	run.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + root}
-	var runErr bytes.Buffer
-	run.Stderr = &runErr
-	if err := run.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { run.Process.Signal(os.Interrupt); run.Wait() }()
 	deadline := time.Now().Add(2 * time.Minute)
+	run, runErr := startRun(t, root, "demo-binary-auc", "6")
+	defer func() { run.Process.Signal(os.Interrupt); run.Wait() }()
 	var runID string
-	for runID == "" {
+	waitRun(t, "the demo run made no node", runErr, func() bool {
 		if m, _ := filepath.Glob(filepath.Join(res, "*", "items", "0", "progress.json")); len(m) == 1 {
 			runID = filepath.Base(filepath.Dir(filepath.Dir(filepath.Dir(m[0]))))
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the demo run made no node: %s", runErr.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return runID != ""
+	})
 	base := startServe(t, nil, "--runs", res)
 
 	shots := os.Getenv("MLBENCH_SCREENSHOTS")
@@ -136,29 +127,32 @@ func TestIntegrationServeInBrowser(t *testing.T) {
 		notBlank(t, name, b)
 		os.WriteFile(filepath.Join(shots, name), b, 0o644)
 	}
+	// open shows a page once the element sel is visible on it.
+	open := func(page, path, sel string) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Navigate(base+path), chromedp.WaitVisible(chromedp.CSS(sel))); err != nil {
+			t.Fatalf("%s: %v", page, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
 
 	// Runs page: the run is listed with its progress.
-	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`section.run`))); err != nil {
-		t.Fatalf("runs page: %v", err)
-	}
-	runs, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`main`)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(runs, runID) || !strings.Contains(runs, "running") {
+	open("runs page", "/", `section.run`)
+	if runs := text(`main`); !strings.Contains(runs, runID) || !strings.Contains(runs, "running") {
 		t.Errorf("runs page lacks the running run %s:\n%s", runID, runs)
 	}
 	shot("runs.png")
 
 	// Run page: the item is in the table.
-	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/runs/"+runID), chromedp.WaitVisible(chromedp.CSS(`#items tbody tr`))); err != nil {
-		t.Fatalf("run page: %v", err)
-	}
-	items, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#items`)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(items, "demo-binary-auc") {
+	open("run page", "/runs/"+runID, `#items tbody tr`)
+	if items := text(`#items`); !strings.Contains(items, "demo-binary-auc") {
 		t.Errorf("run page items lack the task:\n%s", items)
 	}
 	shot("run.png")
@@ -171,9 +165,7 @@ func TestIntegrationServeInBrowser(t *testing.T) {
 		}
 		return n
 	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/runs/"+runID+"/items/0"), chromedp.WaitVisible(chromedp.CSS(`#tree .node`))); err != nil {
-		t.Fatalf("item page: %v", err)
-	}
+	open("item page", "/runs/"+runID+"/items/0", `#tree .node`)
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__noReload = true`)); err != nil {
 		t.Fatal(err)
 	}
@@ -193,11 +185,7 @@ func TestIntegrationServeInBrowser(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#tree .node`)), chromedp.WaitVisible(chromedp.CSS(`#code`))); err != nil {
 		t.Fatalf("node click: %v", err)
 	}
-	code, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#code`)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(code, "import") {
+	if code := text(`#code`); !strings.Contains(code, "import") {
 		t.Errorf("node code does not look like the node's Python:\n%.300s", code)
 	}
 	shot("item.png")

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/mlbench/mlbench/results"
 )
@@ -19,30 +16,18 @@ func TestIntegrationKilledWorkerIsInterrupted(t *testing.T) {
 	needPython(t)
 	root := t.TempDir()
 	res := filepath.Join(root, "runs")
-	cmd := exec.Command(mlbenchBin, append([]string{"run", "--task", "demo-regression-rmse", "--steps", "20", "--jobs", "1"}, localArgs(root)...)...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + root}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
+	cmd, stderr := startRun(t, root, "demo-regression-rmse", "20")
 	// The worker names itself in the item's lock file once it holds it.
-	deadline := time.Now().Add(2 * time.Minute)
 	var owner results.Owner
-	for {
+	waitRun(t, "no progress or no owner record in items/0/.lock", stderr, func() bool {
 		m, _ := filepath.Glob(filepath.Join(res, "*", "items", "0", "progress.json"))
-		if len(m) == 1 {
-			var err error
-			if owner, err = results.ReadOwner(filepath.Dir(m[0])); err == nil && owner.PID > 0 {
-				break
-			}
+		if len(m) != 1 {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no progress or no owner record in items/0/.lock: %s", stderr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		var err error
+		owner, err = results.ReadOwner(filepath.Dir(m[0]))
+		return err == nil && owner.PID > 0
+	})
 	if err := syscall.Kill(owner.PID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

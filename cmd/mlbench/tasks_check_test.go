@@ -15,15 +15,7 @@ import (
 func partialData(t *testing.T) (data, suite string) {
 	t.Helper()
 	data = t.TempDir()
-	write := func(rel, body string) {
-		p := filepath.Join(data, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(rel, body string) { writeFile(t, filepath.Join(data, rel), body, 0o644) }
 	write("spaceship-titanic/prepared/public/description.md", "# Spaceship Titanic\n")
 	write("spaceship-titanic/prepared/public/train.csv", "PassengerId,Transported\n0001_01,True\n")
 	write("spaceship-titanic/prepared/public/sample_submission.csv", "PassengerId,Transported\n0002_01,False\n")
@@ -33,9 +25,7 @@ func partialData(t *testing.T) (data, suite string) {
 	write("denoising-dirty-documents/prepared/public/train/1.png", "png")
 	write("denoising-dirty-documents/prepared/private/answers.csv", "id,value\n1_1_1,1\n")
 	suite = filepath.Join(t.TempDir(), "suite.txt")
-	if err := os.WriteFile(suite, []byte("spaceship-titanic\nleaf-classification\ndenoising-dirty-documents\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, suite, "spaceship-titanic\nleaf-classification\ndenoising-dirty-documents\n", 0o644)
 	return data, suite
 }
 
@@ -116,9 +106,7 @@ func fakeSlurmBin(t *testing.T) string {
 		"sinfo":    "#!/bin/sh\necho 'vm|debug*|2|22899|(null)'\n",
 	}
 	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o755); err != nil {
-			t.Fatal(err)
-		}
+		writeFile(t, filepath.Join(dir, name), body, 0o755)
 	}
 	return dir
 }
