@@ -22,11 +22,7 @@ func TestGradeStopsAtCancel(t *testing.T) {
 		return 0, nil
 	})
 	defer func() { graders[id] = orig }()
-	c, _ := Lookup(id)
-	dir := t.TempDir()
-	answers := filepath.Join(dir, filepath.FromSlash(c.Answers))
-	os.MkdirAll(filepath.Dir(answers), 0o755)
-	os.WriteFile(answers, []byte("id,has_cactus\n1.jpg,1\n"), 0o644)
+	dir := PrepareTask(t, id, "id,has_cactus\n1.jpg,1\n")
 	sub := filepath.Join(dir, "submission.csv")
 	os.WriteFile(sub, []byte("id,has_cactus\n1.jpg,0.5\n"), 0o644)
 

@@ -109,6 +109,20 @@ type crossCase struct {
 // TestCrossCheckPython grades random submissions for one competition of
 // each metric family and compares with scikit-learn/scipy. It needs
 // Debian's /usr/bin/python3 with pandas, scipy and scikit-learn.
+// cellPairs builds n rows of k true values and k predictions, one cell
+// at a time in row order (so a random gen draws in a fixed order): gen
+// gives a cell's true value and its prediction.
+func cellPairs(n, k int, gen func() (y, p float64)) (ys, ps [][]float64) {
+	ys, ps = make([][]float64, n), make([][]float64, n)
+	for i := range n {
+		ys[i], ps[i] = make([]float64, k), make([]float64, k)
+		for j := range k {
+			ys[i][j], ps[i][j] = gen()
+		}
+	}
+	return ys, ps
+}
+
 func TestCrossCheckPython(t *testing.T) {
 	py := "/usr/bin/python3"
 	if err := exec.Command(py, "-c", "import pandas, scipy, sklearn").Run(); err != nil {
@@ -250,16 +264,10 @@ func TestCrossCheckPython(t *testing.T) {
 		table{"id,score", func(i int) string { return f(cont[i]) }},
 		table{"id,score", func(i int) string { return f(contP[i]) }})
 	gq := googleQuestCols()
-	gqT := make([][]float64, n)
-	gqP := make([][]float64, n)
-	for i := range n {
-		gqT[i] = make([]float64, len(gq))
-		gqP[i] = make([]float64, len(gq))
-		for k := range gq {
-			gqT[i][k] = float64(rng.IntN(4)) / 3 // many ties, as in the real answers
-			gqP[i][k] = math.Round((gqT[i][k]+rng.Float64())*20) / 20
-		}
-	}
+	gqT, gqP := cellPairs(n, len(gq), func() (float64, float64) {
+		y := float64(rng.IntN(4)) / 3 // many ties, as in the real answers
+		return y, math.Round((y+rng.Float64())*20) / 20
+	})
 	add("spearman", "google-quest-challenge", "spearman", "qa_id", gq,
 		table{"qa_id," + strings.Join(gq, ","), func(i int) string { return join(gqT[i]) }},
 		table{"qa_id," + strings.Join(gq, ","), func(i int) string { return join(gqP[i]) }})
@@ -271,18 +279,13 @@ func TestCrossCheckPython(t *testing.T) {
 		table{"id," + strings.Join(nomad, ","), func(i int) string { return f(cont[i]) + "," + f(cont[i]/3) }},
 		table{"id," + strings.Join(nomad, ","), func(i int) string { return f(contP[i]) + "," + f(contP[i]/2) }})
 	fs := freesoundCols()
-	fsT := make([][]float64, n)
-	fsS := make([][]float64, n)
-	for i := range n {
-		fsT[i] = make([]float64, len(fs))
-		fsS[i] = make([]float64, len(fs))
-		for k := range fs {
-			if rng.Float64() < 0.03 {
-				fsT[i][k] = 1
-			}
-			fsS[i][k] = math.Round((rng.Float64()+0.5*fsT[i][k])*50) / 50
+	fsT, fsS := cellPairs(n, len(fs), func() (float64, float64) {
+		y := 0.0
+		if rng.Float64() < 0.03 {
+			y = 1
 		}
-	}
+		return y, math.Round((rng.Float64()+0.5*y)*50) / 50
+	})
 	add("lwlrap", "freesound-audio-tagging-2019", "lwlrap", "fname", fs,
 		table{"fname," + strings.Join(fs, ","), func(i int) string { return join(fsT[i]) }},
 		table{"fname," + strings.Join(fs, ","), func(i int) string { return join(fsS[i]) }})

@@ -12,22 +12,7 @@ import (
 
 // prepare writes answers for a competition into a fresh data dir laid out
 // as `mlebench prepare` does and returns the dir.
-func prepare(tb testing.TB, id, answers string) string {
-	tb.Helper()
-	c, err := grader.Lookup(id)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	dir := tb.TempDir()
-	p := filepath.Join(dir, filepath.FromSlash(c.Answers))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(answers), 0o644); err != nil {
-		tb.Fatal(err)
-	}
-	return dir
-}
+var prepare = grader.PrepareTask
 
 // writeFile writes content to name in a temp dir and returns the path.
 func writeFile(tb testing.TB, name, content string) string {

@@ -63,43 +63,42 @@ func TestLeaderboardThresholdsRanks(t *testing.T) {
 	}
 }
 
-// TestMedalsFor checks comparisons, ties and the strict median, both ways.
+// TestMedalsFor checks comparisons, ties and the strict median, both ways:
+// each case is scored as high against thresholds where higher is better
+// and as low against their mirror image, where lower is better.
 func TestMedalsFor(t *testing.T) {
 	higher := grader.Thresholds{Gold: 0.9, Silver: 0.8, Bronze: 0.7, Median: 0.6}
 	lower := grader.Thresholds{Gold: 0.1, Silver: 0.2, Bronze: 0.3, Median: 0.4, LowerIsBetter: true}
 	type m = grader.Medals
+	gold, silver, bronze := m{Gold: true, Any: true, AboveMedian: true}, m{Silver: true, Any: true, AboveMedian: true}, m{Bronze: true, Any: true, AboveMedian: true}
 	tests := []struct {
-		name  string
-		score float64
-		th    grader.Thresholds
-		want  grader.Medals
+		name      string
+		high, low float64
+		want      grader.Medals
 	}{
-		{"above gold", 0.95, higher, m{Gold: true, Any: true, AboveMedian: true}},
-		{"tie with gold", 0.9, higher, m{Gold: true, Any: true, AboveMedian: true}},
-		{"between silver and gold", 0.85, higher, m{Silver: true, Any: true, AboveMedian: true}},
-		{"tie with silver", 0.8, higher, m{Silver: true, Any: true, AboveMedian: true}},
-		{"tie with bronze", 0.7, higher, m{Bronze: true, Any: true, AboveMedian: true}},
-		{"above median only", 0.65, higher, m{AboveMedian: true}},
-		{"tie with median is not above", 0.6, higher, m{}},
-		{"below median", 0.1, higher, m{}},
-		{"lower: below gold", 0.05, lower, m{Gold: true, Any: true, AboveMedian: true}},
-		{"lower: tie with gold", 0.1, lower, m{Gold: true, Any: true, AboveMedian: true}},
-		{"lower: tie with silver", 0.2, lower, m{Silver: true, Any: true, AboveMedian: true}},
-		{"lower: tie with bronze", 0.3, lower, m{Bronze: true, Any: true, AboveMedian: true}},
-		{"lower: better than median", 0.35, lower, m{AboveMedian: true}},
-		{"lower: tie with median", 0.4, lower, m{}},
-		{"lower: worse", 0.9, lower, m{}},
-		{"NaN earns nothing", math.NaN(), higher, m{}},
-		{"NaN earns nothing, lower", math.NaN(), lower, m{}},
-		{"all thresholds tied", 1, grader.Thresholds{Gold: 1, Silver: 1, Bronze: 1, Median: 0.99}, m{Gold: true, Any: true, AboveMedian: true}},
+		{"better than gold", 0.95, 0.05, gold},
+		{"tie with gold", 0.9, 0.1, gold},
+		{"between silver and gold", 0.85, 0.15, silver},
+		{"tie with silver", 0.8, 0.2, silver},
+		{"tie with bronze", 0.7, 0.3, bronze},
+		{"better than median only", 0.65, 0.35, m{AboveMedian: true}},
+		{"tie with median is not above", 0.6, 0.4, m{}},
+		{"worse than median", 0.1, 0.9, m{}},
+		{"NaN earns nothing", math.NaN(), math.NaN(), m{}},
+	}
+	check := func(t *testing.T, score float64, th grader.Thresholds, want grader.Medals) {
+		t.Helper()
+		if got := grader.MedalsFor(score, th); got != want {
+			t.Errorf("MedalsFor(%v) = %+v, want %+v", score, got, want)
+		}
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := grader.MedalsFor(tc.score, tc.th); got != tc.want {
-				t.Errorf("MedalsFor(%v) = %+v, want %+v", tc.score, got, tc.want)
-			}
-		})
+		t.Run("higher: "+tc.name, func(t *testing.T) { check(t, tc.high, higher, tc.want) })
+		t.Run("lower: "+tc.name, func(t *testing.T) { check(t, tc.low, lower, tc.want) })
 	}
+	t.Run("all thresholds tied", func(t *testing.T) {
+		check(t, 1, grader.Thresholds{Gold: 1, Silver: 1, Bronze: 1, Median: 0.99}, gold)
+	})
 }
 
 // TestLeaderboardTies checks that tied leaderboard scores give tied

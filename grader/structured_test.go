@@ -31,25 +31,6 @@ func TestFullSuiteHasGraders(t *testing.T) {
 	}
 }
 
-// writeTask lays out a prepared competition under dir with its answers at
-// the registry's path and returns the path for a submission.
-func writeTask(t *testing.T, id, answers string) (dataDir string) {
-	t.Helper()
-	c, err := Lookup(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dataDir = t.TempDir()
-	p := filepath.Join(dataDir, filepath.FromSlash(c.Answers))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(answers), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dataDir
-}
-
 func TestStructuredGradeReports(t *testing.T) {
 	tests := []struct {
 		id, answers, sub string
@@ -65,7 +46,7 @@ func TestStructuredGradeReports(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.id, func(t *testing.T) {
-			dataDir := writeTask(t, tc.id, tc.answers)
+			dataDir := PrepareTask(t, tc.id, tc.answers)
 			sub := filepath.Join(t.TempDir(), "submission.csv")
 			if err := os.WriteFile(sub, []byte(tc.sub), 0o644); err != nil {
 				t.Fatal(err)
@@ -102,7 +83,7 @@ func TestStructuredGradeOnTables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dataDir := writeTask(t, "tgs-salt-identification-challenge", "id,rle_mask\nx1,1 100\nx2,\nx3,1 7345\n")
+	dataDir := PrepareTask(t, "tgs-salt-identification-challenge", "id,rle_mask\nx1,1 100\nx2,\nx3,1 7345\n")
 	subPath := filepath.Join(t.TempDir(), "s.csv")
 	os.WriteFile(subPath, []byte("id,rle_mask\nx1,\" 1 60\"\nx2,\nx3,\n"), 0o644)
 	rep, err := Grade(context.Background(), Request{CompetitionID: "tgs-salt-identification-challenge", SubmissionPath: subPath, DataDir: dataDir})
@@ -134,6 +115,34 @@ func gradeTablesFor(t *testing.T, id string) CompetitionGrader {
 	return g
 }
 
+// streamRecords reads the records of cr, each as one cell per header
+// column, up to the end or the first error.
+func streamRecords(cr *csvscan.Reader) ([][]string, error) {
+	var recs [][]string
+	for {
+		ok, err := cr.Next()
+		if err != nil || !ok {
+			return recs, err
+		}
+		rec := make([]string, len(cr.Header()))
+		for {
+			more, err := cr.Field()
+			if err != nil {
+				return recs, err
+			}
+			if !more {
+				break
+			}
+			b, err := cr.Bytes(nil)
+			if err != nil {
+				return recs, err
+			}
+			rec[cr.FieldIndex()] = string(b)
+		}
+		recs = append(recs, rec)
+	}
+}
+
 // FuzzStreamingMatchesTable checks that the streaming reader used for the
 // nine structured competitions reads every CSV as Table does.
 func FuzzStreamingMatchesTable(f *testing.F) {
@@ -145,37 +154,7 @@ func FuzzStreamingMatchesTable(f *testing.F) {
 		cr, serr := csvscan.NewReaderSize(iotest.OneByteReader(strings.NewReader(in)), 16)
 		var recs [][]string
 		if serr == nil {
-			for {
-				ok, err := cr.Next()
-				if err != nil {
-					serr = err
-					break
-				}
-				if !ok {
-					break
-				}
-				rec := make([]string, len(cr.Header()))
-				for {
-					more, err := cr.Field()
-					if err != nil {
-						serr = err
-						break
-					}
-					if !more {
-						break
-					}
-					b, err := cr.Bytes(nil)
-					if err != nil {
-						serr = err
-						break
-					}
-					rec[cr.FieldIndex()] = string(b)
-				}
-				if serr != nil {
-					break
-				}
-				recs = append(recs, rec)
-			}
+			recs, serr = streamRecords(cr)
 		}
 		if (terr == nil) != (serr == nil) {
 			t.Fatalf("Table error %v, stream error %v", terr, serr)
