@@ -63,6 +63,37 @@ func (sc *scenario) mustRun(tb testing.TB) search.Result {
 	return res
 }
 
+// resumeAfterKill runs sc, whose recorder kills it, and returns the
+// scenario that resumes from its last checkpoint with the same config and
+// a fresh fake running script.
+func (sc *scenario) resumeAfterKill(tb testing.TB, ctx context.Context, script func(search.Request) searchtest.Outcome) *scenario {
+	tb.Helper()
+	if _, err := sc.run(tb, ctx); err != nil {
+		tb.Fatalf("first run: %v", err)
+	}
+	st, err := sc.rec.LastState()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &scenario{cfg: sc.cfg, fake: &searchtest.Fake{Script: script}, resume: st}
+}
+
+// tracedOnce reports every node the scenarios traced more than once and
+// returns the ids traced.
+func tracedOnce(tb testing.TB, scs ...*scenario) map[string]bool {
+	tb.Helper()
+	traced := map[string]bool{}
+	for _, sc := range scs {
+		for _, r := range sc.rec.Records() {
+			if traced[r.NodeID] {
+				tb.Errorf("node %s traced twice", r.NodeID)
+			}
+			traced[r.NodeID] = true
+		}
+	}
+	return traced
+}
+
 // works is a working outcome with metric m.
 func works(m float64) searchtest.Outcome { return searchtest.Outcome{Metric: searchtest.M(m)} }
 

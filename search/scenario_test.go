@@ -357,14 +357,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 			defer cancel()
 			first := &scenario{cfg: cfg, fake: &searchtest.Fake{Script: positional},
 				rec: &searchtest.Recorder{KillAfter: kill, Kill: cancel}}
-			if _, err := first.run(t, ctx); err != nil {
-				t.Fatalf("first run: %v", err)
-			}
-			st, err := first.rec.LastState()
-			if err != nil {
-				t.Fatal(err)
-			}
-			second := &scenario{cfg: cfg, fake: &searchtest.Fake{Script: positional}, resume: st}
+			second := first.resumeAfterKill(t, ctx, positional)
 			got := second.mustRun(t)
 			if got.Nodes != want.Nodes || got.Reason != search.StopSteps {
 				t.Fatalf("resumed run: nodes=%d reason=%s, want %d steps", got.Nodes, got.Reason, want.Nodes)
@@ -380,13 +373,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 			if kill%2 == 1 && got.Lost != 1 {
 				t.Errorf("lost=%d, want the node in flight at the kill", got.Lost)
 			}
-			traced := map[string]bool{}
-			for _, r := range append(first.rec.Records(), second.rec.Records()...) {
-				if traced[r.NodeID] {
-					t.Errorf("node %s traced twice", r.NodeID)
-				}
-				traced[r.NodeID] = true
-			}
+			traced := tracedOnce(t, first, second)
 			if len(traced) < want.Nodes-1 {
 				t.Errorf("%d nodes traced, want at least %d", len(traced), want.Nodes-1)
 			}
@@ -405,14 +392,7 @@ func TestResumeParallelKeepsIDsUnique(t *testing.T) {
 	defer cancel()
 	first := &scenario{cfg: cfg, fake: &searchtest.Fake{Script: randomScript, ExecDelay: 200 * time.Microsecond},
 		rec: &searchtest.Recorder{KillAfter: 41, Kill: cancel}}
-	if _, err := first.run(t, ctx); err != nil {
-		t.Fatal(err)
-	}
-	st, err := first.rec.LastState()
-	if err != nil {
-		t.Fatal(err)
-	}
-	second := &scenario{cfg: cfg, fake: &searchtest.Fake{Script: randomScript}, resume: st}
+	second := first.resumeAfterKill(t, ctx, randomScript)
 	got := second.mustRun(t)
 	if got.Nodes != cfg.Steps {
 		t.Fatalf("nodes=%d, want %d", got.Nodes, cfg.Steps)
@@ -424,13 +404,7 @@ func TestResumeParallelKeepsIDsUnique(t *testing.T) {
 		}
 		seen[n.ID] = true
 	}
-	traced := map[string]int{}
-	for _, r := range append(first.rec.Records(), second.rec.Records()...) {
-		traced[r.NodeID]++
-		if traced[r.NodeID] > 1 {
-			t.Errorf("node %s traced twice", r.NodeID)
-		}
-	}
+	tracedOnce(t, first, second)
 }
 
 func TestResumeRejectsBadState(t *testing.T) {

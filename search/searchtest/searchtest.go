@@ -311,62 +311,47 @@ func (r *Recorder) Save(_ context.Context, st *search.State) error {
 
 // NodeDone implements search.Tracer.
 func (r *Recorder) NodeDone(_ context.Context, rec search.NodeRecord) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.Fail["NodeDone"]; err != nil {
-		return err
-	}
-	if !r.killed {
-		r.records = append(r.records, rec)
-	}
-	return nil
+	return keep(r, "NodeDone", &r.records, rec)
 }
 
 // BranchDone implements search.BranchTracer.
 func (r *Recorder) BranchDone(_ context.Context, leaf search.NodeSnapshot) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.Fail["BranchDone"]; err != nil {
-		return err
-	}
-	if !r.killed {
-		r.branches = append(r.branches, leaf)
-	}
-	return nil
+	return keep(r, "BranchDone", &r.branches, leaf)
 }
 
 // OnNewBest implements search.BestSink.
 func (r *Recorder) OnNewBest(_ context.Context, best search.NodeSnapshot) error {
+	return keep(r, "OnNewBest", &r.bests, best)
+}
+
+// keep appends v to r's list unless method is set to fail (its error is
+// returned) or r was killed (what a dead process would not have written).
+func keep[T any](r *Recorder, method string, list *[]T, v T) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := r.Fail["OnNewBest"]; err != nil {
+	if err := r.Fail[method]; err != nil {
 		return err
 	}
 	if !r.killed {
-		r.bests = append(r.bests, best)
+		*list = append(*list, v)
 	}
 	return nil
 }
 
 // Records returns the traced rows in order.
-func (r *Recorder) Records() []search.NodeRecord {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]search.NodeRecord(nil), r.records...)
-}
+func (r *Recorder) Records() []search.NodeRecord { return kept(r, &r.records) }
 
 // Branches returns the leaves of ended trajectories in order.
-func (r *Recorder) Branches() []search.NodeSnapshot {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]search.NodeSnapshot(nil), r.branches...)
-}
+func (r *Recorder) Branches() []search.NodeSnapshot { return kept(r, &r.branches) }
 
 // Bests returns the new bests in order.
-func (r *Recorder) Bests() []search.NodeSnapshot {
+func (r *Recorder) Bests() []search.NodeSnapshot { return kept(r, &r.bests) }
+
+// kept copies one of r's lists under its lock.
+func kept[T any](r *Recorder, list *[]T) []T {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]search.NodeSnapshot(nil), r.bests...)
+	return append([]T(nil), *list...)
 }
 
 // Saves returns how many states were kept.
