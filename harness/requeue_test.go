@@ -40,6 +40,29 @@ func readStatus(t *testing.T, dir string) results.ItemStatus {
 	return st
 }
 
+// planSerial plans task with one search worker and steps nodes in the
+// process sandbox, the item the element tests run.
+func planSerial(t *testing.T, task string, steps int) *harness.Run {
+	t.Helper()
+	cfg := testConfig(t, fmt.Sprintf("search.steps=%d", steps), "search.workers=1", "exec.sandbox=process")
+	return planOne(t, cfg, task)
+}
+
+// runElement runs item 0 of run as a Slurm array element with the
+// scripted agent (sleep: seconds per node).
+func runElement(run *harness.Run, sleep float64, el harness.ElementOptions) error {
+	_, err := harness.RunElement(context.Background(), run, 0, harness.ItemOptions{Coders: scriptedAgent(sleep)}, el)
+	return err
+}
+
+// wantState fails unless the item's status is in state.
+func wantState(t *testing.T, itemDir, state string) {
+	t.Helper()
+	if st := readStatus(t, itemDir); st.State != state {
+		t.Errorf("status %+v, want %s", st, state)
+	}
+}
+
 func TestIntegrationElementRequeue(t *testing.T) {
 	needPython(t)
 	cases := []struct {
@@ -54,8 +77,7 @@ func TestIntegrationElementRequeue(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := testConfig(t, "search.steps=6", "search.workers=1", "exec.sandbox=process")
-			run := planOne(t, cfg, "demo-regression-rmse")
+			run := planSerial(t, "demo-regression-rmse", 6)
 			dir := run.ItemDir(0)
 			var requeues atomic.Int32
 			el := harness.ElementOptions{
@@ -63,8 +85,7 @@ func TestIntegrationElementRequeue(t *testing.T) {
 				Requeue: func(context.Context) error { requeues.Add(1); return nil },
 				Signals: signalAfter(t, dir, 2, tc.sig),
 			}
-			_, err := harness.RunElement(context.Background(), run, 0, harness.ItemOptions{Coders: scriptedAgent(0.2)}, el)
-			if !errors.Is(err, harness.ErrRequeued) {
+			if err := runElement(run, 0.2, el); !errors.Is(err, harness.ErrRequeued) {
 				t.Fatalf("want ErrRequeued, got %v", err)
 			}
 			if got, want := requeues.Load() == 1, tc.selfRequeue; got != want {
@@ -102,11 +123,10 @@ func TestIntegrationElementRequeue(t *testing.T) {
 
 func TestIntegrationElementGivesUp(t *testing.T) {
 	needPython(t)
-	cfg := testConfig(t, "search.steps=6", "search.workers=1", "exec.sandbox=process")
-	run := planOne(t, cfg, "demo-binary-auc")
+	run := planSerial(t, "demo-binary-auc", 6)
 	dir := run.ItemDir(0)
 	var requeues atomic.Int32
-	_, err := harness.RunElement(context.Background(), run, 0, harness.ItemOptions{Coders: scriptedAgent(0.2)}, harness.ElementOptions{
+	err := runElement(run, 0.2, harness.ElementOptions{
 		Attempt: 3, MaxAttempts: 3, Requeueable: true,
 		Requeue: func(context.Context) error { requeues.Add(1); return nil },
 		Signals: signalAfter(t, dir, 1, syscall.SIGUSR1),
@@ -139,28 +159,22 @@ func TestElementBeyondMaxAttemptsDoesNotRun(t *testing.T) {
 	if started {
 		t.Error("the search ran")
 	}
-	if st := readStatus(t, run.ItemDir(0)); st.State != results.StateFailed {
-		t.Errorf("status %+v", st)
-	}
+	wantState(t, run.ItemDir(0), results.StateFailed)
 }
 
 func TestElementOfCancelledRun(t *testing.T) {
 	cfg := testConfig(t)
 	run := planOne(t, cfg, "demo-binary-auc")
-	_, err := harness.RunElement(context.Background(), run, 0, harness.ItemOptions{Coders: scriptedAgent(0)},
-		harness.ElementOptions{Attempt: 1, MaxAttempts: 3, Cancelled: func() bool { return true }})
+	err := runElement(run, 0, harness.ElementOptions{Attempt: 1, MaxAttempts: 3, Cancelled: func() bool { return true }})
 	if !errors.Is(err, harness.ErrCancelled) {
 		t.Fatalf("want ErrCancelled, got %v", err)
 	}
-	if st := readStatus(t, run.ItemDir(0)); st.State != results.StateCancelled {
-		t.Errorf("status %+v", st)
-	}
+	wantState(t, run.ItemDir(0), results.StateCancelled)
 }
 
 func TestIntegrationElementCancelledMidway(t *testing.T) {
 	needPython(t)
-	cfg := testConfig(t, "search.steps=20", "search.workers=1", "exec.sandbox=process")
-	run := planOne(t, cfg, "demo-binary-auc")
+	run := planSerial(t, "demo-binary-auc", 20)
 	dir := run.ItemDir(0)
 	var cancelled atomic.Bool
 	sigs := make(chan os.Signal, 1)
@@ -171,16 +185,14 @@ func TestIntegrationElementCancelledMidway(t *testing.T) {
 		cancelled.Store(true) // mlbench cancel writes the marker, then scancel sends TERM
 		sigs <- syscall.SIGTERM
 	}()
-	_, err := harness.RunElement(context.Background(), run, 0, harness.ItemOptions{Coders: scriptedAgent(0.2)}, harness.ElementOptions{
+	err := runElement(run, 0.2, harness.ElementOptions{
 		Attempt: 1, MaxAttempts: 3, Requeueable: false, Signals: sigs, Cancelled: cancelled.Load,
 		Requeue: func(context.Context) error { t.Error("requeued a cancelled run"); return nil },
 	})
 	if !errors.Is(err, harness.ErrCancelled) {
 		t.Fatalf("want ErrCancelled, got %v", err)
 	}
-	if st := readStatus(t, dir); st.State != results.StateCancelled {
-		t.Errorf("status %+v", st)
-	}
+	wantState(t, dir, results.StateCancelled)
 }
 
 // TestIntegrationElementSignalAtStart: a signal that arrives while the
@@ -190,11 +202,10 @@ func TestIntegrationElementSignalAtStart(t *testing.T) {
 	needPython(t)
 	for _, runCancelled := range []bool{false, true} {
 		t.Run(fmt.Sprintf("run cancelled %v", runCancelled), func(t *testing.T) {
-			cfg := testConfig(t, "search.steps=3", "search.workers=1", "exec.sandbox=process")
-			run := planOne(t, cfg, "demo-binary-auc")
+			run := planSerial(t, "demo-binary-auc", 3)
 			sigs := make(chan os.Signal, 1)
 			sigs <- syscall.SIGTERM
-			_, err := harness.RunElement(context.Background(), run, 0, harness.ItemOptions{Coders: scriptedAgent(0.2)}, harness.ElementOptions{
+			err := runElement(run, 0.2, harness.ElementOptions{
 				Attempt: 1, MaxAttempts: 3, Requeueable: true, Signals: sigs,
 				Cancelled: func() bool { return runCancelled },
 			})
@@ -205,9 +216,7 @@ func TestIntegrationElementSignalAtStart(t *testing.T) {
 			if !errors.Is(err, want) {
 				t.Fatalf("want %v, got %v", want, err)
 			}
-			if st := readStatus(t, run.ItemDir(0)); st.State != state {
-				t.Errorf("status %+v, want %s", st, state)
-			}
+			wantState(t, run.ItemDir(0), state)
 		})
 	}
 }
