@@ -22,6 +22,26 @@ func positionalArgs(c *cli.Context) ([]string, error) { return scanArgs(c, false
 // ("mlbench sandbox run FILE.py --data DIR --epochs 3").
 func scriptArgs(c *cli.Context) ([]string, error) { return scanArgs(c, true) }
 
+// commandArgs is positionalArgs for a command that takes min to max
+// arguments (max < 0: no limit); another number is a usage error that
+// shows the command with usage, what it takes.
+func commandArgs(c *cli.Context, min, max int, usage string) ([]string, error) {
+	args, err := positionalArgs(c)
+	if err != nil {
+		return nil, err
+	}
+	if len(args) < min || (max >= 0 && len(args) > max) {
+		return nil, usageLine(c, usage)
+	}
+	return args, nil
+}
+
+// usageLine is the usage error "usage: mlbench trace prompt RUN ITEM NODE"
+// of the running command; usage says what follows the command.
+func usageLine(c *cli.Context, usage string) error {
+	return cli.Exit("usage: "+c.Command.HelpName+" "+usage, 2)
+}
+
 func scanArgs(c *cli.Context, keepUnknown bool) ([]string, error) {
 	raw := c.Args().Slice()
 	var pos []string

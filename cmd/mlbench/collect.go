@@ -45,12 +45,9 @@ Examples:
 }
 
 func collectAction(c *cli.Context) error {
-	args, err := positionalArgs(c)
+	args, err := commandArgs(c, 1, 1, "RUN [--grade-nodes] (a run directory or id)")
 	if err != nil {
 		return err
-	}
-	if len(args) != 1 {
-		return cli.Exit("usage: mlbench collect RUN [--grade-nodes] (a run directory or id)", 2)
 	}
 	if c.Bool("regrade") && !c.Bool("grade-nodes") {
 		return cli.Exit("collect: --regrade needs --grade-nodes", 2)

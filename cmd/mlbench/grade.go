@@ -218,17 +218,12 @@ func (m medalsReport) MarshalJSON() ([]byte, error) {
 		Silver        *float64 `json:"silver_threshold"`
 		Bronze        *float64 `json:"bronze_threshold"`
 		Median        *float64 `json:"median_threshold"`
-		GoldMedal     bool     `json:"gold_medal"`
-		SilverMedal   bool     `json:"silver_medal"`
-		BronzeMedal   bool     `json:"bronze_medal"`
-		AnyMedal      bool     `json:"any_medal"`
-		AboveMedian   bool     `json:"above_median"`
-		LowerIsBetter bool     `json:"is_lower_better"`
+		grader.Medals
+		LowerIsBetter bool `json:"is_lower_better"`
 	}{
 		m.CompetitionID, m.Leaderboard, num(m.Score),
 		num(m.Thresholds.Gold), num(m.Thresholds.Silver), num(m.Thresholds.Bronze), num(m.Thresholds.Median),
-		m.Medals.Gold, m.Medals.Silver, m.Medals.Bronze, m.Medals.Any, m.Medals.AboveMedian,
-		m.Thresholds.LowerIsBetter,
+		m.Medals, m.Thresholds.LowerIsBetter,
 	})
 }
 

@@ -60,12 +60,9 @@ Examples:
 }
 
 func reportAction(c *cli.Context) error {
-	refs, err := positionalArgs(c)
+	refs, err := commandArgs(c, 1, -1, "RUN [RUN...] (run directories or ids)")
 	if err != nil {
 		return err
-	}
-	if len(refs) == 0 {
-		return cli.Exit("usage: mlbench report RUN [RUN...] (run directories or ids)", 2)
 	}
 	format := c.String("format")
 	if !slices.Contains(results.Formats, format) {

@@ -46,12 +46,9 @@ Example:
 })
 
 func tracePromptAction(c *cli.Context) error {
-	args, err := positionalArgs(c)
+	args, err := commandArgs(c, 3, 3, "RUN ITEM NODE")
 	if err != nil {
 		return err
-	}
-	if len(args) != 3 {
-		return cli.Exit("usage: mlbench trace prompt RUN ITEM NODE", 2)
 	}
 	item, err := strconv.Atoi(args[1])
 	if err != nil || item < 0 {
@@ -77,12 +74,13 @@ func tracePromptAction(c *cli.Context) error {
 }
 
 func traceTreeAction(c *cli.Context) error {
-	args, err := positionalArgs(c)
+	const usage = "RUN --item N [--html FILE]"
+	args, err := commandArgs(c, 1, 1, usage)
 	if err != nil {
 		return err
 	}
-	if len(args) != 1 || !c.IsSet("item") {
-		return cli.Exit("usage: mlbench trace tree RUN --item N [--html FILE]", 2)
+	if !c.IsSet("item") {
+		return usageLine(c, usage)
 	}
 	dir, err := runDirArg(c, args[0])
 	if err != nil {
