@@ -176,6 +176,31 @@ func pythonInt(s string) (int64, bool) {
 	return v, err == nil
 }
 
+// intClasses is the getter (for byID) of int() of a column on both sides
+// as label keys, the submission's in answer order; first applies to the
+// submission's text cells (see pythonInts).
+func intClasses(first bool) func(sub, ans *Table, perm []int, col string) (y, p []string, err error) {
+	return func(sub, ans *Table, perm []int, col string) (y, p []string, err error) {
+		ac, err := ans.Column(col)
+		if err != nil {
+			return nil, nil, fmt.Errorf("answers: %w", err)
+		}
+		yi, err := pythonInts(ac, false)
+		if err != nil {
+			return nil, nil, fmt.Errorf("answers: %w", err)
+		}
+		sc, err := sub.Column(col)
+		if err != nil {
+			return nil, nil, err
+		}
+		pi, err := pythonInts(sc, first)
+		if err != nil {
+			return nil, nil, err
+		}
+		return intKeys(yi), gather(intKeys(pi), perm), nil
+	}
+}
+
 func intKeys(v []int64) []string {
 	out := make([]string, len(v))
 	for i, x := range v {
@@ -187,24 +212,11 @@ func intKeys(v []int64) []string {
 // gradeINaturalist is the top-1 error: 1 - accuracy of the first predicted
 // class.
 func gradeINaturalist(sub, ans *Table) (float64, error) {
-	perm, err := alignChecked(sub, ans, "id", "id", "predicted")
+	y, p, _, err := byID(sub, ans, alignChecked, intClasses(true), "id", "predicted")
 	if err != nil {
 		return 0, err
 	}
-	ac, err := ans.Column("predicted")
-	if err != nil {
-		return 0, fmt.Errorf("answers: %w", err)
-	}
-	y, err := pythonInts(ac, false)
-	if err != nil {
-		return 0, fmt.Errorf("answers: %w", err)
-	}
-	sc, _ := sub.Column("predicted")
-	p, err := pythonInts(sc, true)
-	if err != nil {
-		return 0, err
-	}
-	return 1 - accuracy(intKeys(y), gather(intKeys(p), perm)), nil
+	return 1 - accuracy(y, p), nil
 }
 
 // gradePaddy is accuracy with missing predictions read as "".
@@ -261,50 +273,33 @@ func gradePlantSeedlings(sub, ans *Table) (float64, error) {
 type macroF1Grader struct{ id, target string }
 
 func (g macroF1Grader) Grade(sub, ans *Table) (float64, error) {
-	perm, err := alignChecked(sub, ans, g.id, g.id, g.target)
+	y, p, _, err := byID(sub, ans, alignChecked, intClasses(false), g.id, g.target)
 	if err != nil {
 		return 0, err
 	}
-	ac, err := ans.Column(g.target)
-	if err != nil {
-		return 0, fmt.Errorf("answers: %w", err)
-	}
-	y, err := pythonInts(ac, false)
-	if err != nil {
-		return 0, fmt.Errorf("answers: %w", err)
-	}
-	sc, _ := sub.Column(g.target)
-	p, err := pythonInts(sc, false)
-	if err != nil {
-		return 0, err
-	}
-	return f1Macro(intKeys(y), gather(intKeys(p), perm))
+	return f1Macro(y, p)
 }
 
 // gradeAptos is QWK on diagnosis; the ids must be the same set.
 func gradeAptos(sub, ans *Table) (float64, error) {
-	if err := requireColumns(sub, "diagnosis"); err != nil {
-		return 0, err
-	}
-	if sub.Len() == 0 {
-		return 0, invalidf("submission has no rows")
-	}
-	y, p, _, err := byID(sub, ans, alignAfterColumns, strictClasses, "id_code", "diagnosis")
-	if err != nil {
-		return 0, err
-	}
-	return quadraticKappa(y, p)
+	return kappaByID(sub, ans, []string{"diagnosis"}, alignAfterColumns, "id_code", "diagnosis")
 }
 
 // gradeEssayScoring is QWK on score.
 func gradeEssayScoring(sub, ans *Table) (float64, error) {
-	if err := requireColumns(sub, "score", "essay_id"); err != nil {
+	return kappaByID(sub, ans, []string{"score", "essay_id"}, alignChecked, "essay_id", "score")
+}
+
+// kappaByID is QWK of col matched by idCol, after the reference's checks:
+// the required columns (in its order), at least one row, then open.
+func kappaByID(sub, ans *Table, required []string, open opening, idCol, col string) (float64, error) {
+	if err := requireColumns(sub, required...); err != nil {
 		return 0, err
 	}
 	if sub.Len() == 0 {
 		return 0, invalidf("submission has no rows")
 	}
-	y, p, _, err := byID(sub, ans, alignChecked, strictClasses, "essay_id", "score")
+	y, p, _, err := byID(sub, ans, open, strictClasses, idCol, col)
 	if err != nil {
 		return 0, err
 	}
