@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -31,8 +30,7 @@ func benchCLIGrade(b *testing.B, id, data, sub string, size int64, valid bool) {
 	var cpu time.Duration
 	b.ResetTimer()
 	for range b.N {
-		cmd := exec.Command(mlbenchBin, "grade", "--competition", id, "--submission", sub, "--data-dir", data)
-		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + b.TempDir()}
+		cmd := mlbenchCmd(b.TempDir(), nil, "grade", "--competition", id, "--submission", sub, "--data-dir", data)
 		out, err := cmd.Output()
 		if err != nil || !contains(out, want) {
 			b.Fatalf("grade: %v\n%s", err, out)

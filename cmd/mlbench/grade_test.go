@@ -280,8 +280,7 @@ func url(s string) string { return strings.ReplaceAll(s, "/", "%2F") }
 // the test's cleanup kills it if it still runs.
 func startGraderServe(t *testing.T, data string) (*exec.Cmd, string, *bufio.Reader) {
 	t.Helper()
-	cmd := exec.Command(mlbenchBin, "grader", "serve", "--addr", "127.0.0.1:0", "--data-dir", data)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	cmd := mlbenchCmd(t.TempDir(), nil, "grader", "serve", "--addr", "127.0.0.1:0", "--data-dir", data)
 	pipe, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -53,8 +53,7 @@ func writeFile(t testing.TB, path, body string, perm os.FileMode) {
 // stderr; the test's cleanup kills it if it still runs.
 func startRun(t *testing.T, root, task, steps string) (*exec.Cmd, *bytes.Buffer) {
 	t.Helper()
-	cmd := exec.Command(mlbenchBin, append([]string{"run", "--task", task, "--steps", steps, "--jobs", "1"}, localArgs(root)...)...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + root}
+	cmd := mlbenchCmd(root, nil, append([]string{"run", "--task", task, "--steps", steps, "--jobs", "1"}, localArgs(root)...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,29 +14,20 @@ import (
 func fakeLLM(t *testing.T, key string, tools bool) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer "+key {
-			w.WriteHeader(http.StatusUnauthorized)
-			_, _ = io.WriteString(w, `{"error":{"message":"bad key"}}`)
+		_, req, ok := readChat(w, r, key)
+		if !ok {
 			return
 		}
-		var req map[string]any
-		_ = json.NewDecoder(r.Body).Decode(&req)
 		msg := map[string]any{"role": "assistant", "content": "ok"}
 		if _, forced := req["tool_choice"]; forced {
 			if !tools {
-				w.WriteHeader(http.StatusBadRequest)
-				_, _ = io.WriteString(w, `{"error":{"message":"tool_choice is not supported"}}`)
+				http.Error(w, `{"error":{"message":"tool_choice is not supported"}}`, http.StatusBadRequest)
 				return
 			}
 			msg = map[string]any{"role": "assistant", "tool_calls": []any{map[string]any{
 				"id": "c1", "type": "function", "function": map[string]any{"name": "report", "arguments": `{"status":"ok"}`}}}}
 		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{
-			"id": "x", "object": "chat.completion", "model": req["model"],
-			"choices": []any{map[string]any{"index": 0, "message": msg, "finish_reason": "stop"}},
-			"usage":   map[string]any{"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6},
-		})
+		writeChat(w, req["model"], msg, map[string]any{"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6})
 	}))
 	t.Cleanup(srv.Close)
 	return srv

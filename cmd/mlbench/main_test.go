@@ -27,12 +27,19 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// mlbenchCmd is the binary with args, the caller's PATH, home as HOME and
+// nothing else from the environment but env.
+func mlbenchCmd(home string, env []string, args ...string) *exec.Cmd {
+	cmd := exec.Command(mlbenchBin, args...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + home}, env...)
+	return cmd
+}
+
 // mlbench runs the binary with a private HOME and config, returning stdout,
 // stderr and the exit code.
 func mlbench(t testing.TB, env []string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(mlbenchBin, args...)
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	cmd := mlbenchCmd(t.TempDir(), env, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
