@@ -22,6 +22,14 @@ func TestDebug(t *testing.T) {
 	traceback := func(msg string) string {
 		return "data: train (400, 9)\nTraceback (most recent call last):\n  File \"solution.py\", line 300, in <module>\n    main()\n" + msg + "\n"
 	}
+	// failedWith is a random forest draft that failed with msg.
+	failedWith := func(msg string) func() search.NodeSnapshot {
+		return func() search.NodeSnapshot {
+			n := rfDraft()
+			n.ExitCode, n.Output = 1, traceback(msg)
+			return n
+		}
+	}
 	cases := []struct {
 		name   string
 		parent func() search.NodeSnapshot
@@ -29,12 +37,8 @@ func TestDebug(t *testing.T) {
 		check  func(t *testing.T, s baseline.Spec, plan string)
 	}{
 		{
-			name: "column named in a KeyError is dropped",
-			parent: func() search.NodeSnapshot {
-				n := rfDraft()
-				n.ExitCode, n.Output = 1, traceback("KeyError: 'color'")
-				return n
-			},
+			name:   "column named in a KeyError is dropped",
+			parent: failedWith("KeyError: 'color'"),
 			check: func(t *testing.T, s baseline.Spec, plan string) {
 				if !slices.Contains(s.Prep.Drop, "color") {
 					t.Errorf("drop = %v, want color", s.Prep.Drop)
@@ -65,12 +69,8 @@ func TestDebug(t *testing.T) {
 			},
 		},
 		{
-			name: "conversion error switches to strict typing",
-			parent: func() search.NodeSnapshot {
-				n := rfDraft()
-				n.ExitCode, n.Output = 1, traceback("ValueError: could not convert string to float: 'abc'")
-				return n
-			},
+			name:   "conversion error switches to strict typing",
+			parent: failedWith("ValueError: could not convert string to float: 'abc'"),
 			check: func(t *testing.T, s baseline.Spec, _ string) {
 				if !s.Prep.Strict || s.Prep.Dates != "drop" || s.Prep.Text != "drop" {
 					t.Errorf("prep = %+v, want strict with dates and text dropped", s.Prep)
@@ -123,13 +123,9 @@ func TestDebug(t *testing.T) {
 			},
 		},
 		{
-			name: "unknown failure falls back to a family the chain has not tried",
-			parent: func() search.NodeSnapshot {
-				n := rfDraft()
-				n.ExitCode, n.Output = 1, traceback("RuntimeError: something odd")
-				return n
-			},
-			chain: []search.NodeSnapshot{{ID: "c1", Code: c.Render(baseline.Spec{Version: 1, Family: "hgb", Seed: 7}, search.Request{}), IsBuggy: true}},
+			name:   "unknown failure falls back to a family the chain has not tried",
+			parent: failedWith("RuntimeError: something odd"),
+			chain:  []search.NodeSnapshot{{ID: "c1", Code: c.Render(baseline.Spec{Version: 1, Family: "hgb", Seed: 7}, search.Request{}), IsBuggy: true}},
 			check: func(t *testing.T, s baseline.Spec, _ string) {
 				if s.Family != "linear" || !s.Prep.Strict {
 					t.Errorf("family %s strict %t; want a strict linear model (hgb and rf already failed)", s.Family, s.Prep.Strict)

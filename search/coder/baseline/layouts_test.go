@@ -37,6 +37,38 @@ func (f competitionFiles) write(tb testing.TB, root string) {
 	}
 }
 
+// The CSV files of a prepared competition, relative to <id>/prepared/.
+const (
+	trainCSV   = "public/train.csv"
+	testCSV    = "public/test.csv"
+	sampleCSV  = "public/sample_submission.csv"
+	answersCSV = "private/test.csv"
+)
+
+// tables fills a fabricated competition's CSV files row by row.
+type tables map[string]*strings.Builder
+
+// newTables starts the files of path, header pairs with their headers.
+func newTables(pathHeaders ...string) tables {
+	t := tables{}
+	for i := 0; i+1 < len(pathHeaders); i += 2 {
+		t[pathHeaders[i]] = &strings.Builder{}
+		t[pathHeaders[i]].WriteString(pathHeaders[i+1] + "\n")
+	}
+	return t
+}
+
+// row appends a formatted row to the file at path.
+func (t tables) row(path, format string, args ...any) { fmt.Fprintf(t[path], format, args...) }
+
+// into adds the tables to f under the competition's prepared dir id.
+func (t tables) into(f competitionFiles, id string) competitionFiles {
+	for path, b := range t {
+		f[id+path] = []byte(b.String())
+	}
+	return f
+}
+
 // pictureOf is a small image whose class shows in its colour and a bright
 // square, so any family can tell the classes apart.
 func pictureOf(rng *rand.Rand, class, size int) *image.NRGBA {
@@ -94,10 +126,7 @@ func zipOf(tb testing.TB, files map[string][]byte) []byte {
 func aerialCactus(tb testing.TB, n int) competitionFiles {
 	const id = "aerial-cactus-identification/prepared/"
 	rng := rand.New(rand.NewPCG(1, 2))
-	var train, sample, answers strings.Builder
-	train.WriteString("id,has_cactus\n")
-	sample.WriteString("id,has_cactus\n")
-	answers.WriteString("id,has_cactus\n")
+	t := newTables(trainCSV, "id,has_cactus", sampleCSV, "id,has_cactus", answersCSV, "id,has_cactus")
 	trainImgs, testImgs := map[string][]byte{}, map[string][]byte{}
 	for i := 0; i < n; i++ {
 		y := i % 2
@@ -105,20 +134,17 @@ func aerialCactus(tb testing.TB, n int) competitionFiles {
 		img := encodeJPEG(tb, pictureOf(rng, y, 32))
 		if i < n*4/5 {
 			trainImgs[name] = img
-			fmt.Fprintf(&train, "%s,%d\n", name, y)
+			t.row(trainCSV, "%s,%d\n", name, y)
 			continue
 		}
 		testImgs[name] = img
-		fmt.Fprintf(&sample, "%s,0.5\n", name)
-		fmt.Fprintf(&answers, "%s,%d\n", name, y)
+		t.row(sampleCSV, "%s,0.5\n", name)
+		t.row(answersCSV, "%s,%d\n", name, y)
 	}
-	return competitionFiles{
-		id + "public/train.csv":             []byte(train.String()),
-		id + "public/train.zip":             zipOf(tb, trainImgs),
-		id + "public/test.zip":              zipOf(tb, testImgs),
-		id + "public/sample_submission.csv": []byte(sample.String()),
-		id + "private/test.csv":             []byte(answers.String()),
-	}
+	return t.into(competitionFiles{
+		id + "public/train.zip": zipOf(tb, trainImgs),
+		id + "public/test.zip":  zipOf(tb, testImgs),
+	}, id)
 }
 
 // dogBreeds: public labels.csv (id,breed), train/<id>.jpg, test/<id>.jpg,
@@ -128,10 +154,8 @@ func dogBreeds(tb testing.TB, n int) competitionFiles {
 	const id = "dog-breed-identification/prepared/"
 	breeds := []string{"affenpinscher", "beagle", "boxer"}
 	rng := rand.New(rand.NewPCG(3, 4))
-	var labels, sample, answers strings.Builder
-	labels.WriteString("id,breed\n")
-	sample.WriteString("id," + strings.Join(breeds, ",") + "\n")
-	answers.WriteString("id," + strings.Join(breeds, ",") + "\n")
+	const labelsCSV = "public/labels.csv"
+	t := newTables(labelsCSV, "id,breed", sampleCSV, "id,"+strings.Join(breeds, ","), answersCSV, "id,"+strings.Join(breeds, ","))
 	f := competitionFiles{}
 	for i := 0; i < n; i++ {
 		k := i % len(breeds)
@@ -139,19 +163,16 @@ func dogBreeds(tb testing.TB, n int) competitionFiles {
 		img := encodeJPEG(tb, pictureOf(rng, k%2, 24))
 		if i < n*4/5 {
 			f[id+"public/train/"+name+".jpg"] = img
-			fmt.Fprintf(&labels, "%s,%s\n", name, breeds[k])
+			t.row(labelsCSV, "%s,%s\n", name, breeds[k])
 			continue
 		}
 		f[id+"public/test/"+name+".jpg"] = img
-		fmt.Fprintf(&sample, "%s,%s\n", name, strings.Repeat("0.333333,", len(breeds)-1)+"0.333333")
+		t.row(sampleCSV, "%s,%s\n", name, strings.Repeat("0.333333,", len(breeds)-1)+"0.333333")
 		oh := []string{"0", "0", "0"}
 		oh[k] = "1"
-		fmt.Fprintf(&answers, "%s,%s\n", name, strings.Join(oh, ","))
+		t.row(answersCSV, "%s,%s\n", name, strings.Join(oh, ","))
 	}
-	f[id+"public/labels.csv"] = []byte(labels.String())
-	f[id+"public/sample_submission.csv"] = []byte(sample.String())
-	f[id+"private/test.csv"] = []byte(answers.String())
-	return f
+	return t.into(f, id)
 }
 
 // spookyWords are each author's favourite words.
@@ -180,31 +201,22 @@ func spookyAuthors(tb testing.TB, n int) competitionFiles {
 	const id = "spooky-author-identification/prepared/"
 	authors := []string{"EAP", "HPL", "MWS"}
 	rng := rand.New(rand.NewPCG(5, 6))
-	var train, test, sample, answers strings.Builder
-	train.WriteString("id,text,author\n")
-	test.WriteString("id,text\n")
-	sample.WriteString("id,EAP,HPL,MWS\n")
-	answers.WriteString("id,EAP,HPL,MWS\n")
+	t := newTables(trainCSV, "id,text,author", testCSV, "id,text", sampleCSV, "id,EAP,HPL,MWS", answersCSV, "id,EAP,HPL,MWS")
 	for i := 0; i < n; i++ {
 		a := authors[i%3]
 		rid := fmt.Sprintf("id%05d", i)
 		text := spookySentence(rng, a)
 		if i < n*4/5 {
-			fmt.Fprintf(&train, "%s,\"%s\",%s\n", rid, text, a)
+			t.row(trainCSV, "%s,\"%s\",%s\n", rid, text, a)
 			continue
 		}
-		fmt.Fprintf(&test, "%s,\"%s\"\n", rid, text)
-		sample.WriteString(rid + ",0.403493538995863,0.287808366106543,0.308698094897594\n")
+		t.row(testCSV, "%s,\"%s\"\n", rid, text)
+		t.row(sampleCSV, "%s,0.403493538995863,0.287808366106543,0.308698094897594\n", rid)
 		oh := []string{"0", "0", "0"}
 		oh[i%3] = "1"
-		answers.WriteString(rid + "," + strings.Join(oh, ",") + "\n")
+		t.row(answersCSV, "%s,%s\n", rid, strings.Join(oh, ","))
 	}
-	return competitionFiles{
-		id + "public/train.csv":             []byte(train.String()),
-		id + "public/test.csv":              []byte(test.String()),
-		id + "public/sample_submission.csv": []byte(sample.String()),
-		id + "private/test.csv":             []byte(answers.String()),
-	}
+	return t.into(competitionFiles{}, id)
 }
 
 // jigsawToxic: public train.csv (id,comment_text and six 0/1 labels),
@@ -214,11 +226,7 @@ func jigsawToxic(tb testing.TB, n int) competitionFiles {
 	const id = "jigsaw-toxic-comment-classification-challenge/prepared/"
 	labels := "toxic,severe_toxic,obscene,threat,insult,identity_hate"
 	rng := rand.New(rand.NewPCG(7, 8))
-	var train, test, sample, answers strings.Builder
-	train.WriteString("id,comment_text," + labels + "\n")
-	test.WriteString("id,comment_text\n")
-	sample.WriteString("id," + labels + "\n")
-	answers.WriteString("id," + labels + "\n")
+	t := newTables(trainCSV, "id,comment_text,"+labels, testCSV, "id,comment_text", sampleCSV, "id,"+labels, answersCSV, "id,"+labels)
 	for i := 0; i < n; i++ {
 		rid := fmt.Sprintf("%016x", rng.Uint64())
 		// Every label has positives in train and test, as in the real data.
@@ -231,19 +239,14 @@ func jigsawToxic(tb testing.TB, n int) competitionFiles {
 			text, y = "i will hurt you "+text, "0,1,0,1,0,1"
 		}
 		if i < n*4/5 {
-			fmt.Fprintf(&train, "%s,\"%s\",%s\n", rid, text, y)
+			t.row(trainCSV, "%s,\"%s\",%s\n", rid, text, y)
 			continue
 		}
-		fmt.Fprintf(&test, "%s,\"%s\"\n", rid, text)
-		sample.WriteString(rid + ",0.5,0.5,0.5,0.5,0.5,0.5\n")
-		answers.WriteString(rid + "," + y + "\n")
+		t.row(testCSV, "%s,\"%s\"\n", rid, text)
+		t.row(sampleCSV, "%s,0.5,0.5,0.5,0.5,0.5,0.5\n", rid)
+		t.row(answersCSV, "%s,%s\n", rid, y)
 	}
-	return competitionFiles{
-		id + "public/train.csv":             []byte(train.String()),
-		id + "public/test.csv":              []byte(test.String()),
-		id + "public/sample_submission.csv": []byte(sample.String()),
-		id + "private/test.csv":             []byte(answers.String()),
-	}
+	return t.into(competitionFiles{}, id)
 }
 
 // tgsSalt: public train.csv (id,rle_mask; empty masks as ""), depths.csv,
@@ -252,11 +255,8 @@ func jigsawToxic(tb testing.TB, n int) competitionFiles {
 func tgsSalt(tb testing.TB, n int) competitionFiles {
 	const id = "tgs-salt-identification-challenge/prepared/"
 	rng := rand.New(rand.NewPCG(9, 10))
-	var train, depths, sample, answers strings.Builder
-	train.WriteString("id,rle_mask\n")
-	depths.WriteString("id,z\n")
-	sample.WriteString("id,rle_mask\n")
-	answers.WriteString("id,rle_mask\n")
+	const depthsCSV = "public/depths.csv"
+	t := newTables(trainCSV, "id,rle_mask", depthsCSV, "id,z", sampleCSV, "id,rle_mask", answersCSV, "id,rle_mask")
 	f := competitionFiles{}
 	for i := 0; i < n; i++ {
 		name := fmt.Sprintf("%010x", rng.Uint64())
@@ -268,17 +268,13 @@ func tgsSalt(tb testing.TB, n int) competitionFiles {
 		if i < n*4/5 {
 			f[id+"public/train/images/"+name+".png"] = img
 			f[id+"public/train/masks/"+name+".png"] = img
-			fmt.Fprintf(&train, "%s,%s\n", name, mask)
-			fmt.Fprintf(&depths, "%s,%d\n", name, 100+rng.IntN(800))
+			t.row(trainCSV, "%s,%s\n", name, mask)
+			t.row(depthsCSV, "%s,%d\n", name, 100+rng.IntN(800))
 			continue
 		}
 		f[id+"public/test/images/"+name+".png"] = img
-		fmt.Fprintf(&sample, "%s,1 1\n", name)
-		fmt.Fprintf(&answers, "%s,%s\n", name, mask)
+		t.row(sampleCSV, "%s,1 1\n", name)
+		t.row(answersCSV, "%s,%s\n", name, mask)
 	}
-	f[id+"public/train.csv"] = []byte(train.String())
-	f[id+"public/depths.csv"] = []byte(depths.String())
-	f[id+"public/sample_submission.csv"] = []byte(sample.String())
-	f[id+"private/test.csv"] = []byte(answers.String())
-	return f
+	return t.into(f, id)
 }
