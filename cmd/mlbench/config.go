@@ -17,8 +17,12 @@ func globalFlags() []cli.Flag {
 	}
 }
 
-// dataDirFlag is --data-dir (data.dir) of the commands that read prepared data.
-var dataDirFlag = &cli.StringFlag{Name: "data-dir", Usage: "prepared MLE-Bench data `DIR` (data.dir)"}
+// dataDirFlag is --data-dir (data.dir) of the commands that read prepared
+// data; dataDirFlagKeys maps it to its key.
+var (
+	dataDirFlag     = &cli.StringFlag{Name: "data-dir", Usage: "prepared MLE-Bench data `DIR` (data.dir)"}
+	dataDirFlagKeys = map[string]string{"data-dir": "data.dir"}
+)
 
 // runDirArg loads the config and resolves the RUN argument ref against
 // its results.dir (a usage error, exit 2, when ref names no run).
@@ -64,6 +68,18 @@ func loadConfig(c *cli.Context, flagKeys map[string]string) (*configs.Config, er
 	return cfg, nil
 }
 
+// withConfig makes an action that starts from the effective config:
+// loadConfig with flagKeys, then action.
+func withConfig(flagKeys map[string]string, action func(*cli.Context, *configs.Config) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		cfg, err := loadConfig(c, flagKeys)
+		if err != nil {
+			return err
+		}
+		return action(c, cfg)
+	}
+}
+
 // flagValue renders a flag's value as text the config setter parses.
 func flagValue(c *cli.Context, name string) string {
 	switch v := c.Value(name).(type) {
@@ -80,18 +96,14 @@ var configCommand = group("config", "show the effective configuration", &cli.Com
 	Name:  "dump",
 	Usage: "print the effective config (defaults < --config < --set < MLBENCH_* env) as YAML",
 	Flags: globalFlags(),
-	Action: func(c *cli.Context) error {
-		cfg, err := loadConfig(c, nil)
-		if err != nil {
-			return err
-		}
+	Action: withConfig(nil, func(c *cli.Context, cfg *configs.Config) error {
 		b, err := cfg.YAML()
 		if err != nil {
 			return err
 		}
 		_, err = c.App.Writer.Write(b)
 		return err
-	},
+	}),
 }, &cli.Command{
 	Name:  "keys",
 	Usage: "list every config key with its environment variable",

@@ -26,16 +26,13 @@ SIGTERM shut it down cleanly.`,
 		dataDirFlag,
 		&cli.Int64Flag{Name: "max-upload-size", Usage: "largest upload in `BYTES` (grader.max_upload_size)"},
 	),
-	Action: graderServe,
+	Action: withConfig(graderFlagKeys, graderServe),
 })
 
-func graderServe(c *cli.Context) error {
-	cfg, err := loadConfig(c, map[string]string{
-		"addr": "grader.addr", "data-dir": "data.dir", "max-upload-size": "grader.max_upload_size",
-	})
-	if err != nil {
-		return err
-	}
+// graderFlagKeys maps grader serve's flags to their config keys.
+var graderFlagKeys = map[string]string{"addr": "grader.addr", "data-dir": "data.dir", "max-upload-size": "grader.max_upload_size"}
+
+func graderServe(c *cli.Context, cfg *configs.Config) error {
 	addr := cfg.Grader.Addr
 	if addr == "" {
 		addr = "127.0.0.1:5001"

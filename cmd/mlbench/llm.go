@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/mlbench/mlbench/configs"
 	"github.com/mlbench/mlbench/search/coder/llm"
 )
 
@@ -29,14 +30,10 @@ Examples:
 		&cli.DurationFlag{Name: "timeout", Value: 2 * time.Minute, Usage: "give up on the whole check after `D`"},
 		&cli.StringFlag{Name: "transcript", Usage: "append the exchanges to `FILE` (JSONL, keys scrubbed)"},
 	),
-	Action: llmCheck,
+	Action: withConfig(nil, llmCheck),
 })
 
-func llmCheck(c *cli.Context) error {
-	cfg, err := loadConfig(c, nil)
-	if err != nil {
-		return err
-	}
+func llmCheck(c *cli.Context, cfg *configs.Config) error {
 	if cfg.LLM.Replay != "" {
 		fmt.Fprintf(c.App.ErrWriter, "note: llm.replay (%s) is ignored; the check talks to the endpoints\n", cfg.LLM.Replay)
 		cfg.LLM.Replay = ""

@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/mlbench/mlbench/configs"
 	"github.com/mlbench/mlbench/harness/sandbox"
 )
 
@@ -34,7 +35,7 @@ network, the private answers, the harness's secrets and writes to the data,
 and whether timeouts, orphans, memory limits and fork bombs are handled.
 Exits 1 if any check fails.`,
 	Flags:  sandboxFlags(&cli.BoolFlag{Name: "json", Usage: "print JSON instead of a table"}),
-	Action: sandboxCheckAction,
+	Action: withConfig(sandboxFlagKeys, sandboxCheckAction),
 }, &cli.Command{
 	Name:      "run",
 	Usage:     "run one Python script the way the agent runs a node",
@@ -60,11 +61,7 @@ script's status (124 on timeout, 128+n when killed by signal n).`,
 	Action: sandboxRunAction,
 })
 
-func sandboxCheckAction(c *cli.Context) error {
-	cfg, err := loadConfig(c, sandboxFlagKeys)
-	if err != nil {
-		return err
-	}
+func sandboxCheckAction(c *cli.Context, cfg *configs.Config) error {
 	// A secret-looking variable the code must not see: the env check fails
 	// if its value shows up in the sandbox.
 	canary := "mlbench-canary-" + fmt.Sprint(os.Getpid())

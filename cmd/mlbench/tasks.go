@@ -20,7 +20,7 @@ var tasksCommand = group("tasks", "list tasks and suites, make the demo tasks",
 		Flags: append(globalFlags(),
 			&cli.StringFlag{Name: "suite", Value: "mle-bench-full", Usage: "suite: mle-bench-full, mle-bench-lite (low), medium, high, dev, demo or file:PATH"},
 			dataDirFlag),
-		Action: tasksList,
+		Action: withConfig(dataDirFlagKeys, tasksList),
 	},
 	&cli.Command{
 		Name:  "check",
@@ -38,7 +38,7 @@ Examples:
 			&cli.StringFlag{Name: "suite", Usage: "suite: mle-bench-full, mle-bench-lite (low), medium, high, dev, demo or file:PATH"},
 			&cli.StringSliceFlag{Name: "task", Aliases: []string{"t"}, Usage: "task `ID` (repeatable)"},
 			dataDirFlag),
-		Action: tasksCheck,
+		Action: withConfig(dataDirFlagKeys, tasksCheck),
 	},
 	&cli.Command{
 		Name:  "make-demo",
@@ -46,15 +46,11 @@ Examples:
 		Flags: append(globalFlags(),
 			&cli.StringFlag{Name: "out", Usage: "output `DIR` (default data.demo_dir)"},
 			&cli.Int64Flag{Name: "seed", Usage: "generator seed (default data.demo_seed)"}),
-		Action: tasksMakeDemo,
+		Action: withConfig(map[string]string{"out": "data.demo_dir", "seed": "data.demo_seed"}, tasksMakeDemo),
 	},
 )
 
-func tasksList(c *cli.Context) error {
-	cfg, err := loadConfig(c, map[string]string{"data-dir": "data.dir"})
-	if err != nil {
-		return err
-	}
+func tasksList(c *cli.Context, cfg *configs.Config) error {
 	reg := harness.RegistryFrom(cfg)
 	tasks, err := reg.Suite(c.String("suite"))
 	if err != nil {
@@ -84,11 +80,7 @@ func tasksList(c *cli.Context) error {
 	return nil
 }
 
-func tasksCheck(c *cli.Context) error {
-	cfg, err := loadConfig(c, map[string]string{"data-dir": "data.dir"})
-	if err != nil {
-		return err
-	}
+func tasksCheck(c *cli.Context, cfg *configs.Config) error {
 	tasks, err := namedTasks(c, harness.RegistryFrom(cfg))
 	if err != nil {
 		return err
@@ -150,11 +142,7 @@ func yesNo(b bool) string {
 	return "no"
 }
 
-func tasksMakeDemo(c *cli.Context) error {
-	cfg, err := loadConfig(c, map[string]string{"out": "data.demo_dir", "seed": "data.demo_seed"})
-	if err != nil {
-		return err
-	}
+func tasksMakeDemo(c *cli.Context, cfg *configs.Config) error {
 	dir := configs.ExpandPath(cfg.Data.DemoDir)
 	if err := task.MakeDemo(dir, cfg.Data.DemoSeed); err != nil {
 		return err
