@@ -41,6 +41,20 @@ func (g aurocGrader) Grade(sub, ans *Table) (float64, error) {
 	return v, nil
 }
 
+func (g aurocGrader) lockstepColumns() (id, target string) { return g.id, g.target }
+
+// gradeColumns is Grade after alignment, for lockstep grading.
+func (g aurocGrader) gradeColumns(y, p []float64) (float64, error) {
+	if err := checkUnit(p, g.target); err != nil {
+		return 0, err
+	}
+	labels, ok := twoValueLabels(len(y), func(i int) (float64, bool) { return y[i], true })
+	if !ok {
+		return 0, errNeedsTable
+	}
+	return rocAUC(labels, p)
+}
+
 var ranzcrClasses = []string{
 	"ETT - Abnormal", "ETT - Borderline", "ETT - Normal",
 	"NGT - Abnormal", "NGT - Borderline", "NGT - Incompletely Imaged", "NGT - Normal",

@@ -99,11 +99,21 @@ func binaryLabels(ans *Table, col string) ([]bool, error) {
 // numericBinaryLabels is binaryLabels' fast path for a numeric column
 // without missing cells holding at most two values.
 func numericBinaryLabels(ac Column) ([]bool, bool) {
-	lo, hi := math.NaN(), math.NaN()
-	for i := range ac.Len() {
+	return twoValueLabels(ac.Len(), func(i int) (float64, bool) {
 		x, err := ac.t.float(i, ac.j)
+		return x, err == nil
+	})
+}
+
+// twoValueLabels is n numbers (at(i) false: not a number) as labels, true
+// for the greater of at most two values; false when a number is missing,
+// NaN or a third value.
+func twoValueLabels(n int, at func(i int) (float64, bool)) ([]bool, bool) {
+	lo, hi := math.NaN(), math.NaN()
+	for i := range n {
+		x, ok := at(i)
 		switch {
-		case err != nil || math.IsNaN(x):
+		case !ok || math.IsNaN(x):
 			return nil, false
 		case math.IsNaN(lo) || x == lo:
 			lo = x
@@ -113,7 +123,7 @@ func numericBinaryLabels(ac Column) ([]bool, bool) {
 			return nil, false
 		}
 	}
-	out := make([]bool, ac.Len())
+	out := make([]bool, n)
 	if math.IsNaN(hi) {
 		for i := range out {
 			out[i] = true // one class: rocAUC reports it
@@ -122,7 +132,7 @@ func numericBinaryLabels(ac Column) ([]bool, bool) {
 	}
 	pos := max(lo, hi)
 	for i := range out {
-		x, _ := ac.t.float(i, ac.j)
+		x, _ := at(i)
 		out[i] = x == pos
 	}
 	return out, true

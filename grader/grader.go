@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"math"
 	"os"
@@ -358,14 +359,27 @@ func run(ctx context.Context, tg target, submission string) (score float64, err 
 		f.Close()
 		return fg.GradeFiles(ctx, submission, tg.answers)
 	}
-	b, err := readSubmission(ctx, f, size, fileSize(tg.answers)+sizeSlack)
+	if lg, ok := tg.grader.(lockstepGrader); ok && !lockstepOff.Load() {
+		score, ok, err := gradeLockstep(ctx, lg, f, tg.answers)
+		if err != nil || ok {
+			f.Close()
+			return score, err
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			f.Close()
+			return 0, fmt.Errorf("read submission: %w", err)
+		}
+	}
+	// Once the submission's header passed its checks, the answers are
+	// read meanwhile.
+	answers := make(chan answersTable, 1)
+	b, err := readSubmission(ctx, f, size, fileSize(tg.answers)+sizeSlack, func() {
+		go readAnswers(tg.answers, answers)
+	})
 	f.Close()
 	if err != nil {
 		return 0, err
 	}
-	// The submission passed its header check: read the answers meanwhile.
-	answers := make(chan answersTable, 1)
-	go readAnswers(tg.answers, answers)
 	sub, err := ParseTable(b)
 	ans := <-answers
 	if err != nil {

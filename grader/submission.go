@@ -2,10 +2,8 @@ package grader
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"strconv"
@@ -116,91 +114,6 @@ func openSubmission(path string, limit int64) (*os.File, int64, error) {
 			humanBytes(size), humanBytes(limit))}
 	}
 	return f, fst.Size(), nil
-}
-
-// readSubmission reads a submission of size bytes (as stat saw it) from f
-// into one buffer, checking ctx between chunks and the header as soon as
-// it has arrived, so that a file without a sane header is refused after
-// reading at most maxHeaderBytes of it.
-func readSubmission(ctx context.Context, f *os.File, size, maxLine int64) ([]byte, error) {
-	// Read the head into a small buffer first, so that a hostile file
-	// costs at most that much memory; the full buffer comes once the
-	// header is sane. +1: EOF is seen without a regrow.
-	buf := make([]byte, 0, min(size, maxHeaderBytes)+1)
-	checked := false
-	lines := lineCheck{max: maxLine}
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		if len(buf) == cap(buf) {
-			if int64(len(buf)) > size {
-				// The file grew after stat: read no more than it said.
-				return buf[:size], nil
-			}
-			// The head passed its checks: the whole file's buffer now (in
-			// steps it would cost copies and garbage on every big file).
-			next := size + 1
-			grown := largeBuffer(int(next))[:len(buf)]
-			copy(grown, buf)
-			buf = grown
-		}
-		n, err := io.ReadAtLeast(f, buf[len(buf):min(cap(buf), len(buf)+readChunk)], 1)
-		if cerr := lines.check(buf[len(buf) : len(buf)+n]); cerr != nil {
-			return nil, cerr
-		}
-		buf = buf[:len(buf)+n]
-		eof := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
-		if !checked && (len(buf) >= maxHeaderBytes || eof) {
-			if herr := checkHeader(buf); herr != nil {
-				return nil, herr
-			}
-			checked = true
-		}
-		if eof {
-			return buf, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read submission: %w", err)
-		}
-	}
-}
-
-// lineCheck refuses, chunk by chunk as a file is read, what no CSV
-// submission holds: a NUL byte, or a line (between '\n' or '\r') longer
-// than max, so that such a file costs what was read of it, not its size.
-type lineCheck struct {
-	max  int64
-	run  int64 // bytes since the last line break
-	read int64
-}
-
-func (l *lineCheck) check(c []byte) error {
-	if i := bytes.IndexByte(c, 0); i >= 0 {
-		return &InvalidSubmission{Reason: fmt.Sprintf("the submission holds a NUL byte (at byte %d): not a text CSV file", l.read+int64(i))}
-	}
-	l.read += int64(len(c))
-	first, last := -1, -1
-	for _, b := range []byte{'\n', '\r'} {
-		if i := bytes.IndexByte(c, b); i >= 0 && (first < 0 || i < first) {
-			first = i
-		}
-		last = max(last, bytes.LastIndexByte(c, b))
-	}
-	if first < 0 {
-		l.run += int64(len(c))
-	} else {
-		// Lines wholly inside c are shorter than c, and c is at most
-		// readChunk, which max is not below.
-		l.run += int64(first)
-	}
-	if l.max > 0 && l.run > l.max {
-		return &InvalidSubmission{Reason: fmt.Sprintf("a line of the submission is longer than %s, longer than the answers it is checked against: not read further", humanBytes(l.max))}
-	}
-	if first >= 0 {
-		l.run = int64(len(c) - last - 1)
-	}
-	return nil
 }
 
 // checkHeader looks at the first record of a CSV (b is the file's start,

@@ -3,6 +3,9 @@ package grader
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -60,6 +63,13 @@ func TestCompactParserMatchesSerial(t *testing.T) {
 		"id\n\x00\x00\n\x00",
 		"a,b,c\n" + strings.Repeat("1,2,3\n", 100),
 		"a,b\n" + strings.Repeat("x", 70000) + ",1\n",
+		"a,b\n" + strings.Repeat("x", maxPlainRow-2) + ",1\n" + strings.Repeat("y", maxPlainRow-1) + ",1\n",
+		"0\n\n0",
+		// Delimiters on every side of the eight-byte words plainRows reads.
+		"a,b\n1234567,\n123456,7\r\n12345678,9\n1,2\n",
+		"a,b\n1234567\r,1\n",
+		"a,b\n123456\r\n\r\n1,2\n",
+		"a,b,c\n,,\n,\n\n",
 	} {
 		sameTable(t, []byte(in))
 	}
@@ -71,4 +81,72 @@ func FuzzCompactParserMatchesSerial(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		sameTable(t, b)
 	})
+}
+
+// decimalPrefixWant is what decimalPrefix must return for b, from a
+// regular expression and strconv: the longest [-+]digits[.digits] prefix
+// and its value, or n == 0 where that prefix has no digit or is not one
+// that converts exactly (over 19 digits, 2^53 or more, 23+ decimals).
+func decimalPrefixWant(tb testing.TB, b string) (float64, int) {
+	m := decimalShape.FindString(b)
+	digits := strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, m)
+	frac := 0
+	if k := strings.IndexByte(m, '.'); k >= 0 {
+		frac = len(m) - k - 1
+	}
+	if digits == "" || len(digits) > 19 || frac >= 23 {
+		return 0, 0
+	}
+	if mant, _ := strconv.ParseUint(digits, 10, 64); mant >= 1<<53 {
+		return 0, 0
+	}
+	v, err := strconv.ParseFloat(m, 64)
+	if err != nil {
+		tb.Fatalf("%q: %v", m, err)
+	}
+	return v, len(m)
+}
+
+var decimalShape = regexp.MustCompile(`^[-+]?[0-9]*(\.[0-9]*)?`)
+
+func checkDecimalPrefix(tb testing.TB, s string) {
+	wv, wn := decimalPrefixWant(tb, s)
+	sv, sn := decimalPrefix(s)
+	bv, bn := decimalPrefix([]byte(s))
+	if sn != wn || bn != wn || (wn > 0 && (sv != wv || bv != wv)) {
+		tb.Fatalf("decimalPrefix(%q) = %v, %d (string), %v, %d ([]byte); want %v, %d", s, sv, sn, bv, bn, wv, wn)
+	}
+}
+
+// TestDecimalPrefixAgreesWithStrconv tries numbers of every digit count
+// around the eight-byte steps, with every kind of byte after them.
+func TestDecimalPrefixAgreesWithStrconv(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const alphabet = "0123456789012345678901234567890123456789.-+e,x \n"
+	for range 200_000 {
+		b := make([]byte, rng.IntN(32))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		checkDecimalPrefix(t, string(b))
+	}
+	for d := range 21 {
+		for f := range 21 {
+			for _, tail := range []string{"", ",", "5", "/", ":", "\x00", "\xff", ",0.1"} {
+				checkDecimalPrefix(t, strings.Repeat("7", d)+"."+strings.Repeat("3", f)+tail)
+				checkDecimalPrefix(t, "-"+strings.Repeat("9", d)+tail)
+			}
+		}
+	}
+}
+
+func FuzzDecimalPrefix(f *testing.F) {
+	f.Add("0.00134567,1")
+	f.Add("123456789012345678.5")
+	f.Fuzz(func(t *testing.T, s string) { checkDecimalPrefix(t, s) })
 }
