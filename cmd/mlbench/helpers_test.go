@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -107,19 +108,37 @@ func runLLMDemo(t *testing.T, env []string, url, root string, sets ...string) st
 // metricLine is what a node's program prints; the fake reviewers report it.
 var metricLine = regexp.MustCompile(`validation_metric: ([0-9.]+)`)
 
-// readChat checks the bearer key and parses a chat request; it answers the
-// request itself (401, 400) and returns false when it is not acceptable.
-func readChat(w http.ResponseWriter, r *http.Request, key string) (body []byte, req map[string]any, ok bool) {
-	if r.Header.Get("Authorization") != "Bearer "+key {
-		http.Error(w, `{"error":{"message":"bad key"}}`, http.StatusUnauthorized)
-		return nil, nil, false
-	}
-	body, _ = io.ReadAll(r.Body)
-	if err := json.Unmarshal(body, &req); err != nil {
-		http.Error(w, "bad json", http.StatusBadRequest)
-		return nil, nil, false
-	}
-	return body, req, true
+// chatReply answers one chat request (its raw body and parsed form) with
+// the message and usage of a one-choice completion, or answers it itself
+// with an error status and returns a nil message.
+type chatReply func(w http.ResponseWriter, body []byte, req map[string]any) (msg, usage map[string]any)
+
+// chatServer is a loopback OpenAI-compatible chat server, closed when the
+// test ends: it refuses a bearer key other than key (401) and bad JSON
+// (400), and writes reply's completion.
+func chatServer(t *testing.T, key string, reply chatReply) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+key {
+			http.Error(w, `{"error":{"message":"bad key"}}`, http.StatusUnauthorized)
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		var req map[string]any
+		if err := json.Unmarshal(body, &req); err != nil {
+			http.Error(w, "bad json", http.StatusBadRequest)
+			return
+		}
+		msg, usage := reply(w, body, req)
+		if msg == nil {
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": req["model"],
+			"choices": []map[string]any{{"index": 0, "message": msg, "finish_reason": "stop"}}, "usage": usage})
+	}))
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 // codeMessage is the coder's reply: a plan and llmSolution.
@@ -138,11 +157,4 @@ func reviewMessage(body []byte, summary string) map[string]any {
 	args := fmt.Sprintf(`{"is_bug": false, "has_csv_submission": true, "summary": %q, "metric": %s, "lower_is_better": false}`, summary, m)
 	return map[string]any{"role": "assistant", "content": "", "tool_calls": []map[string]any{{"id": "call_1", "type": "function",
 		"function": map[string]any{"name": "submit_review", "arguments": args}}}}
-}
-
-// writeChat writes a chat completion of one choice.
-func writeChat(w http.ResponseWriter, model any, msg, usage map[string]any) {
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": model,
-		"choices": []map[string]any{{"index": 0, "message": msg, "finish_reason": "stop"}}, "usage": usage})
 }

@@ -17,12 +17,7 @@ import (
 // model as prompt_cache_hit_tokens/prompt_cache_miss_tokens (DeepSeek).
 func cachingModels(t *testing.T, key string) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, req, ok := readChat(w, r, key)
-		if !ok {
-			return
-		}
-		var msg, usage map[string]any
+	return chatServer(t, key, func(w http.ResponseWriter, body []byte, req map[string]any) (msg, usage map[string]any) {
 		switch req["model"] {
 		case "reviewer-model":
 			msg = reviewMessage(body, "ran")
@@ -34,12 +29,10 @@ func cachingModels(t *testing.T, key string) *httptest.Server {
 				"prompt_tokens_details": map[string]any{"cached_tokens": 1000}}
 		default:
 			http.Error(w, `{"error":{"message":"unknown model"}}`, http.StatusNotFound)
-			return
+			return nil, nil
 		}
-		writeChat(w, req["model"], msg, usage)
-	}))
-	t.Cleanup(srv.Close)
-	return srv
+		return msg, usage
+	})
 }
 
 // TestIntegrationCostPerRole: with a coder and a reviewer of different

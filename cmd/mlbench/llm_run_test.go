@@ -43,19 +43,14 @@ pd.DataFrame({"id": test.id, "target": m.predict_proba(Xt)[:, 1]}).to_csv(os.pat
 func fakeModel(t *testing.T, key string) (*httptest.Server, *atomic.Int64) {
 	t.Helper()
 	var calls atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, req, ok := readChat(w, r, key)
-		if !ok {
-			return
-		}
+	srv := chatServer(t, key, func(_ http.ResponseWriter, body []byte, req map[string]any) (map[string]any, map[string]any) {
 		calls.Add(1)
 		msg := codeMessage()
 		if _, review := req["tools"]; review {
 			msg = reviewMessage(body, "gradient boosting ran")
 		}
-		writeChat(w, req["model"], msg, map[string]any{"prompt_tokens": 1200, "completion_tokens": 300, "total_tokens": 1500})
-	}))
-	t.Cleanup(srv.Close)
+		return msg, map[string]any{"prompt_tokens": 1200, "completion_tokens": 300, "total_tokens": 1500}
+	})
 	return srv, &calls
 }
 

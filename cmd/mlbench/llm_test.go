@@ -13,24 +13,18 @@ import (
 // With tools false it refuses forced tool calls as some servers do.
 func fakeLLM(t *testing.T, key string, tools bool) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, req, ok := readChat(w, r, key)
-		if !ok {
-			return
-		}
+	return chatServer(t, key, func(w http.ResponseWriter, _ []byte, req map[string]any) (map[string]any, map[string]any) {
 		msg := map[string]any{"role": "assistant", "content": "ok"}
 		if _, forced := req["tool_choice"]; forced {
 			if !tools {
 				http.Error(w, `{"error":{"message":"tool_choice is not supported"}}`, http.StatusBadRequest)
-				return
+				return nil, nil
 			}
 			msg = map[string]any{"role": "assistant", "tool_calls": []any{map[string]any{
 				"id": "c1", "type": "function", "function": map[string]any{"name": "report", "arguments": `{"status":"ok"}`}}}}
 		}
-		writeChat(w, req["model"], msg, map[string]any{"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6})
-	}))
-	t.Cleanup(srv.Close)
-	return srv
+		return msg, map[string]any{"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6}
+	})
 }
 
 func TestLLMCheck(t *testing.T) {
