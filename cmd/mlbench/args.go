@@ -22,15 +22,15 @@ func positionalArgs(c *cli.Context) ([]string, error) { return scanArgs(c, false
 // ("mlbench sandbox run FILE.py --data DIR --epochs 3").
 func scriptArgs(c *cli.Context) ([]string, error) { return scanArgs(c, true) }
 
-// commandArgs is positionalArgs for a command that takes min to max
-// arguments (max < 0: no limit); another number is a usage error that
+// commandArgs is positionalArgs for a command that takes least to most
+// arguments (most < 0: no limit); another number is a usage error that
 // shows the command with usage, what it takes.
-func commandArgs(c *cli.Context, min, max int, usage string) ([]string, error) {
+func commandArgs(c *cli.Context, least, most int, usage string) ([]string, error) {
 	args, err := positionalArgs(c)
 	if err != nil {
 		return nil, err
 	}
-	if len(args) < min || (max >= 0 && len(args) > max) {
+	if len(args) < least || (most >= 0 && len(args) > most) {
 		return nil, usageLine(c, usage)
 	}
 	return args, nil
