@@ -206,11 +206,7 @@ func sigmoid(z float64) float64 { return 1 / (1 + math.Exp(-z)) }
 func testID(i int) int { return demoTrain + i }
 
 func binaryTask(rng *rand.Rand, rows []demoRow, seed int64) map[string][]byte {
-	var train, test, sample, answers bytes.Buffer
-	train.WriteString(featureHeader() + ",target\n")
-	test.WriteString(featureHeader() + "\n")
-	sample.WriteString("id,target\n")
-	answers.WriteString("id,target\n")
+	d := newDemoCSVs(featureHeader()+",target", featureHeader(), "id,target")
 	var yTest []int
 	var pOracle, pLinear []float64
 	for i, r := range rows {
@@ -221,15 +217,15 @@ func binaryTask(rng *rand.Rand, rows []demoRow, seed int64) map[string][]byte {
 			y = 1
 		}
 		if i < demoTrain {
-			writeFeatures(&train, i, r)
-			fmt.Fprintf(&train, ",%d\n", y)
+			writeFeatures(&d.train, i, r)
+			fmt.Fprintf(&d.train, ",%d\n", y)
 			continue
 		}
 		id := testID(i - demoTrain)
-		writeFeatures(&test, id, r)
-		test.WriteByte('\n')
-		fmt.Fprintf(&sample, "%d,0.5\n", id)
-		fmt.Fprintf(&answers, "%d,%d\n", id, y)
+		writeFeatures(&d.test, id, r)
+		d.test.WriteByte('\n')
+		fmt.Fprintf(&d.sample, "%d,0.5\n", id)
+		fmt.Fprintf(&d.answers, "%d,%d\n", id, y)
 		yTest = append(yTest, y)
 		pOracle = append(pOracle, sigmoid(z))
 		pLinear = append(pLinear, lin)
@@ -237,30 +233,17 @@ func binaryTask(rng *rand.Rand, rows []demoRow, seed int64) map[string][]byte {
 	oracle := aucScore(yTest, pOracle)
 	linear := aucScore(yTest, pLinear)
 	lb := leaderboard(rng, gapAnchors(oracle, linear, 0.5, fractions{0.30, 0.36, 0.42, 0.87}), false)
-	return map[string][]byte{
-		"prepared/public/train.csv":             train.Bytes(),
-		"prepared/public/test.csv":              test.Bytes(),
-		"prepared/public/sample_submission.csv": sample.Bytes(),
-		"prepared/public/description.md":        []byte(binaryDescription),
-		"prepared/private/test.csv":             answers.Bytes(),
-		"leaderboard.csv":                       lb,
-		SpecFile:                                spec(demoBinary, "Demo: binary classification (ROC AUC)", "roc_auc", []string{"target"}, seed),
-	}
+	return d.files(binaryDescription, lb, spec(demoBinary, "Demo: binary classification (ROC AUC)", "roc_auc", []string{"target"}, seed))
 }
 
 var classNames = []string{"alpha", "beta", "gamma"}
 
 func multiclassTask(rng *rand.Rand, rows []demoRow, seed int64, probs bool) map[string][]byte {
-	var train, test, sample, answers bytes.Buffer
-	train.WriteString(featureHeader() + ",label\n")
-	test.WriteString(featureHeader() + "\n")
+	head := "id,label"
 	if probs {
-		sample.WriteString("id," + strings.Join(classNames, ",") + "\n")
-		answers.WriteString("id," + strings.Join(classNames, ",") + "\n")
-	} else {
-		sample.WriteString("id,label\n")
-		answers.WriteString("id,label\n")
+		head = "id," + strings.Join(classNames, ",")
 	}
+	d := newDemoCSVs(featureHeader()+",label", featureHeader(), head)
 	weights := [][3]float64{{0.9, -0.5, 0.3}, {-0.4, 0.8, -0.6}, {0, 0, 0}}
 	var yTest []int
 	var oracleP, linearP [][]float64
@@ -277,52 +260,36 @@ func multiclassTask(rng *rand.Rand, rows []demoRow, seed int64, probs bool) map[
 		p := softmax(logits)
 		y := sampleCategorical(rng, p)
 		if i < demoTrain {
-			writeFeatures(&train, i, r)
-			fmt.Fprintf(&train, ",%s\n", classNames[y])
+			writeFeatures(&d.train, i, r)
+			fmt.Fprintf(&d.train, ",%s\n", classNames[y])
 			continue
 		}
 		id := testID(i - demoTrain)
-		writeFeatures(&test, id, r)
-		test.WriteByte('\n')
+		writeFeatures(&d.test, id, r)
+		d.test.WriteByte('\n')
 		if probs {
-			fmt.Fprintf(&sample, "%d,%s,%s,%s\n", id, ff(1.0/3), ff(1.0/3), ff(1.0/3))
-			oh := []string{"0", "0", "0"}
-			oh[y] = "1"
-			fmt.Fprintf(&answers, "%d,%s\n", id, strings.Join(oh, ","))
+			fmt.Fprintf(&d.sample, "%d,%s\n", id, uniformRow(len(classNames)))
+			fmt.Fprintf(&d.answers, "%d,%s\n", id, oneHot(y, len(classNames)))
 		} else {
-			fmt.Fprintf(&sample, "%d,%s\n", id, classNames[0])
-			fmt.Fprintf(&answers, "%d,%s\n", id, classNames[y])
+			fmt.Fprintf(&d.sample, "%d,%s\n", id, classNames[0])
+			fmt.Fprintf(&d.answers, "%d,%s\n", id, classNames[y])
 		}
 		yTest = append(yTest, y)
 		oracleP = append(oracleP, p)
 		linearP = append(linearP, softmax(lins))
 	}
-	files := map[string][]byte{
-		"prepared/public/train.csv":             train.Bytes(),
-		"prepared/public/test.csv":              test.Bytes(),
-		"prepared/public/sample_submission.csv": sample.Bytes(),
-		"prepared/private/test.csv":             answers.Bytes(),
-	}
 	if probs {
 		oracle, linear := logLoss(yTest, oracleP), logLoss(yTest, linearP)
-		files["leaderboard.csv"] = leaderboard(rng, gapAnchors(oracle, linear, math.Log(3), fractions{0.50, 0.57, 0.62, 0.83}), true)
-		files["prepared/public/description.md"] = []byte(multiclassDescription)
-		files[SpecFile] = spec(demoMulticlass, "Demo: multiclass classification (log loss)", "log_loss", classNames, seed)
-	} else {
-		oracle, linear := accuracy(yTest, oracleP), accuracy(yTest, linearP)
-		files["leaderboard.csv"] = leaderboard(rng, gapAnchors(oracle, linear, 1.0/3, fractions{0.43, 0.54, 0.61, 0.83}), false)
-		files["prepared/public/description.md"] = []byte(accuracyDescription)
-		files[SpecFile] = spec(demoAccuracy, "Demo: multiclass classification (accuracy)", "accuracy", []string{"label"}, seed)
+		lb := leaderboard(rng, gapAnchors(oracle, linear, math.Log(3), fractions{0.50, 0.57, 0.62, 0.83}), true)
+		return d.files(multiclassDescription, lb, spec(demoMulticlass, "Demo: multiclass classification (log loss)", "log_loss", classNames, seed))
 	}
-	return files
+	oracle, linear := accuracy(yTest, oracleP), accuracy(yTest, linearP)
+	lb := leaderboard(rng, gapAnchors(oracle, linear, 1.0/3, fractions{0.43, 0.54, 0.61, 0.83}), false)
+	return d.files(accuracyDescription, lb, spec(demoAccuracy, "Demo: multiclass classification (accuracy)", "accuracy", []string{"label"}, seed))
 }
 
 func regressionTask(rng *rand.Rand, rows []demoRow, seed int64) map[string][]byte {
-	var train, test, sample, answers bytes.Buffer
-	train.WriteString(featureHeader() + ",y\n")
-	test.WriteString(featureHeader() + "\n")
-	sample.WriteString("id,y\n")
-	answers.WriteString("id,y\n")
+	d := newDemoCSVs(featureHeader()+",y", featureHeader(), "id,y")
 	const noise = 0.8
 	var sumSqOracle, sumY, sumY2 float64
 	for i, r := range rows {
@@ -330,15 +297,15 @@ func regressionTask(rng *rand.Rand, rows []demoRow, seed int64) map[string][]byt
 		f := 10 + lin + 1.6*r.nonlinearPart(0)
 		y := f + noise*rng.NormFloat64()
 		if i < demoTrain {
-			writeFeatures(&train, i, r)
-			fmt.Fprintf(&train, ",%s\n", ff(y))
+			writeFeatures(&d.train, i, r)
+			fmt.Fprintf(&d.train, ",%s\n", ff(y))
 			continue
 		}
 		id := testID(i - demoTrain)
-		writeFeatures(&test, id, r)
-		test.WriteByte('\n')
-		fmt.Fprintf(&sample, "%d,10.0\n", id)
-		fmt.Fprintf(&answers, "%d,%s\n", id, ff(y))
+		writeFeatures(&d.test, id, r)
+		d.test.WriteByte('\n')
+		fmt.Fprintf(&d.sample, "%d,10.0\n", id)
+		fmt.Fprintf(&d.answers, "%d,%s\n", id, ff(y))
 		sumSqOracle += (y - f) * (y - f)
 		sumY += y
 		sumY2 += y * y
@@ -349,15 +316,7 @@ func regressionTask(rng *rand.Rand, rows []demoRow, seed int64) map[string][]byt
 	// The scale of the gap: a linear fit leaves roughly this much error.
 	linear := 0.55 * std
 	lb := leaderboard(rng, gapAnchors(oracle, linear, std, fractions{0.29, 0.37, 0.48, 1.11}), true)
-	return map[string][]byte{
-		"prepared/public/train.csv":             train.Bytes(),
-		"prepared/public/test.csv":              test.Bytes(),
-		"prepared/public/sample_submission.csv": sample.Bytes(),
-		"prepared/public/description.md":        []byte(regressionDescription),
-		"prepared/private/test.csv":             answers.Bytes(),
-		"leaderboard.csv":                       lb,
-		SpecFile:                                spec(demoRegression, "Demo: regression (RMSE)", "rmse", []string{"y"}, seed),
-	}
+	return d.files(regressionDescription, lb, spec(demoRegression, "Demo: regression (RMSE)", "rmse", []string{"y"}, seed))
 }
 
 func spec(id, name, metric string, targets []string, seed int64) []byte {

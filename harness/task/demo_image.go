@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"maps"
 	"math"
 	"math/rand/v2"
 )
@@ -76,11 +77,8 @@ func byte8(v float64) uint8 { return uint8(math.Round(255 * math.Min(1, math.Max
 
 func imageTask(seed int64) map[string][]byte {
 	rng := newRNG(demoImage, seed)
-	var train, sample, answers bytes.Buffer
-	train.WriteString("id,label\n")
-	sample.WriteString("id,label\n")
-	answers.WriteString("id,label\n")
-	files := map[string][]byte{}
+	d := newDemoCSVs("id,label", "", "id,label")
+	images := map[string][]byte{}
 	var oracleHits, colourHits float64
 	for i := 0; i < demoImageTrain+demoImageTest; i++ {
 		k := rng.IntN(len(shapeNames))
@@ -95,13 +93,13 @@ func imageTask(seed int64) map[string][]byte {
 		}
 		name := fmt.Sprintf("%05d.png", i)
 		if i < demoImageTrain {
-			files["prepared/public/train/"+name] = b.Bytes()
-			fmt.Fprintf(&train, "%s,%s\n", name, shapeNames[y])
+			images["prepared/public/train/"+name] = b.Bytes()
+			fmt.Fprintf(&d.train, "%s,%s\n", name, shapeNames[y])
 			continue
 		}
-		files["prepared/public/test/"+name] = b.Bytes()
-		fmt.Fprintf(&sample, "%s,%s\n", name, shapeNames[0])
-		fmt.Fprintf(&answers, "%s,%s\n", name, shapeNames[y])
+		images["prepared/public/test/"+name] = b.Bytes()
+		fmt.Fprintf(&d.sample, "%s,%s\n", name, shapeNames[0])
+		fmt.Fprintf(&d.answers, "%s,%s\n", name, shapeNames[y])
 		// The oracle sees the shape; the colour-only reader knows the shape
 		// from a typical colour and guesses otherwise.
 		if y == k {
@@ -115,12 +113,9 @@ func imageTask(seed int64) map[string][]byte {
 		}
 	}
 	oracle, colour := oracleHits/demoImageTest, colourHits/demoImageTest
-	files["prepared/public/train.csv"] = train.Bytes()
-	files["prepared/public/sample_submission.csv"] = sample.Bytes()
-	files["prepared/public/description.md"] = []byte(imageDescription)
-	files["prepared/private/test.csv"] = answers.Bytes()
-	files["leaderboard.csv"] = leaderboard(rng, gapAnchors(oracle, colour, 1.0/3, imageFractions), false)
-	files[SpecFile] = spec(demoImage, "Demo: image classification (accuracy)", "accuracy", []string{"label"}, seed)
+	lb := leaderboard(rng, gapAnchors(oracle, colour, 1.0/3, imageFractions), false)
+	files := d.files(imageDescription, lb, spec(demoImage, "Demo: image classification (accuracy)", "accuracy", []string{"label"}, seed))
+	maps.Copy(files, images)
 	return files
 }
 

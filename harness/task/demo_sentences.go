@@ -1,7 +1,6 @@
 package task
 
 import (
-	"bytes"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -97,12 +96,7 @@ func phraseOf(k int, ph [2]string) bool {
 
 func textTask(seed int64) map[string][]byte {
 	rng := newRNG(demoText, seed)
-	var train, test, sample, answers bytes.Buffer
-	train.WriteString("id,text,topic\n")
-	test.WriteString("id,text\n")
-	head := "id," + strings.Join(topicNames, ",") + "\n"
-	sample.WriteString(head)
-	answers.WriteString(head)
+	d := newDemoCSVs("id,text,topic", "id,text", "id,"+strings.Join(topicNames, ","))
 	var yTest []int
 	var oracleP, priorP [][]float64
 	for i := 0; i < demoTextTrain+demoTextTest; i++ {
@@ -110,28 +104,19 @@ func textTask(seed int64) map[string][]byte {
 		s, ll := sentence(rng, k)
 		id := fmt.Sprintf("t%05d", i)
 		if i < demoTextTrain {
-			fmt.Fprintf(&train, "%s,\"%s\",%s\n", id, s, topicNames[k])
+			fmt.Fprintf(&d.train, "%s,\"%s\",%s\n", id, s, topicNames[k])
 			continue
 		}
-		fmt.Fprintf(&test, "%s,\"%s\"\n", id, s)
-		fmt.Fprintf(&sample, "%s,%s,%s,%s\n", id, ff(1.0/3), ff(1.0/3), ff(1.0/3))
-		oh := []string{"0", "0", "0"}
-		oh[k] = "1"
-		fmt.Fprintf(&answers, "%s,%s\n", id, strings.Join(oh, ","))
+		fmt.Fprintf(&d.test, "%s,\"%s\"\n", id, s)
+		fmt.Fprintf(&d.sample, "%s,%s\n", id, uniformRow(len(topicNames)))
+		fmt.Fprintf(&d.answers, "%s,%s\n", id, oneHot(k, len(topicNames)))
 		yTest = append(yTest, k)
 		oracleP = append(oracleP, softmax(ll))
 		priorP = append(priorP, []float64{1.0 / 3, 1.0 / 3, 1.0 / 3})
 	}
 	oracle, prior := logLoss(yTest, oracleP), logLoss(yTest, priorP)
-	return map[string][]byte{
-		"prepared/public/train.csv":             train.Bytes(),
-		"prepared/public/test.csv":              test.Bytes(),
-		"prepared/public/sample_submission.csv": sample.Bytes(),
-		"prepared/public/description.md":        []byte(textDescription),
-		"prepared/private/test.csv":             answers.Bytes(),
-		"leaderboard.csv":                       leaderboard(rng, gapAnchors(oracle, prior, prior, textFractions), true),
-		SpecFile:                                spec(demoText, "Demo: text classification (log loss)", "log_loss", topicNames, seed),
-	}
+	lb := leaderboard(rng, gapAnchors(oracle, prior, prior, textFractions), true)
+	return d.files(textDescription, lb, spec(demoText, "Demo: text classification (log loss)", "log_loss", topicNames, seed))
 }
 
 // textFractions place the anchors between the oracle's log loss (the true
@@ -149,13 +134,7 @@ competitions. Each row is a generated sentence about one of three topics:
 harbour, kitchen or garden. Predict, for every test sentence, the
 probability of each topic.
 
-## Evaluation
-Submissions are evaluated with the multi-class logarithmic loss (lower is
-better). Each row's probabilities must lie in [0, 1] and sum to 1.
-
-## Submission format
-A CSV with a header and one row per test id:
-
+` + logLossRules + `
     id,harbour,kitchen,garden
     t02000,0.33333,0.33333,0.33333
 

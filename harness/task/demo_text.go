@@ -29,19 +29,23 @@ A CSV with a header and one row per test id:
     4001,0.5
 ` + demoFilesText
 
+// logLossRules are the evaluation and submission sections of the log-loss
+// tasks' descriptions, up to the example.
+const logLossRules = `## Evaluation
+Submissions are evaluated with the multi-class logarithmic loss (lower is
+better). Each row's probabilities must lie in [0, 1] and sum to 1.
+
+## Submission format
+A CSV with a header and one row per test id:
+`
+
 const multiclassDescription = `# Demo: multiclass classification (log loss)
 
 A synthetic tabular task bundled with mlbench. Predict, for every row of the
 test set, the probability of each of the three classes of ` + "`label`" + `:
 alpha, beta and gamma.
 
-## Evaluation
-Submissions are evaluated with the multi-class logarithmic loss (lower is
-better). Each row's probabilities must lie in [0, 1] and sum to 1.
-
-## Submission format
-A CSV with a header and one row per test id:
-
+` + logLossRules + `
     id,alpha,beta,gamma
     4000,0.33333,0.33333,0.33333
 ` + demoFilesText

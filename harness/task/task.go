@@ -57,22 +57,23 @@ func (t Task) Prepared() bool {
 
 // AnswersPath is the private answers file the grader reads.
 func (t Task) AnswersPath() string {
-	if t.Spec != nil {
-		return filepath.Join(t.Root, t.Spec.Answers)
-	}
-	if c, err := grader.Lookup(t.ID); err == nil {
-		return filepath.Join(filepath.Dir(t.Root), c.Answers)
-	}
-	return ""
+	return t.path(func(s *Spec) string { return s.Answers }, func(c grader.Competition) string { return c.Answers })
 }
 
 // SampleSubmissionPath is the public sample submission.
 func (t Task) SampleSubmissionPath() string {
+	return t.path(func(s *Spec) string { return s.SampleSubmission }, func(c grader.Competition) string { return c.SampleSubmission })
+}
+
+// path resolves a file named by the task's spec (relative to its root) or
+// else by its MLE-Bench competition (relative to the data root); "" when
+// neither knows the task.
+func (t Task) path(inSpec func(*Spec) string, inCompetition func(grader.Competition) string) string {
 	if t.Spec != nil {
-		return filepath.Join(t.Root, t.Spec.SampleSubmission)
+		return filepath.Join(t.Root, inSpec(t.Spec))
 	}
 	if c, err := grader.Lookup(t.ID); err == nil {
-		return filepath.Join(filepath.Dir(t.Root), c.SampleSubmission)
+		return filepath.Join(filepath.Dir(t.Root), inCompetition(c))
 	}
 	return ""
 }

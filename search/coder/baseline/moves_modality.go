@@ -6,34 +6,22 @@ package baseline
 func init() {
 	for _, m := range []move{
 		{"larger_images", "use more pixels per image (a larger downscaled image)",
-			func(s Spec, p Profile) bool {
-				return p.Modality == ModalityImage && s.Prep.Image.Size > 0 && s.Prep.Image.Size < 32
-			},
+			func(s Spec, p Profile) bool { return hasImages(s, p) && s.Prep.Image.Size < 32 },
 			func(s *Spec, _ Profile) { s.Prep.Image.Size = min(32, s.Prep.Image.Size+8) }},
 		{"gradient_histograms", "add histograms of gradient orientations (shape, HOG-like)",
-			func(s Spec, p Profile) bool {
-				return p.Modality == ModalityImage && s.Prep.Image.Size > 0 && !s.Prep.Image.HOG
-			},
+			func(s Spec, p Profile) bool { return hasImages(s, p) && !s.Prep.Image.HOG },
 			func(s *Spec, _ Profile) { s.Prep.Image.HOG = true }},
 		{"colour_histograms", "add per-channel colour histograms",
-			func(s Spec, p Profile) bool {
-				return p.Modality == ModalityImage && s.Prep.Image.Size > 0 && !s.Prep.Image.Hist
-			},
+			func(s Spec, p Profile) bool { return hasImages(s, p) && !s.Prep.Image.Hist },
 			func(s *Spec, _ Profile) { s.Prep.Image.Hist = true }},
 		{"char_ngrams", "add TF-IDF character 2-5-grams (spelling, punctuation, style)",
-			func(s Spec, p Profile) bool {
-				return p.Modality == ModalityText && s.Prep.TFIDF.Word > 0 && !s.Prep.TFIDF.Char
-			},
+			func(s Spec, p Profile) bool { return hasWords(s, p) && !s.Prep.TFIDF.Char },
 			func(s *Spec, _ Profile) { s.Prep.TFIDF.Char = true }},
 		{"word_trigrams", "extend word n-grams to trigrams",
-			func(s Spec, p Profile) bool {
-				return p.Modality == ModalityText && s.Prep.TFIDF.Word > 0 && s.Prep.TFIDF.Word < 3
-			},
+			func(s Spec, p Profile) bool { return hasWords(s, p) && s.Prep.TFIDF.Word < 3 },
 			func(s *Spec, _ Profile) { s.Prep.TFIDF.Word = 3 }},
 		{"more_terms", "keep twice as many TF-IDF terms",
-			func(s Spec, p Profile) bool {
-				return p.Modality == ModalityText && s.Prep.TFIDF.Word > 0 && s.Prep.TFIDF.MaxFeatures < 200000
-			},
+			func(s Spec, p Profile) bool { return hasWords(s, p) && s.Prep.TFIDF.MaxFeatures < 200000 },
 			func(s *Spec, _ Profile) { s.Prep.TFIDF.MaxFeatures = min(200000, 2*max(1, s.Prep.TFIDF.MaxFeatures)) }},
 		{"more_svd_components", "keep twice as many SVD components of the text",
 			func(s Spec, p Profile) bool {
@@ -48,6 +36,16 @@ func init() {
 	}
 	improveOrder[FamilyNB] = []string{"char_ngrams", "smoother_nb", "word_trigrams", "more_terms"}
 	draftVariants = append(draftVariants, moves["char_ngrams"], moves["larger_images"])
+}
+
+// hasImages says s turns the images of an image task into features.
+func hasImages(s Spec, p Profile) bool {
+	return p.Modality == ModalityImage && s.Prep.Image.Size > 0
+}
+
+// hasWords says s turns the text of a text task into word TF-IDF features.
+func hasWords(s Spec, p Profile) bool {
+	return p.Modality == ModalityText && s.Prep.TFIDF.Word > 0
 }
 
 // modalityMoves are tried early on image and text tasks.
