@@ -162,37 +162,21 @@ func show(st *ItemState, queueKnown bool) string {
 func readStatuses(runDir string, items []ItemState) error {
 	workers := min(max(runtime.GOMAXPROCS(0), 4), 16, max(len(items), 1))
 	var (
-		wg       sync.WaitGroup
 		mu       sync.Mutex
 		firstErr error
-		next     = make(chan int, workers)
 	)
-	const batch = 64
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for start := range next {
-				for i := start; i < min(start+batch, len(items)); i++ {
-					dir := results.ItemDir(runDir, i)
-					st, err := results.ReadItemStatus(dir)
-					if err != nil {
-						mu.Lock()
-						if firstErr == nil {
-							firstErr = fmt.Errorf("item %d: %w", i, err)
-						}
-						mu.Unlock()
-						continue
-					}
-					items[i] = ItemState{Index: i, Status: st, OwnerDead: results.ItemInterrupted(dir, st)}
-				}
+	results.ForEachItem(len(items), workers, func(i int) {
+		dir := results.ItemDir(runDir, i)
+		st, err := results.ReadItemStatus(dir)
+		if err != nil {
+			mu.Lock()
+			if firstErr == nil {
+				firstErr = fmt.Errorf("item %d: %w", i, err)
 			}
-		}()
-	}
-	for start := 0; start < len(items); start += batch {
-		next <- start
-	}
-	close(next)
-	wg.Wait()
+			mu.Unlock()
+			return
+		}
+		items[i] = ItemState{Index: i, Status: st, OwnerDead: results.ItemInterrupted(dir, st)}
+	})
 	return firstErr
 }

@@ -134,25 +134,7 @@ func (rs *runState) scan(ctx context.Context) error {
 	n := len(rs.items)
 	changed := make([]bool, n)
 	workers := min(max(8*runtime.GOMAXPROCS(0), 16), 64) // file reads: mostly waiting
-	var wg sync.WaitGroup
-	next := make(chan int, workers)
-	const batch = 64
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for start := range next {
-				for i := start; i < min(start+batch, n); i++ {
-					changed[i] = rs.scanItem(ctx, i)
-				}
-			}
-		}()
-	}
-	for start := 0; start < n; start += batch {
-		next <- start
-	}
-	close(next)
-	wg.Wait()
+	results.ForEachItem(n, workers, func(i int) { changed[i] = rs.scanItem(ctx, i) })
 	rs.applyStates()
 	if !rs.filling {
 		for i := range rs.items {
