@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/mlbench/mlbench/configs"
+	"github.com/mlbench/mlbench/configs/configstest"
 	"github.com/mlbench/mlbench/harness"
 	"github.com/mlbench/mlbench/harness/sandbox"
 	"github.com/mlbench/mlbench/harness/task"
@@ -33,21 +34,12 @@ const debianPython = "/usr/bin/python3"
 // testConfig is a small-budget config over a fresh demo dir and results dir.
 func testConfig(t testing.TB, sets ...string) *configs.Config {
 	t.Helper()
-	root := t.TempDir()
 	base := []string{
-		"data.demo_dir=" + filepath.Join(root, "demo"),
-		"data.dir=" + filepath.Join(root, "data"),
-		"results.dir=" + filepath.Join(root, "runs"),
-		"memory.wisdom.dir=" + filepath.Join(root, "wisdom"),
 		"exec.python=" + debianPython,
 		"exec.timeout=2m",
 		"search.steps=4", "search.workers=2", "search.time_limit=5m",
 	}
-	cfg, err := configs.Load(configs.Options{Sets: append(base, sets...), Env: []string{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	return configstest.Load(t, append(base, sets...)...)
 }
 
 func needPython(t testing.TB) {

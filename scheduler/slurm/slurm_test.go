@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mlbench/mlbench/configs"
+	"github.com/mlbench/mlbench/configs/configstest"
 	"github.com/mlbench/mlbench/harness"
 	"github.com/mlbench/mlbench/results"
 	slurmsched "github.com/mlbench/mlbench/scheduler/slurm"
@@ -65,19 +66,7 @@ func (f *fakeCluster) count(prefix string) int {
 
 func testConfig(t testing.TB, sets ...string) *configs.Config {
 	t.Helper()
-	root := t.TempDir()
-	base := []string{
-		"data.demo_dir=" + filepath.Join(root, "demo"),
-		"data.dir=" + filepath.Join(root, "data"),
-		"results.dir=" + filepath.Join(root, "runs"),
-		"memory.wisdom.dir=" + filepath.Join(root, "wisdom"),
-		"slurm.cpus_per_task=1", "slurm.mem=1G", "slurm.time=10:00",
-	}
-	cfg, err := configs.Load(configs.Options{Sets: append(base, sets...), Env: []string{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	return configstest.Load(t, append([]string{"slurm.cpus_per_task=1", "slurm.mem=1G", "slurm.time=10:00"}, sets...)...)
 }
 
 // plan makes a run of the four tabular demo tasks with seeds seeds and
