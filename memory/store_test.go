@@ -223,17 +223,22 @@ func TestStoreReload(t *testing.T) {
 	// Once the directory's mtime is old enough to trust, an unchanged mtime
 	// means no listing: a file slipped in with the mtime reset is not seen
 	// until Refresh.
-	old := time.Now().Add(-time.Hour)
-	if err := os.Chtimes(s.Dir(), old, old); err != nil {
-		t.Fatal(err)
+	// sneakIn lists the directory at mtime, then has the other writer put
+	// e and sets the mtime back.
+	sneakIn := func(mtime time.Time, e memory.Entry) {
+		t.Helper()
+		if err := os.Chtimes(s.Dir(), mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+		count() // lists once more: the mtime changed
+		if _, err := other.Put(e); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(s.Dir(), mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
 	}
-	count() // lists once more: the mtime changed
-	if _, err := other.Put(corpus()[2]); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chtimes(s.Dir(), old, old); err != nil {
-		t.Fatal(err)
-	}
+	sneakIn(time.Now().Add(-time.Hour), corpus()[2])
 	if n := count(); n != 1 {
 		t.Fatalf("unchanged mtime: %d entries, want the cached 1", n)
 	}
@@ -247,17 +252,7 @@ func TestStoreReload(t *testing.T) {
 	// A listing taken while the mtime was recent is not trusted: on a
 	// filesystem with coarse timestamps a second write may leave the
 	// mtime as it was, and must still be seen.
-	recent := time.Now()
-	if err := os.Chtimes(s.Dir(), recent, recent); err != nil {
-		t.Fatal(err)
-	}
-	count()
-	if _, err := other.Put(corpus()[3]); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chtimes(s.Dir(), recent, recent); err != nil {
-		t.Fatal(err)
-	}
+	sneakIn(time.Now(), corpus()[3])
 	if n := count(); n != 3 {
 		t.Fatalf("write within the mtime granularity: %d entries, want 3", n)
 	}

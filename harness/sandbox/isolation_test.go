@@ -329,22 +329,30 @@ while True:
     except OSError:
         pass
 `
+	withProcessLimit(t, 64, func(t *testing.T, e sandbox.Executor) {
+		marker := "mlbench-forkbomb-" + randomHex(t)
+		spec := newTask(t).spec(code, marker)
+		spec.Timeout = 2 * time.Second
+		spec.Grace = 200 * time.Millisecond
+		res := run(t, e, spec)
+		if res.OK() {
+			t.Fatalf("a fork bomb cannot succeed: %s", res.Status())
+		}
+		requireNoProcesses(t, marker)
+	})
+}
+
+// withProcessLimit runs test on every backend that enforces a limit of
+// maxProcs processes here, and skips the others.
+func withProcessLimit(t *testing.T, maxProcs int, test func(t *testing.T, e sandbox.Executor)) {
 	o := testOptions()
-	o.MaxProcs = 64
+	o.MaxProcs = maxProcs
 	for name, e := range backends(t, o, false) {
 		t.Run(name, func(t *testing.T) {
 			if !e.Info().MaxProcs {
 				t.Skipf("%s cannot enforce a process limit here: %v", name, e.Info().Warnings)
 			}
-			marker := "mlbench-forkbomb-" + randomHex(t)
-			spec := newTask(t).spec(code, marker)
-			spec.Timeout = 2 * time.Second
-			spec.Grace = 200 * time.Millisecond
-			res := run(t, e, spec)
-			if res.OK() {
-				t.Fatalf("a fork bomb cannot succeed: %s", res.Status())
-			}
-			requireNoProcesses(t, marker)
+			test(t, e)
 		})
 	}
 }
@@ -363,21 +371,14 @@ try:
 except OSError as e:
     print("limited", n, type(e).__name__)
 `
-	o := testOptions()
-	o.MaxProcs = 32
-	for name, e := range backends(t, o, false) {
-		t.Run(name, func(t *testing.T) {
-			if !e.Info().MaxProcs {
-				t.Skipf("%s cannot enforce a process limit here: %v", name, e.Info().Warnings)
-			}
-			res := run(t, e, newTask(t).spec(code))
-			var n int
-			if _, err := fmt.Sscanf(res.Stdout, "limited %d BlockingIOError", &n); err != nil || n >= 32 || !res.OK() {
-				t.Fatalf("want fork refused below 32 processes, got %s; output:\n%s", res.Status(), res.Output)
-			}
-			t.Logf("%d children forked before the limit", n)
-		})
-	}
+	withProcessLimit(t, 32, func(t *testing.T, e sandbox.Executor) {
+		res := run(t, e, newTask(t).spec(code))
+		var n int
+		if _, err := fmt.Sscanf(res.Stdout, "limited %d BlockingIOError", &n); err != nil || n >= 32 || !res.OK() {
+			t.Fatalf("want fork refused below 32 processes, got %s; output:\n%s", res.Status(), res.Output)
+		}
+		t.Logf("%d children forked before the limit", n)
+	})
 }
 
 func TestExitStatus(t *testing.T) {
