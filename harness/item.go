@@ -2,7 +2,6 @@ package harness
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -303,20 +302,14 @@ func (c *checkpointer) Save(_ context.Context, st *search.State) error {
 	return results.WriteJSON(path, st)
 }
 
+// loadCheckpoint is the item's search state to resume from, nil for a
+// fresh start.
 func loadCheckpoint(dir string) (*search.State, error) {
-	path := results.CheckpointPath(dir)
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
+	st, err := results.ReadCheckpoint(dir)
+	if errors.Is(err, results.ErrNoCheckpoint) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("read checkpoint: %w", err)
-	}
-	var st search.State
-	if err := json.Unmarshal(b, &st); err != nil {
-		return nil, fmt.Errorf("checkpoint %s is damaged (%v); move it away to restart the item from scratch", path, err)
-	}
-	return &st, nil
+	return st, err
 }
 
 // bestSink keeps best/ current: submission.csv, solution.py and node_id,

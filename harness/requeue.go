@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mlbench/mlbench/results"
+	"golang.org/x/sys/unix"
 )
 
 // ErrRequeued is returned by RunElement when a signal interrupted the item
@@ -176,14 +177,12 @@ func RunElement(ctx context.Context, run *Run, index int, opts ItemOptions, el E
 	return out, ErrRequeued
 }
 
+// signalName is the signal's name as Slurm and kill spell it ("SIGUSR1").
 func signalName(s os.Signal) string {
-	switch s {
-	case syscall.SIGUSR1:
-		return "SIGUSR1"
-	case syscall.SIGTERM:
-		return "SIGTERM"
-	case syscall.SIGINT:
-		return "SIGINT"
+	if sig, ok := s.(syscall.Signal); ok {
+		if name := unix.SignalName(sig); name != "" {
+			return name
+		}
 	}
 	return s.String()
 }

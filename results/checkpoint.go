@@ -27,11 +27,9 @@ func CheckpointPath(itemDir string) string {
 // ErrNoCheckpoint is returned by CheckpointNodes for an item without one.
 var ErrNoCheckpoint = errors.New("results: item has no checkpoint")
 
-// CheckpointNodes rebuilds the node rows of an item from its checkpoint:
-// every finished node (in flight and lost ones are not part of the tree),
-// in creation order. The rows lack what only the trace knows: cost, test
-// grades and the item's identity columns (run, task, seed, params).
-func CheckpointNodes(itemDir string) ([]NodeRow, error) {
+// ReadCheckpoint reads an item's checkpoint: the search state to resume
+// from. It returns ErrNoCheckpoint when the item has none.
+func ReadCheckpoint(itemDir string) (*search.State, error) {
 	path := CheckpointPath(itemDir)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -42,7 +40,19 @@ func CheckpointNodes(itemDir string) ([]NodeRow, error) {
 	}
 	var st search.State
 	if err := json.Unmarshal(b, &st); err != nil {
-		return nil, fmt.Errorf("parse %s: %w", path, err)
+		return nil, fmt.Errorf("checkpoint %s is damaged (%w); move it away to restart the item from scratch", path, err)
+	}
+	return &st, nil
+}
+
+// CheckpointNodes rebuilds the node rows of an item from its checkpoint:
+// every finished node (in flight and lost ones are not part of the tree),
+// in creation order. The rows lack what only the trace knows: cost, test
+// grades and the item's identity columns (run, task, seed, params).
+func CheckpointNodes(itemDir string) ([]NodeRow, error) {
+	st, err := ReadCheckpoint(itemDir)
+	if err != nil {
+		return nil, err
 	}
 	rows := make([]NodeRow, 0, len(st.Nodes))
 	for i := range st.Nodes {
