@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // This file holds the column-level building blocks that the competition
@@ -254,6 +255,16 @@ func numbersOf(t *Table, j int) cellNumbers {
 	return cellNumbers{t: t, j: j}
 }
 
+// plain is the column's cell in a row that rowFloats parsed: NaN (ask
+// at) for a cell rowFloats left, and always for a boolean column, whose
+// digits at reads as text.
+func (n cellNumbers) plain(row []float64) float64 {
+	if n.boolean {
+		return math.NaN()
+	}
+	return row[n.j]
+}
+
 // at is cell i as a number (a missing boolean is NaN, as float's).
 func (n cellNumbers) at(i int) (float64, error) {
 	if !n.boolean {
@@ -287,58 +298,117 @@ func multiLogLoss(sub, ans *Table, perm []int, classes []string, rule rowSumRule
 		}
 		aj[k] = numbersOf(ans, j)
 	}
-	// Ranges and row sums, in the submission's own row order.
+	// The answers' weights first, so that each submission row is read once
+	// (its faults still come before the answers').
+	weights, ansErr := answerWeights(ans, aj)
+	owner := make([]int32, sub.Len()) // the answers row of each submission row
+	for i := range owner {
+		owner[i] = -1
+	}
+	for i, p := range perm {
+		owner[p] = int32(i)
+	}
+	rowLoss := make([]float64, len(perm))
+	// Ranges and row sums, in the submission's own row order, and each
+	// row's loss against its answers row.
 	err := parallelCells(sub.Len(), len(classes), func(lo, hi int) error {
+		row := make([]float64, sub.ncol)
+		probs := make([]float64, len(classes))
 		for j := lo; j < hi; j++ {
+			sub.rowFloats(j, row)
 			var sum float64
 			for k, c := range classes {
-				v, err := sj[k].at(j)
-				if err != nil {
-					return err
+				v := sj[k].plain(row)
+				if math.IsNaN(v) {
+					var err error
+					if v, err = sj[k].at(j); err != nil {
+						return err
+					}
 				}
 				if !(v >= 0 && v <= 1) {
 					return &InvalidSubmission{Row: j + 1, Column: c, Reason: fmt.Sprintf("probability %v outside [0, 1]", v)}
 				}
 				sum += v
+				probs[k] = v
 			}
 			if rule != nil && !rule(sum) {
 				return &InvalidSubmission{Row: j + 1, Reason: fmt.Sprintf("probabilities sum to %.6g, not 1", sum)}
 			}
+			if a := owner[j]; a >= 0 && ansErr == nil {
+				var s float64
+				for w := weights.start[a]; w < weights.start[a+1]; w++ {
+					s += weights.y[w] * logLossTerm(probs[weights.k[w]])
+				}
+				rowLoss[a] = s
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return 0, err
+	}
+	if ansErr != nil {
+		return 0, ansErr
 	}
 	// Losses summed per fixed block of rows, then the blocks in order: the
 	// same total whatever the number of CPUs that computed it.
 	const block = 1024
-	partial := make([]float64, (len(perm)+block-1)/block)
-	err = parallelCells(len(partial), block*len(classes), func(lo, hi int) error {
+	var total float64
+	for lo := 0; lo < len(rowLoss); lo += block {
+		var s float64
+		for _, l := range rowLoss[lo:min(lo+block, len(rowLoss))] {
+			s += l
+		}
+		total += s
+	}
+	return total / float64(len(perm)), nil
+}
+
+// classWeights are the answers' nonzero class weights, row by row: row
+// i's are k[start[i]:start[i+1]] (class indexes) and y[...] (one-hot
+// answers have one a row).
+type classWeights struct {
+	start []int32
+	k     []int32
+	y     []float64
+}
+
+// answerWeights reads the answers' class columns (aj) into classWeights,
+// in parallel blocks of rows.
+func answerWeights(ans *Table, aj []cellNumbers) (classWeights, error) {
+	n := ans.Len()
+	const block = 4096
+	ks := make([][]int32, (n+block-1)/block)
+	ys := make([][]float64, len(ks))
+	count := make([]int32, n+1)
+	err := parallelCells(len(ks), block*len(aj), func(lo, hi int) error {
+		row := make([]float64, ans.ncol)
 		for b := lo; b < hi; b++ {
-			var s float64
-			for i := b * block; i < min((b+1)*block, len(perm)); i++ {
-				for k := range classes {
-					y, err := aj[k].at(i)
-					if err != nil {
-						return fmt.Errorf("answers: %w", err)
+			for i := b * block; i < min((b+1)*block, n); i++ {
+				ans.rowFloats(i, row)
+				for k := range aj {
+					y := aj[k].plain(row)
+					if math.IsNaN(y) {
+						var err error
+						if y, err = aj[k].at(i); err != nil {
+							return fmt.Errorf("answers: %w", err)
+						}
 					}
 					if y != 0 {
-						p, _ := sj[k].at(perm[i])
-						s += y * logLossTerm(p)
+						ks[b] = append(ks[b], int32(k))
+						ys[b] = append(ys[b], y)
+						count[i+1]++
 					}
 				}
 			}
-			partial[b] = s
 		}
 		return nil
 	})
 	if err != nil {
-		return 0, err
+		return classWeights{}, err
 	}
-	var total float64
-	for _, s := range partial {
-		total += s
+	for i := range n {
+		count[i+1] += count[i]
 	}
-	return total / float64(len(perm)), nil
+	return classWeights{start: count, k: slices.Concat(ks...), y: slices.Concat(ys...)}, nil
 }

@@ -2,9 +2,7 @@ package grader
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
-	"math/bits"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -37,11 +35,10 @@ func (t *Table) cell(i, j int) []byte {
 		s := t.cells[i*t.ncol+j]
 		return t.buf[s.off : s.off+s.n : s.off+s.n]
 	}
-	o := t.offs[i*t.ncol+j]
-	if o == missingCell {
+	start := t.cellStart(i, j)
+	if start < 0 {
 		return nil
 	}
-	start := int(t.rowStart[i]) + int(o)
 	end := start + cellEnd(t.buf[start:])
 	return t.buf[start:end:end]
 }
@@ -79,9 +76,11 @@ func parsePlain(t *Table, pos, budget int) bool {
 	// Trailing line ends only make blank lines: no rows.
 	data = bytes.TrimRight(data, "\r\n")
 	if len(data) == 0 {
-		t.rowStart, t.offs = []uint32{}, []uint16{}
+		t.rowStart = []uint32{}
 		return true
 	}
+	// Most files hold no '\r': their lines need no look for a lone one.
+	hasCR := bytes.IndexByte(data, '\r') >= 0
 	k := min(runtime.GOMAXPROCS(0), max(1, len(data)/int(plainChunk.Load())))
 	bounds := make([]int, 0, k+1)
 	bounds = append(bounds, 0)
@@ -118,7 +117,6 @@ func parsePlain(t *Table, pos, budget int) bool {
 		return false
 	}
 	rowStart := make([]uint32, total)
-	offs := make([]uint16, total*t.ncol)
 	ok := make([]bool, k)
 	for c := range k {
 		wg.Add(1)
@@ -131,8 +129,8 @@ func parsePlain(t *Table, pos, budget int) bool {
 					ok[c] = false
 				}
 			}()
-			ok[c] = plainRows(data[bounds[c]:bounds[c+1]], pos+bounds[c], t.ncol,
-				rowStart[base[c]:base[c]+rows[c]], offs[base[c]*t.ncol:(base[c]+rows[c])*t.ncol])
+			ok[c] = plainRowStarts(data[bounds[c]:bounds[c+1]], pos+bounds[c], t.ncol, hasCR,
+				rowStart[base[c]:base[c]+rows[c]])
 		}()
 	}
 	wg.Wait()
@@ -141,91 +139,116 @@ func parsePlain(t *Table, pos, budget int) bool {
 			return false
 		}
 	}
-	t.rowStart, t.offs, t.rows = rowStart, offs, total
+	t.rowStart, t.rows, t.dataEnd = rowStart, total, pos+len(data)
 	return true
 }
 
-// plainRows fills rowStart and offs for the lines of chunk (which starts
-// at byte at of the buffer); it reports false on anything parsePlain
-// leaves to the serial parser, and when the chunk's line count is not
-// len(rowStart). It finds the delimiters eight bytes at a time: a cell of
-// a numeric submission is a few bytes, so a byte loop spends most of its
-// time on bytes that are not delimiters.
-func plainRows(chunk []byte, at, ncol int, rowStart []uint32, offs []uint16) bool {
-	r, j := 0, 1 // row, next cell
-	start := 0   // where row r starts in chunk
-	cr := -2     // where the last '\r' was (none: not right before any byte)
-	if len(rowStart) == 0 {
-		return len(chunk) == 0
-	}
-	rowStart[0] = uint32(at)
-	offs[0] = 0
-	// endRow closes row r at the line break at i (a '\r' right before
-	// it belongs to the break) and opens the next.
-	endRow := func(i int) bool {
-		end := i
-		if cr == i-1 {
-			end--
+// plainRowStarts fills rowStart for the lines of chunk (which starts at byte
+// at of the buffer) and checks each line; it reports false on anything
+// parsePlain leaves to the serial parser, and when the chunk's line count
+// is not len(rowStart). Its scans are the runtime's vector ones: a line
+// and its commas are counted, not walked.
+func plainRowStarts(chunk []byte, at, ncol int, hasCR bool, rowStart []uint32) bool {
+	r := 0
+	for len(chunk) > 0 {
+		n := bytes.IndexByte(chunk, '\n')
+		line := chunk
+		if n >= 0 {
+			line, chunk = chunk[:n], chunk[n+1:]
+		} else {
+			chunk = nil
 		}
-		if end == start || end-start > maxPlainRow {
-			return false // a blank line, or a row too long for 16 bits
+		if hasCR {
+			line = bytes.TrimSuffix(line, []byte("\r"))
+			if bytes.IndexByte(line, '\r') >= 0 {
+				return false // a lone '\r' ends a record
+			}
 		}
-		for ; j < ncol; j++ {
-			offs[r*ncol+j] = missingCell
+		if len(line) == 0 || len(line) > maxPlainRow || r >= len(rowStart) || bytes.Count(line, []byte(",")) >= ncol {
+			return false // blank, too long for 16-bit offsets, or too many fields
 		}
+		rowStart[r] = uint32(at)
+		at += n + 1
 		r++
-		start, j = i+1, 1
-		if start < len(chunk) {
-			if r >= len(rowStart) {
-				return false
-			}
-			rowStart[r] = uint32(at + start)
-			offs[r*ncol] = 0
-		}
-		return true
-	}
-	// delimAt handles the delimiter at i.
-	delimAt := func(i int) bool {
-		switch chunk[i] {
-		case ',':
-			if j == ncol {
-				return false // more fields than the header
-			}
-			offs[r*ncol+j] = uint16(min(i+1-start, maxPlainRow))
-			j++
-			return true
-		case '\n':
-			return endRow(i)
-		default: // '\r': only as the first half of "\r\n"
-			cr = i
-			return i+1 < len(chunk) && chunk[i+1] == '\n'
-		}
-	}
-	i := 0
-	for ; i+8 <= len(chunk); i += 8 {
-		for m := delimMask(binary.LittleEndian.Uint64(chunk[i:])); m != 0; m &= m - 1 {
-			if !delimAt(i + bits.TrailingZeros64(m)>>3) {
-				return false
-			}
-		}
-	}
-	for ; i < len(chunk); i++ {
-		if delim[chunk[i]] && !delimAt(i) {
-			return false
-		}
-	}
-	if start < len(chunk) && !endRow(len(chunk)) {
-		return false // the last row, which no newline ends
 	}
 	return r == len(rowStart)
 }
 
-// delimMask has the high bit of each byte of w that is ',', '\n' or '\r'
-// set (an exact test per byte: the additions cannot carry across bytes).
-func delimMask(w uint64) uint64 {
-	const ones, low7, high = 0x0101010101010101, 0x7f7f7f7f7f7f7f7f, 0x8080808080808080
-	zero := func(x uint64) uint64 { return ^(((x & low7) + low7) | x) & high }
-	return zero(w^(','*ones)) | zero(w^('\n'*ones)) | zero(w^('\r'*ones))
+// rowEnd is where row i of a compact table ends in buf (its line break,
+// or the data's end).
+func (t *Table) rowEnd(i int) int {
+	end := t.dataEnd
+	if i+1 < t.rows {
+		end = int(t.rowStart[i+1]) - 1
+	}
+	if end > int(t.rowStart[i]) && t.buf[end-1] == '\r' {
+		end--
+	}
+	return end
+}
+
+// A compact table finds a cell by walking its row (a comma at a time)
+// until the walks have cost what building every cell's offset costs, then
+// builds the offsets: graders that read a column or two (an id, a target,
+// one cell of a row here and there) never pay for offsets, and one that
+// reads every cell by column pays at most twice the least it could. Walks
+// to the first few cells cost next to nothing and are not counted (the
+// count is shared by every goroutine).
+const uncountedWalk = 4
+
+// cellStart returns where cell (i, j) of a compact table starts in buf,
+// or -1 for a cell the row lacks (a short row's padding).
+func (t *Table) cellStart(i, j int) int {
+	row := int(t.rowStart[i])
+	if offs := t.offs.Load(); offs != nil {
+		o := (*offs)[i*t.ncol+j]
+		if o == missingCell {
+			return -1
+		}
+		return row + int(o)
+	}
+	if j >= uncountedWalk && t.walked.Add(int64(j)) > int64(t.rows)*int64(t.ncol) {
+		t.buildOffsets()
+		return t.cellStart(i, j)
+	}
+	pos, end := row, t.rowEnd(i)
+	for range j {
+		c := bytes.IndexByte(t.buf[pos:end], ',')
+		if c < 0 {
+			return -1
+		}
+		pos += c + 1
+	}
+	return pos
+}
+
+// buildOffsets builds the 2-byte offset of every cell, once, in parallel.
+func (t *Table) buildOffsets() {
+	t.offsOnce.Do(func() {
+		offs := make([]uint16, t.rows*t.ncol)
+		_ = parallelCells(t.rows, t.ncol, func(lo, hi int) error {
+			for i := lo; i < hi; i++ {
+				row, end := int(t.rowStart[i]), t.rowEnd(i)
+				cells := offs[i*t.ncol : (i+1)*t.ncol]
+				cells[0] = 0
+				j, pos := 1, row
+				for {
+					c := bytes.IndexByte(t.buf[pos:end], ',')
+					if c < 0 {
+						break
+					}
+					pos += c + 1
+					cells[j] = uint16(pos - row)
+					j++
+				}
+				for ; j < t.ncol; j++ {
+					cells[j] = missingCell
+				}
+			}
+			return nil
+		})
+		t.offs.Store(&offs)
+	})
 }
 
 // parallelRows runs f over [0, n) in contiguous ranges, one per CPU when n
@@ -300,22 +323,10 @@ func decimalPrefix[T string | []byte](b T) (v float64, n int) {
 }
 
 // appendDigits reads the decimal digits of b from i onto mant (which may
-// wrap: the caller bounds the digit count) and returns where they end.
-// Where eight bytes remain it takes them eight at a time (most numbers in
-// a submission have six to nine digits after the point).
+// wrap: the caller bounds the digit count) and returns where they end. (A
+// word-at-a-time version measured slower on submission numbers: their
+// runs of digits are short.)
 func appendDigits[T string | []byte](b T, i int, mant uint64) (int, uint64) {
-	for i+8 <= len(b) {
-		w := load8(b, i)
-		n := leadingDigits(w)
-		if n == 0 {
-			return i, mant
-		}
-		mant = mant*pow10u[n] + eightDigits((w-0x3030303030303030)<<(64-8*n))
-		i += n
-		if n < 8 {
-			return i, mant
-		}
-	}
 	for ; i < len(b); i++ {
 		d := b[i] - '0'
 		if d > 9 {
@@ -325,35 +336,3 @@ func appendDigits[T string | []byte](b T, i int, mant uint64) (int, uint64) {
 	}
 	return i, mant
 }
-
-// load8 reads b[i:i+8] as a little-endian word (the compiler makes one
-// load of it).
-func load8[T string | []byte](b T, i int) uint64 {
-	b = b[i : i+8]
-	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
-}
-
-// leadingDigits counts the ASCII digits at the start of the little-endian
-// word w: a byte is a digit when its high nibble is 3 and its low nibble
-// plus 6 stays below 16 (neither test carries across bytes).
-func leadingDigits(w uint64) int {
-	const lowNibbles, highNibbles, threes, sixes, sixteens = 0x0f0f0f0f0f0f0f0f, 0xf0f0f0f0f0f0f0f0, 0x3030303030303030, 0x0606060606060606, 0x1010101010101010
-	notDigit := (w&highNibbles ^ threes) | ((w&lowNibbles + sixes) & sixteens)
-	// The high bit of each byte that is not zero, i.e. not a digit.
-	const low7, high = 0x7f7f7f7f7f7f7f7f, 0x8080808080808080
-	nz := (notDigit | (notDigit&low7 + low7)) & high
-	return bits.TrailingZeros64(nz) >> 3
-}
-
-// eightDigits is the value of the eight digits 0-9 held in the bytes of
-// w, the first (most significant) in the lowest byte: pairs, then
-// quadruples, then the whole, each step one multiply.
-func eightDigits(w uint64) uint64 {
-	w = (w * 10) + (w >> 8)
-	w = (w&0x000000ff000000ff)*(100+(1000000<<32)) + (w>>16&0x000000ff000000ff)*(1+(10000<<32))
-	return w >> 32
-}
-
-// pow10u are the powers of ten up to 10^8 as integers.
-var pow10u = [...]uint64{1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000}

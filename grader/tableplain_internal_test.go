@@ -3,6 +3,7 @@ package grader
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"regexp"
 	"strconv"
@@ -35,13 +36,28 @@ func sameTable(tb testing.TB, in []byte) {
 	if p.Len() != s.Len() || strings.Join(p.Columns(), "|") != strings.Join(s.Columns(), "|") {
 		tb.Fatalf("%q: shape %d %v, serial %d %v", in, p.Len(), p.Columns(), s.Len(), s.Columns())
 	}
-	for i := range p.Len() {
-		if p.Line(i) != s.Line(i) {
-			tb.Fatalf("%q: row %d on line %d, serial %d", in, i, p.Line(i), s.Line(i))
+	// Cells found by walking rows, then by the offsets built for them.
+	for pass := range 2 {
+		if pass == 1 {
+			if p.cells != nil {
+				return
+			}
+			p.buildOffsets()
 		}
-		for j := range p.ncol {
-			if a, b := p.str(i, j), s.str(i, j); a != b {
-				tb.Fatalf("%q: cell (%d, %d) %q, serial %q", in, i, j, a, b)
+		row := make([]float64, p.ncol)
+		for i := range p.Len() {
+			if p.Line(i) != s.Line(i) {
+				tb.Fatalf("%q: row %d on line %d, serial %d", in, i, p.Line(i), s.Line(i))
+			}
+			p.rowFloats(i, row)
+			for j := range p.ncol {
+				if a, b := p.str(i, j), s.str(i, j); a != b {
+					tb.Fatalf("%q: cell (%d, %d) %q, serial %q (pass %d)", in, i, j, a, b, pass)
+				}
+				v, err := s.float(i, j)
+				if !math.IsNaN(row[j]) && (err != nil || v != row[j]) {
+					tb.Fatalf("%q: rowFloats cell (%d, %d) %v, float %v (%v)", in, i, j, row[j], v, err)
+				}
 			}
 		}
 	}
@@ -65,7 +81,7 @@ func TestCompactParserMatchesSerial(t *testing.T) {
 		"a,b\n" + strings.Repeat("x", 70000) + ",1\n",
 		"a,b\n" + strings.Repeat("x", maxPlainRow-2) + ",1\n" + strings.Repeat("y", maxPlainRow-1) + ",1\n",
 		"0\n\n0",
-		// Delimiters on every side of the eight-byte words plainRows reads.
+		// Delimiters and line ends next to each other and at the ends of rows.
 		"a,b\n1234567,\n123456,7\r\n12345678,9\n1,2\n",
 		"a,b\n1234567\r,1\n",
 		"a,b\n123456\r\n\r\n1,2\n",
@@ -149,4 +165,39 @@ func FuzzDecimalPrefix(f *testing.F) {
 	f.Add("0.00134567,1")
 	f.Add("123456789012345678.5")
 	f.Fuzz(func(t *testing.T, s string) { checkDecimalPrefix(t, s) })
+}
+
+// TestCompactTableBuildsOffsetsWhenWalksAddUp reads a far column of every
+// row: the table walks rows at first, then builds its offsets, and every
+// cell comes out the same either way, from many goroutines at once.
+func TestCompactTableBuildsOffsetsWhenWalksAddUp(t *testing.T) {
+	// Walking to column 5 of every row costs 5/6 of the offsets; a
+	// second column more than makes up the rest.
+	var b strings.Builder
+	b.WriteString("a,b,c,d,e,f\n")
+	const rows = 30_000
+	for i := range rows {
+		fmt.Fprintf(&b, "%d,1,2,3,4,%d\n", i, i*7)
+	}
+	tab, err := ParseTable([]byte(b.String()))
+	if err != nil || tab.cells != nil {
+		t.Fatalf("not a compact table: %v", err)
+	}
+	err = parallelCells(rows, 1<<16, func(lo, hi int) error {
+		for i := lo; i < hi; i++ {
+			if got, want := tab.str(i, 5), strconv.Itoa(i*7); got != want {
+				return fmt.Errorf("cell (%d, 5) = %q, want %q", i, got, want)
+			}
+			if got := tab.str(i, 4); got != "4" {
+				return fmt.Errorf("cell (%d, 4) = %q, want 4", i, got)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tab.offs.Load() == nil {
+		t.Errorf("%d walks and no offsets built", rows)
+	}
 }
