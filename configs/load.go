@@ -5,9 +5,11 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -106,15 +108,8 @@ func Load(opts Options) (*Config, error) {
 	if err := cfg.applyEnv(env); err != nil {
 		return nil, err
 	}
-	flagKeys := make([]string, 0, len(opts.Flag))
-	for k := range opts.Flag {
-		flagKeys = append(flagKeys, k)
-	}
-	sort.Strings(flagKeys)
-	for _, k := range flagKeys {
-		if err := cfg.Set(k, opts.Flag[k]); err != nil {
-			return nil, withSource(err, "command-line flag")
-		}
+	if err := cfg.SetAll(opts.Flag); err != nil {
+		return nil, withSource(err, "command-line flag")
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -226,6 +221,17 @@ func (c *Config) field(path string) (reflect.Value, error) {
 
 func unknownKey(path string) *FieldError {
 	return &FieldError{Field: path, Err: ErrUnknownKey, Suggestion: suggest(path, Keys())}
+}
+
+// SetAll applies Set to every key of values in sorted order (so the
+// outcome does not depend on map order) and returns the first error.
+func (c *Config) SetAll(values map[string]string) error {
+	for _, k := range slices.Sorted(maps.Keys(values)) {
+		if err := c.Set(k, values[k]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Set assigns one value, given as text, to the key at path. Lists and maps

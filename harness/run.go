@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -241,15 +240,8 @@ func (r *Run) ItemConfig(index int) (*configs.Config, error) {
 		return nil, err
 	}
 	cfg := *r.Config
-	keys := make([]string, 0, len(it.Params))
-	for k := range it.Params {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if err := cfg.Set(k, it.Params[k]); err != nil {
-			return nil, fmt.Errorf("item %d sweep point: %w", index, err)
-		}
+	if err := cfg.SetAll(it.Params); err != nil {
+		return nil, fmt.Errorf("item %d sweep point: %w", index, err)
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("item %d sweep point: %w", index, err)

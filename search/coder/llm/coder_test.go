@@ -18,10 +18,7 @@ func TestDraftPromptAndReply(t *testing.T) {
 	e := newEnv(t, srv.url())
 	e.cfg.Code.Extra = map[string]any{"top_k": 20, "chat_template_kwargs": map[string]any{"enable_thinking": false}}
 	c, _ := e.build(t)
-	p, err := c.Draft(context.Background(), draftReq("1"))
-	if err != nil {
-		t.Fatalf("Draft: %v", err)
-	}
+	p := mustDraft(t, c)
 	if p.Code != "import pandas as pd\nprint('validation_metric: 0.9')" {
 		t.Errorf("code = %q", p.Code)
 	}
@@ -71,9 +68,7 @@ func TestTemperatureAndTokenFields(t *testing.T) {
 			e := newEnv(t, srv.url())
 			e.cfg.Code.Model, e.cfg.Code.Temperature = tc.model, tc.temp
 			c, _ := e.build(t)
-			if _, err := c.Draft(context.Background(), draftReq("1")); err != nil {
-				t.Fatal(err)
-			}
+			mustDraft(t, c)
 			b := srv.requests()[0].Body
 			if got, ok := b["temperature"]; (tc.wantTemp == nil && ok) || (tc.wantTemp != nil && got != tc.wantTemp) {
 				t.Errorf("temperature = %v (present %v), want %v", got, ok, tc.wantTemp)
@@ -124,10 +119,7 @@ func TestReasoningReplies(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := newServer(t, tc.step)
 			c, _ := newEnv(t, srv.url()).build(t)
-			p, err := c.Draft(context.Background(), draftReq("1"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			p := mustDraft(t, c)
 			if p.Code != tc.wantCode {
 				t.Errorf("code = %q, want %q", p.Code, tc.wantCode)
 			}
@@ -144,10 +136,7 @@ func TestReplyWithoutCodeIsRetriedWithReminder(t *testing.T) {
 		reply(goodReply))
 	e := newEnv(t, srv.url())
 	c, _ := e.build(t)
-	p, err := c.Draft(context.Background(), draftReq("1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustDraft(t, c)
 	if !strings.Contains(p.Code, "validation_metric") {
 		t.Errorf("code = %q", p.Code)
 	}
@@ -169,10 +158,7 @@ func TestReplyCutAtLengthIsRetried(t *testing.T) {
 		replyMsg(map[string]any{"content": "Plan.\n```python\nimport numpy as np\nfor i in range("}, "length", usage(10, 1000, -1)),
 		reply(goodReply))
 	c, _ := newEnv(t, srv.url()).build(t)
-	p, err := c.Draft(context.Background(), draftReq("1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustDraft(t, c)
 	if !strings.Contains(p.Code, "validation_metric") {
 		t.Errorf("code = %q", p.Code)
 	}
@@ -217,10 +203,7 @@ func TestFaultsAreRetried(t *testing.T) {
 			e := newEnv(t, srv.url())
 			e.cfg.Code.Timeout = 200 * time.Millisecond
 			c, _ := e.build(t)
-			p, err := c.Draft(context.Background(), draftReq("1"))
-			if err != nil {
-				t.Fatalf("Draft: %v", err)
-			}
+			p := mustDraft(t, c)
 			if p.Code == "" {
 				t.Error("no code")
 			}
@@ -268,9 +251,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 			srv := newServer(t, status(http.StatusTooManyRequests, "Retry-After", tc.header), reply(goodReply))
 			e := newEnv(t, srv.url())
 			c, _ := e.build(t)
-			if _, err := c.Draft(context.Background(), draftReq("1")); err != nil {
-				t.Fatal(err)
-			}
+			mustDraft(t, c)
 			waits := e.sleeps.all()
 			if len(waits) != 1 || waits[0] < tc.min || waits[0] > 10*time.Minute {
 				t.Errorf("waits = %v, want one of at least %v", waits, tc.min)
@@ -524,10 +505,7 @@ func TestSteerableUnclosedThinkingIsRetried(t *testing.T) {
 	e := newEnv(t, srv.url())
 	e.cfg.Code.Model, e.cfg.Code.SteerableReasoning = "qwen3-32b", true
 	c, _ := e.build(t)
-	p, err := c.Draft(context.Background(), draftReq("1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustDraft(t, c)
 	if p.Code != "print(1)" {
 		t.Errorf("code = %q", p.Code)
 	}
@@ -581,10 +559,7 @@ func TestMeterCountsBothRoles(t *testing.T) {
 	e := newEnv(t, srv.url())
 	e.cfg.Feedback.Model = "review-model"
 	c, r := e.build(t)
-	p, err := c.Draft(context.Background(), draftReq("1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustDraft(t, c)
 	if _, err := r.Review(context.Background(), search.NodeSnapshot{ID: "1", Code: p.Code}, okRun()); err != nil {
 		t.Fatal(err)
 	}

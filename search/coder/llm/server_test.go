@@ -252,6 +252,16 @@ func draftReq(id string) search.Request {
 	return search.Request{Stage: search.StageDraft, NodeID: id, Step: 1, StepsLeft: 40, TimeLeft: 3 * time.Hour}
 }
 
+// mustDraft asks c for the draft of node "1" and fails the test on error.
+func mustDraft(t testing.TB, c *llm.Coder) search.Proposal {
+	t.Helper()
+	p, err := c.Draft(context.Background(), draftReq("1"))
+	if err != nil {
+		t.Fatalf("Draft: %v", err)
+	}
+	return p
+}
+
 const goodReply = "I will fit a logistic regression on the numeric columns.\n\n```python\nimport pandas as pd\nprint('validation_metric: 0.9')\n```\n"
 
 // userText returns the text of a request's messages with the given role.

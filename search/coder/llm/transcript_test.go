@@ -32,10 +32,7 @@ func TestKeyNeverReachesTranscriptsOrErrors(t *testing.T) {
 	e := newEnv(t, srv.url())
 	dir := filepath.Dir(e.opts.Transcript)
 	c, r := e.build(t)
-	p, err := c.Draft(context.Background(), draftReq("1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustDraft(t, c)
 	_, rerr := r.Review(context.Background(), search.NodeSnapshot{ID: "1", Code: p.Code}, okRun())
 	if !errors.Is(rerr, search.ErrFatal) {
 		t.Fatalf("review err = %v, want fatal", rerr)
@@ -50,7 +47,7 @@ func TestKeyNeverReachesTranscriptsOrErrors(t *testing.T) {
 	}
 	// Grep every file written for the key.
 	var files int
-	err = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -187,10 +184,7 @@ func TestShortKeyDoesNotGarbleReplies(t *testing.T) {
 	e := newEnv(t, srv.url())
 	e.opts.Getenv = func(string) string { return "x" }
 	c, _ := e.build(t)
-	p, err := c.Draft(context.Background(), draftReq("1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustDraft(t, c)
 	if p.Code != "x = 1\nprint(x)" {
 		t.Errorf("code = %q", p.Code)
 	}
