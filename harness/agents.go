@@ -2,12 +2,7 @@ package harness
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"maps"
-	"slices"
-	"strings"
-	"sync"
 
 	"github.com/mlbench/mlbench/configs"
 	"github.com/mlbench/mlbench/grader"
@@ -98,30 +93,16 @@ type AgentResult struct {
 // cheap and start nothing: the work belongs in Solve.
 type AgentConstructor func(cfg *configs.Config, opts ItemOptions) (Agent, error)
 
-var (
-	agentsMu sync.Mutex
-	agents   = map[string]AgentConstructor{}
-)
+// agents are the agent kinds, registered by their files' init functions.
+var agents = configs.NewRegistry[AgentConstructor]("agent.kind", "agent")
 
 // RegisterAgent makes an agent available under agent.kind = kind. Agents
 // register themselves from an init function in their own file; a kind
 // registered twice panics (a programming error).
-func RegisterAgent(kind string, c AgentConstructor) {
-	agentsMu.Lock()
-	defer agentsMu.Unlock()
-	if _, dup := agents[kind]; dup {
-		panic("harness: agent kind " + kind + " registered twice")
-	}
-	agents[kind] = c
-	configs.RegisterKind("agent.kind", kind)
-}
+func RegisterAgent(kind string, c AgentConstructor) { agents.Register(kind, c) }
 
 // AgentKinds lists the registered agent kinds, sorted.
-func AgentKinds() []string {
-	agentsMu.Lock()
-	defer agentsMu.Unlock()
-	return slices.Sorted(maps.Keys(agents))
-}
+func AgentKinds() []string { return agents.Kinds() }
 
 // NewAgent builds the agent that cfg.Agent.Kind names ("" means mlbench).
 func NewAgent(cfg *configs.Config, opts ItemOptions) (Agent, error) {
@@ -129,13 +110,9 @@ func NewAgent(cfg *configs.Config, opts ItemOptions) (Agent, error) {
 	if kind == "" {
 		kind = "mlbench"
 	}
-	agentsMu.Lock()
-	c := agents[kind]
-	agentsMu.Unlock()
-	if c == nil {
-		kinds := AgentKinds()
-		return nil, &configs.FieldError{Field: "agent.kind", Value: kind,
-			Err: fmt.Errorf("unknown agent; expected one of %s", strings.Join(kinds, ", "))}
+	c, err := agents.Lookup(kind)
+	if err != nil {
+		return nil, err
 	}
 	return c(cfg, opts)
 }

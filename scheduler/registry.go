@@ -2,10 +2,6 @@ package scheduler
 
 import (
 	"fmt"
-	"maps"
-	"slices"
-	"strings"
-	"sync"
 
 	"github.com/mlbench/mlbench/configs"
 	"github.com/mlbench/mlbench/results"
@@ -24,40 +20,15 @@ type Backend struct {
 	Element func() (Element, error)
 }
 
-var (
-	mu       sync.Mutex
-	backends = map[string]Backend{}
-)
+// backends are the scheduling backends by kind.
+var backends = configs.NewRegistry[Backend]("scheduler.kind", "scheduler")
 
 // Register makes a backend available under its kind (and valid for
 // scheduler.kind). A kind registered twice panics (a programming error).
-func Register(b Backend) {
-	mu.Lock()
-	defer mu.Unlock()
-	if _, dup := backends[b.Kind]; dup {
-		panic("scheduler: backend " + b.Kind + " registered twice")
-	}
-	backends[b.Kind] = b
-	configs.RegisterKind("scheduler.kind", b.Kind)
-}
+func Register(b Backend) { backends.Register(b.Kind, b) }
 
 // Kinds lists the registered backends, sorted.
-func Kinds() []string {
-	mu.Lock()
-	defer mu.Unlock()
-	return slices.Sorted(maps.Keys(backends))
-}
-
-func lookup(kind string) (Backend, error) {
-	mu.Lock()
-	b, ok := backends[kind]
-	mu.Unlock()
-	if !ok {
-		return b, &configs.FieldError{Field: "scheduler.kind", Value: kind,
-			Err: fmt.Errorf("unknown scheduler; expected one of %s", strings.Join(Kinds(), ", "))}
-	}
-	return b, nil
-}
+func Kinds() []string { return backends.Kinds() }
 
 // New builds the backend that cfg.Scheduler.Kind names.
 func New(cfg *configs.Config, opts Options) (Scheduler, error) {
@@ -67,7 +38,7 @@ func New(cfg *configs.Config, opts Options) (Scheduler, error) {
 // NewKind builds the backend kind for cfg (a command's --scheduler flag
 // overriding the run's scheduler.kind).
 func NewKind(kind string, cfg *configs.Config, opts Options) (Scheduler, error) {
-	b, err := lookup(kind)
+	b, err := backends.Lookup(kind)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +70,7 @@ func ForRun(runDir string, cfg *configs.Config) (Scheduler, error) {
 // CurrentElement asks backend kind which array element this process runs
 // as.
 func CurrentElement(kind string) (Element, error) {
-	b, err := lookup(kind)
+	b, err := backends.Lookup(kind)
 	if err != nil {
 		return Element{}, err
 	}

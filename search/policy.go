@@ -1,9 +1,6 @@
 package search
 
 import (
-	"sort"
-	"sync"
-
 	"github.com/mlbench/mlbench/configs"
 )
 
@@ -41,37 +38,17 @@ type Policy interface {
 	resumed(s *searcher, w int, p *node)
 }
 
-var (
-	policiesMu sync.Mutex
-	policies   = map[PolicyName]Policy{}
-)
+// policies are the selection policies by name.
+var policies = configs.NewRegistry[Policy]("search.policy", "policy")
 
 // registerPolicy makes p available as search.policy = name.
-func registerPolicy(name PolicyName, p Policy) {
-	policiesMu.Lock()
-	defer policiesMu.Unlock()
-	if _, dup := policies[name]; dup {
-		panic("search: policy " + string(name) + " registered twice")
-	}
-	policies[name] = p
-	configs.RegisterKind("search.policy", string(name))
-}
+func registerPolicy(name PolicyName, p Policy) { policies.Register(string(name), p) }
 
 // policyOf returns the policy name names (nil when none).
 func policyOf(name PolicyName) Policy {
-	policiesMu.Lock()
-	defer policiesMu.Unlock()
-	return policies[name]
+	p, _ := policies.Get(string(name))
+	return p
 }
 
 // Policies lists the registered policy names, sorted.
-func Policies() []string {
-	policiesMu.Lock()
-	defer policiesMu.Unlock()
-	out := make([]string, 0, len(policies))
-	for name := range policies {
-		out = append(out, string(name))
-	}
-	sort.Strings(out)
-	return out
-}
+func Policies() []string { return policies.Kinds() }
