@@ -23,9 +23,9 @@ func NodeRowOf(rec search.NodeRecord) NodeRow {
 		ReasoningTokens: rec.ReasoningTokens, CachedPromptTokens: rec.CachedPromptTokens,
 		Code: rec.Code, OutputTail: rec.Output,
 	}
-	if rec.Metric != nil && !math.IsNaN(*rec.Metric) && !math.IsInf(*rec.Metric, 0) {
-		m := *rec.Metric
-		r.Metric = &m
+	if m := Finite(rec.Metric); m != nil {
+		v := *m // the row does not share the search's memory
+		r.Metric = &v
 	}
 	c, v := rec.Roles()
 	r.RoleUsage = RoleUsage{
@@ -35,4 +35,13 @@ func NodeRowOf(rec search.NodeRecord) NodeRow {
 		ReviewerCompletionTokens: v.CompletionTokens, ReviewerReasoningTokens: v.ReasoningTokens,
 	}
 	return r
+}
+
+// Finite returns p, or nil when it points to NaN or an infinity (which
+// JSON cannot carry).
+func Finite(p *float64) *float64 {
+	if p == nil || math.IsNaN(*p) || math.IsInf(*p, 0) {
+		return nil
+	}
+	return p
 }

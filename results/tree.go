@@ -5,7 +5,6 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"github.com/mlbench/mlbench/internal/atomicfile"
 	"html/template"
 	"io"
 	"os"
@@ -14,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mlbench/mlbench/internal/atomicfile"
 )
 
 // Tree is the search tree of one work item, rebuilt from its trace.
@@ -232,8 +233,8 @@ func (t *Tree) WriteHTML(w io.Writer) error {
 		r := &n.Row
 		hn := htmlNode{
 			ID: r.NodeID, Parent: r.ParentID, Step: r.Step, Stage: r.Stage, Worker: r.Worker,
-			Buggy: r.IsBuggy, TimedOut: r.TimedOut, ExitCode: r.ExitCode, Metric: finite(r.Metric),
-			Lower: r.LowerIsBetter, Test: finite(r.TestScore), Medal: r.Medal, Best: r.NodeID == t.BestID,
+			Buggy: r.IsBuggy, TimedOut: r.TimedOut, ExitCode: r.ExitCode, Metric: Finite(r.Metric),
+			Lower: r.LowerIsBetter, Test: Finite(r.TestScore), Medal: r.Medal, Best: r.NodeID == t.BestID,
 			Orphan: n.Orphan, Seconds: [2]float64{r.LLMSeconds, r.ExecSeconds},
 			Tokens: [2]int64{r.PromptTokens, r.CompletionTokens}, Visits: r.Visits, Reward: r.Reward,
 			Plan: r.Plan, Summary: r.Summary, Error: r.Error,
@@ -242,9 +243,9 @@ func (t *Tree) WriteHTML(w io.Writer) error {
 			hn.Created = r.CreatedAt.UTC().Format(time.RFC3339)
 		}
 		nd := NodeDir(t.dir, r.NodeID)
-		hn.Code = readCapped(filepath.Join(nd, CodeFile))
-		hn.Stdout = readCapped(filepath.Join(nd, StdoutFile))
-		hn.Stderr = readCapped(filepath.Join(nd, StderrFile))
+		hn.Code = HeadText(filepath.Join(nd, CodeFile), htmlFileLimit)
+		hn.Stdout = HeadText(filepath.Join(nd, StdoutFile), htmlFileLimit)
+		hn.Stderr = HeadText(filepath.Join(nd, StderrFile), htmlFileLimit)
 		for _, c := range n.Children {
 			hn.Children = append(hn.Children, c.Row.NodeID)
 		}
@@ -271,33 +272,6 @@ func (t *Tree) WriteHTML(w io.Writer) error {
 		"Summary": summary,
 		"Data":    map[string]any{"nodes": nodes, "roots": roots, "best": t.BestID},
 	})
-}
-
-// finite drops NaN and infinities, which JSON cannot carry.
-func finite(p *float64) *float64 {
-	if p == nil || *p != *p || *p > 1.7e308 || *p < -1.7e308 {
-		return nil
-	}
-	return p
-}
-
-// readCapped returns a text file's content cut at htmlFileLimit ("" when
-// absent).
-func readCapped(path string) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, htmlFileLimit+1))
-	if err != nil {
-		return fmt.Sprintf("(cannot read %s: %v)", filepath.Base(path), err)
-	}
-	if len(b) <= htmlFileLimit {
-		return strings.ToValidUTF8(string(b), "\uFFFD")
-	}
-	// A rune cut in two becomes one replacement character.
-	return strings.ToValidUTF8(string(b[:htmlFileLimit]), "\uFFFD") + "\n… (cut at 256 KiB)"
 }
 
 // WriteHTMLFile writes the WriteHTML page to path atomically.

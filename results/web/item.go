@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -167,7 +166,7 @@ func (rs *runState) loadItem(ctx context.Context, mi results.ManifestItem, dir s
 	}
 	if g, err := results.ReadGrade(dir); err == nil {
 		d.Grade, d.GradeSummary = &g, g.Summary()
-		d.GradeJSON = readHead(filepath.Join(dir, results.GradeFile), logLimit)
+		d.GradeJSON = results.HeadText(filepath.Join(dir, results.GradeFile), logLimit)
 	} else if !errors.Is(err, os.ErrNotExist) {
 		d.Notes = append(d.Notes, err.Error())
 	}
@@ -196,7 +195,7 @@ func (rs *runState) loadItem(ctx context.Context, mi results.ManifestItem, dir s
 		d.Lower = d.Lower || r.LowerIsBetter
 		nv := NodeView{
 			ID: r.NodeID, Parent: r.ParentID, Step: r.Step, Stage: r.Stage, Worker: r.Worker, Buggy: r.IsBuggy,
-			TimedOut: r.TimedOut, ExitCode: r.ExitCode, Metric: finite(r.Metric), Test: finite(r.TestScore),
+			TimedOut: r.TimedOut, ExitCode: r.ExitCode, Metric: results.Finite(r.Metric), Test: results.Finite(r.TestScore),
 			// Only the trace writes the run id column.
 			Best: r.NodeID == d.BestID, FromCheckpoint: r.RunID == "",
 		}
@@ -272,7 +271,7 @@ func (rs *runState) node(ctx context.Context, index int, id string) (*NodeDetail
 	}
 	dir := results.ItemDir(rs.dir, index)
 	ndir := results.NodeDir(dir, id)
-	nd.Code = readHead(filepath.Join(ndir, results.CodeFile), codeLimit)
+	nd.Code = results.HeadText(filepath.Join(ndir, results.CodeFile), codeLimit)
 	nd.Stdout = readTail(filepath.Join(ndir, results.StdoutFile), outputLimit)
 	nd.Stderr = readTail(filepath.Join(ndir, results.StderrFile), outputLimit)
 	nd.Why = whyBuggy(r, nd.Stderr)
@@ -312,23 +311,6 @@ func lastLine(s string) string {
 		return s[i+1:]
 	}
 	return s
-}
-
-// readHead returns the first limit bytes of a text file ("" when absent).
-func readHead(path string, limit int64) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
-		return ""
-	}
-	b, _ := io.ReadAll(io.LimitReader(f, limit+1))
-	if int64(len(b)) > limit {
-		return strings.ToValidUTF8(string(b[:limit]), "\uFFFD") + fmt.Sprintf("\n… (cut at %d KiB)", limit>>10)
-	}
-	return strings.ToValidUTF8(string(b), "\uFFFD")
 }
 
 // readTail returns the last limit bytes of a text file ("" when absent).

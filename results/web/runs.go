@@ -325,7 +325,7 @@ func (rs *runState) view(i int) ItemView {
 	v := ItemView{
 		Index: mi.Index, Task: mi.TaskID, Split: mi.Split, Seed: mi.Seed, Params: mi.Params, State: it.state,
 		Attempts: r.Attempts, Nodes: r.Nodes, Steps: it.progress.Steps, Buggy: r.BuggyNodes,
-		Best: finite(it.progress.BestMetric), Lower: it.progress.Lower, Score: finite(r.Score),
+		Best: results.Finite(it.progress.BestMetric), Lower: it.progress.Lower, Score: results.Finite(r.Score),
 		Elapsed: r.WallSeconds, Tokens: r.PromptTokens + r.CompletionTokens, Cost: r.CostUSD,
 		Incomplete: r.Incomplete, Skipped: it.skipped, Version: it.ver,
 	}
@@ -467,14 +467,6 @@ func (s *snapshot) summary() RunSummary {
 // errorSummary is a run that cannot be shown (gone, half-written).
 func errorSummary(name string, err error) RunSummary {
 	return RunSummary{Name: name, Counts: map[string]int{}, Error: err.Error()}
-}
-
-// finite drops NaN and infinities, which JSON cannot carry.
-func finite(p *float64) *float64 {
-	if p == nil || math.IsNaN(*p) || math.IsInf(*p, 0) {
-		return nil
-	}
-	return p
 }
 
 // firstLine cuts s at its first newline and at n bytes.
