@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mlbench/mlbench/grader"
 )
 
 // The demo tasks: small synthetic problems in the MLE-Bench layout: four
@@ -413,27 +415,15 @@ func sampleCategorical(rng *rand.Rand, p []float64) int {
 	return len(p) - 1
 }
 
-// aucScore is the ROC AUC of scores s for labels y (ties count half).
+// aucScore is the ROC AUC of scores s for labels y (ties count half): the
+// Mann-Whitney statistic of the positives' ranks.
 func aucScore(y []int, s []float64) float64 {
-	idx := make([]int, len(s))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.Slice(idx, func(a, b int) bool { return s[idx[a]] < s[idx[b]] })
 	var rankSumPos, pos float64
-	for i := 0; i < len(idx); {
-		j := i
-		for j < len(idx) && s[idx[j]] == s[idx[i]] {
-			j++
+	for i, r := range grader.AverageRanks(s) {
+		if y[i] == 1 {
+			rankSumPos += r
+			pos++
 		}
-		avg := float64(i+j+1) / 2
-		for k := i; k < j; k++ {
-			if y[idx[k]] == 1 {
-				rankSumPos += avg
-				pos++
-			}
-		}
-		i = j
 	}
 	neg := float64(len(y)) - pos
 	return (rankSumPos - pos*(pos+1)/2) / (pos * neg)
