@@ -3,13 +3,13 @@ package sandbox_test
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mlbench/mlbench/harness/sandbox"
+	"github.com/mlbench/mlbench/harness/sandbox/sandboxtest"
 )
 
 // fakeSMI puts an nvidia-smi on a PATH of its own that lists gpus (lines of
@@ -18,22 +18,7 @@ import (
 func fakeSMI(t *testing.T, gpus ...string) {
 	t.Helper()
 	dir := t.TempDir()
-	var list, query strings.Builder
-	for i, g := range gpus {
-		f := strings.Split(g, ", ")
-		list.WriteString("GPU " + f[0] + ": " + f[2] + " (UUID: " + f[1] + ")\n")
-		query.WriteString(g + "\n")
-		_ = i
-	}
-	script := "#!/bin/sh\n"
-	if len(gpus) == 0 {
-		script += "echo 'No devices were found'; exit 6\n"
-	} else {
-		script += "case \"$1\" in -L) printf '%s' '" + list.String() + "';; *) printf '%s' '" + query.String() + "';; esac\n"
-	}
-	if err := os.WriteFile(filepath.Join(dir, "nvidia-smi"), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	sandboxtest.FakeNvidiaSMI(t, dir, gpus...)
 	t.Setenv("PATH", dir+":/usr/bin:/bin")
 }
 
