@@ -148,10 +148,27 @@ func (t *Table) rowFloats(i int, dst []float64) {
 		if pos > end {
 			continue // a short row's padding
 		}
-		// A lone digit (one-hot answers, 0/1 labels) needs no call.
-		if pos < end && b[pos]-'0' <= 9 && (pos+1 == end || b[pos+1] == ',') {
-			dst[j] = float64(b[pos] - '0')
-			pos += 2
+		// digits[.digits] with no sign, the shape of nearly every cell,
+		// is read here without a call (decimalPrefix's rules: exact
+		// below 2^53 and 19 digits).
+		k, mant := pos, uint64(0)
+		for k < end && b[k]-'0' <= 9 {
+			mant = mant*10 + uint64(b[k]-'0')
+			k++
+		}
+		digits, frac := k-pos, 0
+		if k < end && b[k] == '.' {
+			k++
+			fs := k
+			for k < end && b[k]-'0' <= 9 {
+				mant = mant*10 + uint64(b[k]-'0')
+				k++
+			}
+			frac = k - fs
+		}
+		if digits+frac > 0 && digits+frac <= 19 && frac < len(pow10) && mant < 1<<53 && (k == end || b[k] == ',') {
+			dst[j] = float64(mant) / pow10[frac]
+			pos = k + 1
 			continue
 		}
 		if v, n := decimalPrefix(b[pos:end]); n > 0 && (pos+n == end || b[pos+n] == ',') {
