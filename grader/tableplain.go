@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -70,7 +71,7 @@ func cellEnd(b []byte) int {
 // names the first fault exactly). It never modifies the buffer.
 func parsePlain(t *Table, pos, budget int) bool {
 	data := t.buf[pos:]
-	if plainOff.Load() || t.ncol == 0 || t.ncol > maxPlainRow || bytes.IndexByte(data, '"') >= 0 {
+	if plainOff.Load() || t.ncol == 0 || t.ncol > maxPlainRow {
 		return false
 	}
 	// Trailing line ends only make blank lines: no rows.
@@ -79,8 +80,6 @@ func parsePlain(t *Table, pos, budget int) bool {
 		t.rowStart = []uint32{}
 		return true
 	}
-	// Most files hold no '\r': their lines need no look for a lone one.
-	hasCR := bytes.IndexByte(data, '\r') >= 0
 	k := min(runtime.GOMAXPROCS(0), max(1, len(data)/int(plainChunk.Load())))
 	bounds := make([]int, 0, k+1)
 	bounds = append(bounds, 0)
@@ -95,17 +94,27 @@ func parsePlain(t *Table, pos, budget int) bool {
 	bounds = append(bounds, len(data))
 	k = len(bounds) - 1
 	// Each chunk's rows: one per newline, and one more for the last row
-	// (data ends without a newline now).
+	// (data ends without a newline now). Meanwhile, whether it holds a
+	// quote (then the serial parser reads the table) or a '\r' (most
+	// files hold none: their lines need no look for a lone one).
 	rows := make([]int, k)
+	quote, cr := make([]bool, k), make([]bool, k)
 	var wg sync.WaitGroup
 	for c := range k {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rows[c] = bytes.Count(data[bounds[c]:bounds[c+1]], []byte{'\n'})
+			chunk := data[bounds[c]:bounds[c+1]]
+			rows[c] = bytes.Count(chunk, []byte{'\n'})
+			quote[c] = bytes.IndexByte(chunk, '"') >= 0
+			cr[c] = bytes.IndexByte(chunk, '\r') >= 0
 		}()
 	}
 	wg.Wait()
+	if slices.Contains(quote, true) {
+		return false
+	}
+	hasCR := slices.Contains(cr, true)
 	rows[k-1]++
 	total := 0
 	base := make([]int, k)
