@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"strconv"
 )
 
@@ -188,6 +189,16 @@ func (r *Reader) more() (bool, error) {
 	return r.pos < r.end, nil
 }
 
+// moreOrEnd is more, and at the end of the input it moves the reader to
+// state end.
+func (r *Reader) moreOrEnd(end state) (bool, error) {
+	ok, err := r.more()
+	if err == nil && !ok {
+		r.st = end
+	}
+	return ok, err
+}
+
 // Next moves to the next record, skipping what is left of the current one
 // and any empty lines. It reports false at the end of the input.
 func (r *Reader) Next() (bool, error) {
@@ -203,13 +214,8 @@ func (r *Reader) Next() (bool, error) {
 	}
 	// Skip empty lines.
 	for {
-		ok, err := r.more()
-		if err != nil {
+		if ok, err := r.moreOrEnd(stBetween); !ok || err != nil {
 			return false, err
-		}
-		if !ok {
-			r.st = stBetween
-			return false, nil
 		}
 		c := r.buf[r.pos]
 		if c == '\n' {
@@ -269,13 +275,8 @@ func (r *Reader) Field() (bool, error) {
 			return false, err
 		}
 	}
-	ok, err := r.more()
-	if err != nil {
+	if ok, err := r.moreOrEnd(stRecordEnd); !ok || err != nil {
 		return false, err
-	}
-	if !ok {
-		r.st = stRecordEnd
-		return false, nil
 	}
 	switch r.buf[r.pos] {
 	case ',':
@@ -406,18 +407,7 @@ func Delim(b []byte) int {
 }
 
 // Bytes appends the rest of the current field to dst.
-func (r *Reader) Bytes(dst []byte) ([]byte, error) {
-	for {
-		c, err := r.Chunk()
-		if err == io.EOF {
-			return dst, nil
-		}
-		if err != nil {
-			return dst, err
-		}
-		dst = append(dst, c...)
-	}
-}
+func (r *Reader) Bytes(dst []byte) ([]byte, error) { return r.BytesLimit(dst, math.MaxInt) }
 
 // ErrFieldTooLong is returned by BytesLimit for a field over its limit.
 var ErrFieldTooLong = errors.New("csvscan: field too long")
