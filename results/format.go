@@ -415,20 +415,20 @@ func pm(s Stat) string {
 	return fmt.Sprintf("%.1f ± %.1f", s.Mean, s.SEM)
 }
 
-func optNum(p *float64) string {
-	if p == nil || math.IsNaN(*p) {
+func optNum(p *Number) string {
+	if p == nil || math.IsNaN(float64(*p)) {
 		return "-"
 	}
-	return strconv.FormatFloat(*p, 'g', 6, 64)
+	return strconv.FormatFloat(float64(*p), 'g', 6, 64)
 }
 
 // scoreText is a run's score: "-" for none, NaN, +Inf or -Inf for a valid
 // submission whose metric is not finite (the reference's value).
-func scoreText(p *float64) string {
+func scoreText(p *Number) string {
 	if p == nil {
 		return "-"
 	}
-	return strconv.FormatFloat(*p, 'g', 6, 64)
+	return strconv.FormatFloat(float64(*p), 'g', 6, 64)
 }
 
 func orDash(s string) string {

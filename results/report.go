@@ -112,17 +112,17 @@ type TaskRow struct {
 	Finished int    `json:"finished"`
 	Graded   int    `json:"graded"`
 	// Scores holds each finished run's score in seed order (nil: none).
-	Scores []*float64 `json:"scores"`
+	Scores []*Number `json:"scores"`
 	// Medals has one letter per finished run in seed order: G, S, B, or
 	// "-" for none, "?" when not graded.
-	Medals          string   `json:"medals"`
-	GoldThreshold   *float64 `json:"gold_threshold"`
-	SilverThreshold *float64 `json:"silver_threshold"`
-	BronzeThreshold *float64 `json:"bronze_threshold"`
-	MedianThreshold *float64 `json:"median_threshold"`
-	LowerIsBetter   bool     `json:"lower_is_better"`
-	Nodes           float64  `json:"nodes"`
-	BuggyPct        float64  `json:"buggy_pct"`
+	Medals          string  `json:"medals"`
+	GoldThreshold   *Number `json:"gold_threshold"`
+	SilverThreshold *Number `json:"silver_threshold"`
+	BronzeThreshold *Number `json:"bronze_threshold"`
+	MedianThreshold *Number `json:"median_threshold"`
+	LowerIsBetter   bool    `json:"lower_is_better"`
+	Nodes           float64 `json:"nodes"`
+	BuggyPct        float64 `json:"buggy_pct"`
 	// BestStage is the most common stage of the graded nodes.
 	BestStage string `json:"best_stage"`
 	// IncompleteNodes counts finished runs whose nodes could not all be
@@ -130,60 +130,24 @@ type TaskRow struct {
 	IncompleteNodes int `json:"incomplete_nodes,omitempty"`
 }
 
-// MarshalJSON writes a score that is not finite (a valid submission whose
-// metric is NaN or infinite, as the reference's) as the string "NaN",
-// "Infinity" or "-Infinity": the report stays JSON that every parser reads,
-// and null keeps meaning "no score".
-//
-// The fields are listed again (rather than embedding the row) to keep
-// them in the row's order; a field added to TaskRow is added here too
-// (TestTaskRowJSONKeepsEveryField).
-func (t TaskRow) MarshalJSON() ([]byte, error) {
-	scores := make([]any, len(t.Scores))
-	for i, s := range t.Scores {
-		scores[i] = jsonNumber(s)
-	}
-	if t.Scores == nil {
-		scores = nil
-	}
-	return json.Marshal(struct {
-		Run             string  `json:"run"`
-		Group           string  `json:"group,omitempty"`
-		Task            string  `json:"task"`
-		Split           string  `json:"split"`
-		Runs            int     `json:"runs"`
-		Finished        int     `json:"finished"`
-		Graded          int     `json:"graded"`
-		Scores          []any   `json:"scores"`
-		Medals          string  `json:"medals"`
-		GoldThreshold   any     `json:"gold_threshold"`
-		SilverThreshold any     `json:"silver_threshold"`
-		BronzeThreshold any     `json:"bronze_threshold"`
-		MedianThreshold any     `json:"median_threshold"`
-		LowerIsBetter   bool    `json:"lower_is_better"`
-		Nodes           float64 `json:"nodes"`
-		BuggyPct        float64 `json:"buggy_pct"`
-		BestStage       string  `json:"best_stage"`
-		IncompleteNodes int     `json:"incomplete_nodes,omitempty"`
-	}{t.Run, t.Group, t.Task, t.Split, t.Runs, t.Finished, t.Graded, scores, t.Medals,
-		jsonNumber(t.GoldThreshold), jsonNumber(t.SilverThreshold), jsonNumber(t.BronzeThreshold),
-		jsonNumber(t.MedianThreshold), t.LowerIsBetter, t.Nodes, t.BuggyPct, t.BestStage, t.IncompleteNodes})
-}
+// Number is a score or threshold in a report. A nil *Number is none
+// (JSON null); a non-finite one (a valid submission whose metric is NaN or
+// infinite, as the reference's) is written as the string "NaN", "Infinity"
+// or "-Infinity", so the report stays JSON that every parser reads.
+type Number float64
 
-// jsonNumber is p for encoding/json: nil, the number, or the name of a
-// non-finite one.
-func jsonNumber(p *float64) any {
+// MarshalJSON implements json.Marshaler.
+func (n Number) MarshalJSON() ([]byte, error) {
+	f := float64(n)
 	switch {
-	case p == nil:
-		return nil
-	case math.IsNaN(*p):
-		return "NaN"
-	case math.IsInf(*p, 1):
-		return "Infinity"
-	case math.IsInf(*p, -1):
-		return "-Infinity"
+	case math.IsNaN(f):
+		return []byte(`"NaN"`), nil
+	case math.IsInf(f, 1):
+		return []byte(`"Infinity"`), nil
+	case math.IsInf(f, -1):
+		return []byte(`"-Infinity"`), nil
 	}
-	return *p
+	return json.Marshal(f)
 }
 
 // RunInfo summarises one loaded run.
@@ -435,7 +399,7 @@ func taskRows(g group) []TaskRow {
 				continue
 			}
 			tr.Finished++
-			tr.Scores = append(tr.Scores, r.Score)
+			tr.Scores = append(tr.Scores, (*Number)(r.Score))
 			nodes += r.Nodes
 			buggy += r.BuggyNodes
 			if incompleteHas(r.Incomplete, "nodes") {
@@ -457,8 +421,8 @@ func taskRows(g group) []TaskRow {
 				medals.WriteByte('-')
 			}
 			if tr.GoldThreshold == nil {
-				tr.GoldThreshold, tr.SilverThreshold = r.GoldThreshold, r.SilverThreshold
-				tr.BronzeThreshold, tr.MedianThreshold = r.BronzeThreshold, r.MedianThreshold
+				tr.GoldThreshold, tr.SilverThreshold = (*Number)(r.GoldThreshold), (*Number)(r.SilverThreshold)
+				tr.BronzeThreshold, tr.MedianThreshold = (*Number)(r.BronzeThreshold), (*Number)(r.MedianThreshold)
 				tr.LowerIsBetter = r.IsLowerBetter
 			}
 			if r.BestStage != "" {

@@ -11,13 +11,12 @@ import (
 )
 
 // TestTaskRowJSONKeepsEveryField: the JSON of a task row carries every
-// field of the row (a field added to TaskRow must not be lost by its
-// MarshalJSON, as incomplete_nodes once was), with non-finite thresholds
-// named as strings.
+// field of the row (incomplete_nodes was once lost by a hand-written
+// MarshalJSON), with non-finite thresholds named as strings.
 func TestTaskRowJSONKeepsEveryField(t *testing.T) {
-	inf, half := math.Inf(1), 0.5
+	inf, half := results.Number(math.Inf(1)), results.Number(0.5)
 	row := results.TaskRow{Run: "r", Group: "g", Task: "t", Split: "low", Runs: 3, Finished: 2, Graded: 1,
-		Scores: []*float64{&half, nil}, Medals: "G?", GoldThreshold: &inf, SilverThreshold: &half,
+		Scores: []*results.Number{&half, nil}, Medals: "G?", GoldThreshold: &inf, SilverThreshold: &half,
 		BronzeThreshold: &half, MedianThreshold: &half, LowerIsBetter: true, Nodes: 4, BuggyPct: 25,
 		BestStage: "improve", IncompleteNodes: 1}
 	raw, err := json.Marshal(row)
