@@ -56,6 +56,12 @@ func BenchmarkGradeCLI(b *testing.B) {
 		data, sub, size := gradertest.AUCTask(b, 1_000_000, false)
 		benchCLIGrade(b, "histopathologic-cancer-detection", data, sub, size, true)
 	})
+	// Rows in another order than the answers' take the general path (the
+	// lockstep one needs the answers' order).
+	b.Run("roc-auc-1M-shuffled", func(b *testing.B) {
+		data, sub, size := gradertest.AUCTask(b, 1_000_000, true)
+		benchCLIGrade(b, "histopathologic-cancer-detection", data, sub, size, true)
+	})
 	b.Run("log-loss-100kx120", func(b *testing.B) {
 		data, sub, size := gradertest.LogLossTask(b, 100_000, 120)
 		benchCLIGrade(b, "dog-breed-identification", data, sub, size, true)
