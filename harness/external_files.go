@@ -111,13 +111,9 @@ func (a *externalAgent) importJournal(ctx context.Context, env AgentEnv, l exter
 	if err != nil {
 		return err
 	}
-	seen := map[string]bool{}
-	old, err := results.NewReader(nil).Nodes(ctx, env.ItemDir, "node_id")
+	seen, err := tracedNodes(ctx, env.ItemDir)
 	if err != nil {
 		return fmt.Errorf("read traces: %w", err)
-	}
-	for _, r := range old {
-		seen[r.NodeID] = true
 	}
 	var fresh []results.NodeRow
 	for i, r := range rows {

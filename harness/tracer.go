@@ -83,18 +83,26 @@ func (t *tracer) NodeDone(_ context.Context, rec search.NodeRecord) error {
 	return results.WriteProgress(t.dir, t.progress)
 }
 
+// tracedNodes is the set of node ids that an item's traces hold.
+func tracedNodes(ctx context.Context, itemDir string) (map[string]bool, error) {
+	rows, err := results.NewReader(nil).Nodes(ctx, itemDir, "node_id")
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[string]bool, len(rows))
+	for _, r := range rows {
+		seen[r.NodeID] = true
+	}
+	return seen, nil
+}
+
 // backfill writes rows for finished nodes of a checkpoint that the traces
 // lack (a killed worker loses its open trace part, never the checkpoint),
 // so a resumed item has every node exactly once.
 func (t *tracer) backfill(ctx context.Context, st *search.State) error {
-	seen := map[string]bool{}
-	rd := results.NewReader(nil)
-	rows, err := rd.Nodes(ctx, t.dir, "node_id")
+	seen, err := tracedNodes(ctx, t.dir)
 	if err != nil {
 		return fmt.Errorf("read traces for resume: %w", err)
-	}
-	for _, r := range rows {
-		seen[r.NodeID] = true
 	}
 	var missing []results.NodeRow
 	for i := range st.Nodes {
