@@ -7,6 +7,7 @@ import (
 	"errors"
 	"hash/maphash"
 	"io"
+	"math"
 	"os"
 	"sync/atomic"
 )
@@ -18,9 +19,10 @@ import (
 // way, and about four times its size on the Table path.
 //
 // In the answers' order (the usual case) the two files are read side by
-// side. In another order the answers are read first, each id kept as two
-// independently seeded 64-bit hashes (two ids of a million share both with
-// odds of about 1e-27), and the submission's rows are placed by theirs.
+// side. In another order the answers are read first, each id kept as 96
+// bits of two independently seeded hashes (two ids of a million share them
+// with odds of about 1e-17), and the submission's rows are placed by
+// theirs.
 //
 // Like the compact parser, it is a fast path with a fallback: it takes only
 // files whose meaning is plain (no quote, no '\r', no blank line, a header
@@ -109,8 +111,7 @@ func gradeHashed(ctx context.Context, g lockstepGrader, sub io.ReadSeeker, af *o
 	if !aok {
 		return 0, false, nil
 	}
-	seeds := [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
-	var keys [][2]uint64
+	var keys idKeys
 	var y []float64
 	numeric := true // every answers id is a number (see below)
 	for n := 0; ; n++ {
@@ -126,13 +127,14 @@ func gradeHashed(ctx context.Context, g lockstepGrader, sub io.ReadSeeker, af *o
 		}
 		if n == 0 {
 			rows := rowsHint(af, len(aid))
-			keys, y = make([][2]uint64, 0, rows), make([]float64, 0, rows)
+			keys = newIDKeys(rows)
+			y = make([]float64, 0, rows)
 		}
 		numeric = numeric && isNumberCell(aid)
-		keys = append(keys, [2]uint64{maphash.Bytes(seeds[0], aid), maphash.Bytes(seeds[1], aid)})
+		keys.add(aid)
 		y = append(y, yv)
 	}
-	index, ok := indexKeys(keys)
+	index, ok := indexKeys(&keys)
 	if !ok {
 		return 0, false, nil // a repeated id: the Table path pairs those
 	}
@@ -140,8 +142,10 @@ func gradeHashed(ctx context.Context, g lockstepGrader, sub io.ReadSeeker, af *o
 	if !sok {
 		return 0, false, nil
 	}
-	p := make([]float64, len(y))
-	seen := make([]bool, len(y))
+	p := make([]float64, len(y)) // NaN: not seen yet (no plain decimal is NaN)
+	for i := range p {
+		p[i] = math.NaN()
+	}
 	got := 0
 	for n := 0; ; n++ {
 		if n%(1<<16) == 0 && ctx.Err() != nil {
@@ -155,11 +159,12 @@ func gradeHashed(ctx context.Context, g lockstepGrader, sub io.ReadSeeker, af *o
 			break
 		}
 		numeric = numeric && isNumberCell(sid)
-		a := index.find([2]uint64{maphash.Bytes(seeds[0], sid), maphash.Bytes(seeds[1], sid)})
-		if a < 0 || seen[a] {
+		h1, h2 := keys.hash(sid)
+		a := index.find(h1, h2)
+		if a < 0 || !math.IsNaN(p[a]) {
 			return 0, false, nil // missing, extra or repeated ids
 		}
-		seen[a], p[a] = true, pv
+		p[a] = pv
 		got++
 	}
 	// Both id columns all numbers: the Table path matches them as numbers
@@ -197,26 +202,51 @@ func rowsHint(f *os.File, lineLen int) int {
 	return rows
 }
 
-// keyIndex finds a row by its id's hash pair: open addressing over the
-// rows, a slot holding row+1 (0: empty).
+// idKeys are ids kept as a 64-bit and a 32-bit hash of two seeds, in
+// rows (12 bytes an id).
+type idKeys struct {
+	seeds [2]maphash.Seed
+	h1    []uint64
+	h2    []uint32
+}
+
+func newIDKeys(rows int) idKeys {
+	return idKeys{
+		seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
+		h1:    make([]uint64, 0, rows),
+		h2:    make([]uint32, 0, rows),
+	}
+}
+
+func (k *idKeys) hash(id []byte) (uint64, uint32) {
+	return maphash.Bytes(k.seeds[0], id), uint32(maphash.Bytes(k.seeds[1], id))
+}
+
+func (k *idKeys) add(id []byte) {
+	h1, h2 := k.hash(id)
+	k.h1, k.h2 = append(k.h1, h1), append(k.h2, h2)
+}
+
+// keyIndex finds a row by its id's hashes: open addressing over the rows,
+// a slot holding row+1 (0: empty).
 type keyIndex struct {
-	keys  [][2]uint64
+	keys  *idKeys
 	slots []int32
 	mask  uint64
 }
 
-// indexKeys indexes keys; false when two rows share a key.
-func indexKeys(keys [][2]uint64) (keyIndex, bool) {
+// indexKeys indexes keys; false when two rows share their hashes.
+func indexKeys(keys *idKeys) (keyIndex, bool) {
 	size := 16
-	for size < 2*len(keys) {
+	for size < 2*len(keys.h1) {
 		size <<= 1
 	}
 	ix := keyIndex{keys: keys, slots: make([]int32, size), mask: uint64(size - 1)}
-	for row, k := range keys {
-		if ix.find(k) >= 0 {
+	for row, h1 := range keys.h1 {
+		if ix.find(h1, keys.h2[row]) >= 0 {
 			return ix, false
 		}
-		pos := k[0] & ix.mask
+		pos := h1 & ix.mask
 		for ix.slots[pos] != 0 {
 			pos = (pos + 1) & ix.mask
 		}
@@ -225,10 +255,10 @@ func indexKeys(keys [][2]uint64) (keyIndex, bool) {
 	return ix, true
 }
 
-// find returns the row of key k, or -1.
-func (ix keyIndex) find(k [2]uint64) int {
-	for pos := k[0] & ix.mask; ix.slots[pos] != 0; pos = (pos + 1) & ix.mask {
-		if row := int(ix.slots[pos] - 1); ix.keys[row] == k {
+// find returns the row whose id has hashes h1 and h2, or -1.
+func (ix keyIndex) find(h1 uint64, h2 uint32) int {
+	for pos := h1 & ix.mask; ix.slots[pos] != 0; pos = (pos + 1) & ix.mask {
+		if row := int(ix.slots[pos] - 1); ix.keys.h1[row] == h1 && ix.keys.h2[row] == h2 {
 			return row
 		}
 	}
