@@ -193,7 +193,7 @@ var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 // submission numbers. Both the integer and the power of ten are exact in
 // float64, so one division is correctly rounded (Clinger's fast path), as
 // strconv and Python round. Anything else reports false.
-func fastDecimal(s string) (float64, bool) {
+func fastDecimal[T string | []byte](s T) (float64, bool) {
 	v, n := decimalPrefix(s)
 	return v, n > 0 && n == len(s)
 }

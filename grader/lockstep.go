@@ -266,9 +266,11 @@ func (ix keyIndex) find(h1 uint64, h2 uint32) int {
 }
 
 // idValues reads (id, number) rows from a plain CSV: the id and target
-// columns of a lockstepGrader.
+// columns of a lockstepGrader. It stops at the end and at the first line
+// the fast path cannot take (clean tells the two apart).
 type idValues struct {
-	lines   plainLines
+	r       *bufio.Reader
+	bad     bool
 	id, val int
 	cells   [][]byte
 }
@@ -278,8 +280,8 @@ type idValues struct {
 // answers). False: the header is not one the fast path takes.
 func openPairs(r io.Reader, g lockstepGrader, twoColumns bool) (*idValues, bool) {
 	id, target := g.lockstepColumns()
-	l := &idValues{lines: plainLines{r: bufio.NewReaderSize(r, lockstepBuffer)}}
-	head := l.lines.next()
+	l := &idValues{r: bufio.NewReaderSize(r, lockstepBuffer)}
+	head := l.line()
 	if head == nil {
 		return nil, false
 	}
@@ -289,28 +291,50 @@ func openPairs(r io.Reader, g lockstepGrader, twoColumns bool) (*idValues, bool)
 	return l, l.id >= 0 && l.val >= 0 && (!twoColumns || len(cols) == 2)
 }
 
-// next returns the next row's id and number; false at the end and at the
-// first row the fast path cannot take (clean tells the two apart).
+// next returns the next row's id and number; false at the end and where
+// the fast path stops.
 func (l *idValues) next() ([]byte, float64, bool) {
-	line := l.lines.next()
+	line := l.line()
 	if line == nil {
 		return nil, 0, false
 	}
 	if !splitCells(line, l.cells) {
-		l.lines.bad = true
+		l.bad = true
 		return nil, 0, false
 	}
-	cell := l.cells[l.val]
-	v, n := decimalPrefix(cell)
-	if n == 0 || n != len(cell) {
-		l.lines.bad = true
+	v, ok := fastDecimal(l.cells[l.val])
+	if !ok {
+		l.bad = true
 		return nil, 0, false
 	}
 	return l.cells[l.id], v, true
 }
 
+// line returns the next line without its '\n': nil at the end, and at a
+// line the fast path cannot take (blank, too long, holding a quote, a
+// '\r' or a NUL), which makes the reader bad.
+func (l *idValues) line() []byte {
+	if l.bad {
+		return nil
+	}
+	line, err := l.r.ReadSlice('\n')
+	switch {
+	case err == io.EOF && len(line) == 0:
+		return nil
+	case err != nil && err != io.EOF:
+		l.bad = true // too long, or a read error
+		return nil
+	}
+	line = bytes.TrimSuffix(line, []byte("\n"))
+	if len(line) == 0 || bytes.IndexByte(line, '"') >= 0 || bytes.IndexByte(line, '\r') >= 0 || bytes.IndexByte(line, 0) >= 0 {
+		l.bad = true
+		return nil
+	}
+	return line
+}
+
 // clean reports whether next stopped at the end of the file.
-func (l *idValues) clean() bool { return l.lines.clean() }
+func (l *idValues) clean() bool { return !l.bad }
 
 // columnPair finds the id and target columns in a header (-1 when absent
 // or when a name repeats, which the Table path mangles).
@@ -342,34 +366,3 @@ func splitCells(line []byte, cells [][]byte) bool {
 	cells[len(cells)-1] = line
 	return bytes.IndexByte(line, ',') < 0
 }
-
-// plainLines reads lines that the fast path can take: next returns nil at
-// the end and at the first line it cannot (blank, too long, holding a
-// quote, a '\r' or a NUL); clean tells the two apart.
-type plainLines struct {
-	r   *bufio.Reader
-	bad bool
-}
-
-func (l *plainLines) next() []byte {
-	if l.bad {
-		return nil
-	}
-	line, err := l.r.ReadSlice('\n')
-	switch {
-	case err == io.EOF && len(line) == 0:
-		return nil
-	case err != nil && err != io.EOF:
-		l.bad = true // too long, or a read error
-		return nil
-	}
-	line = bytes.TrimSuffix(line, []byte("\n"))
-	if len(line) == 0 || bytes.IndexByte(line, '"') >= 0 || bytes.IndexByte(line, '\r') >= 0 || bytes.IndexByte(line, 0) >= 0 {
-		l.bad = true
-		return nil
-	}
-	return line
-}
-
-// clean reports whether next stopped at the end of the file.
-func (l *plainLines) clean() bool { return !l.bad }

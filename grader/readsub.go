@@ -197,12 +197,8 @@ func (l *lineCheck) check(c []byte) error {
 // join continues l with the range that p checked (which started where l
 // ends): the bytes before p's first break end l's current line.
 func (l *lineCheck) join(p *lineCheck) error {
-	if !p.broke {
-		l.run += p.lead
-		return l.tooLong()
-	}
 	l.run += p.lead
-	if err := l.tooLong(); err != nil {
+	if err := l.tooLong(); err != nil || !p.broke {
 		return err
 	}
 	l.run = p.run
