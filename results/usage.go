@@ -8,10 +8,7 @@ import (
 )
 
 // roleColumns are the RoleUsage columns, in field order.
-var roleColumns = []string{
-	"coder_prompt_tokens", "coder_cached_prompt_tokens", "coder_completion_tokens", "coder_reasoning_tokens", "coder_cost_usd",
-	"reviewer_prompt_tokens", "reviewer_cached_prompt_tokens", "reviewer_completion_tokens", "reviewer_reasoning_tokens", "reviewer_cost_usd",
-}
+var roleColumns = columnNames(settersOf[RoleUsage]())
 
 // fields returns pointers to u's counters and costs in roleColumns order.
 func (u *RoleUsage) fields() (ints [8]*int64, floats [2]*float64) {
@@ -31,22 +28,6 @@ func (u RoleUsage) Add(o RoleUsage) RoleUsage {
 		*uf[i] += *of[i]
 	}
 	return u
-}
-
-// roleSetters maps the RoleUsage columns of a row type.
-func roleSetters[R any](get func(*R) *RoleUsage) []columnSetter[R] {
-	var out []columnSetter[R]
-	for i, name := range roleColumns {
-		switch i {
-		case 4, 9: // the costs
-			j := i / 5
-			out = append(out, numCol(name, func(r *R) *float64 { _, f := get(r).fields(); return f[j] }))
-		default:
-			j := i - i/5
-			out = append(out, numCol(name, func(r *R) *int64 { n, _ := get(r).fields(); return n[j] }))
-		}
-	}
-	return out
 }
 
 // addColumns sums a record batch's role columns (roleColumns order, nil
