@@ -11,45 +11,44 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/mlbench/mlbench/results"
+	"github.com/mlbench/mlbench/search"
 )
 
-// filled sets every field of *p (embedded structs included) to a value of
-// its own, distinct from the zero value and from the other fields, so that
-// a column the reader does not map shows as a difference.
+// filled sets every field of *p, nested and embedded structs and pointees
+// included, to a value of its own, distinct from the zero value and from
+// the other fields, so that a field some code path drops shows as a
+// difference or a zero.
 func filled(tb testing.TB, p any) {
 	tb.Helper()
 	n := 0
-	var fill func(v reflect.Value)
-	fill = func(v reflect.Value) {
-		for i := range v.NumField() {
-			f := v.Field(i)
-			n++
-			switch x := f.Addr().Interface().(type) {
-			case *string:
-				*x = fmt.Sprintf("v%d", n)
-			case *int64:
-				*x = int64(n)
-			case *float64:
-				*x = float64(n) + 0.5
-			case *bool:
-				*x = true
-			case *time.Time:
-				*x = time.Date(2026, 1, 2, 3, 4, n, 0, time.UTC)
-			case **float64:
-				y := float64(n) + 0.25
-				*x = &y
-			case **string:
-				s := fmt.Sprintf("p%d", n)
-				*x = &s
-			default:
-				if f.Kind() != reflect.Struct {
-					tb.Fatalf("field %s: no test value for %s", v.Type().Field(i).Name, f.Type())
-				}
-				fill(f)
+	var fill func(v reflect.Value, name string)
+	fill = func(v reflect.Value, name string) {
+		n++
+		switch v.Kind() {
+		case reflect.String:
+			v.SetString(fmt.Sprintf("v%d", n))
+		case reflect.Int, reflect.Int64:
+			v.SetInt(int64(n))
+		case reflect.Float64:
+			v.SetFloat(float64(n) + 0.5)
+		case reflect.Bool:
+			v.SetBool(true)
+		case reflect.Pointer:
+			v.Set(reflect.New(v.Type().Elem()))
+			fill(v.Elem(), name)
+		case reflect.Struct:
+			if t, ok := v.Addr().Interface().(*time.Time); ok {
+				*t = time.Date(2026, 1, 2, 3, 4, n%60, 0, time.UTC)
+				return
 			}
+			for i := range v.NumField() {
+				fill(v.Field(i), v.Type().Field(i).Name)
+			}
+		default:
+			tb.Fatalf("field %s: no test value for %s", name, v.Type())
 		}
 	}
-	fill(reflect.ValueOf(p).Elem())
+	fill(reflect.ValueOf(p).Elem(), "")
 }
 
 // schemaColumns is what parquet-go writes for a row type, in order.
@@ -104,5 +103,39 @@ func TestReaderReadsEveryColumn(t *testing.T) {
 		if !reflect.DeepEqual(c.got, c.want) {
 			t.Errorf("%s = %v\nthe schema writes %v", c.name, c.got, c.want)
 		}
+	}
+}
+
+// TestNodeRowOfFillsWhatTheSearchKnows: every trace column the search has
+// a value for is filled from its record. The caller's columns (the item's
+// identity, the costs, the node's grade) are the only ones left zero, so a
+// column added to NodeRow without a line in NodeRowOf fails here.
+func TestNodeRowOfFillsWhatTheSearchKnows(t *testing.T) {
+	var rec search.NodeRecord
+	filled(t, &rec)
+	row := results.NodeRowOf(rec)
+	callers := map[string]bool{"RunID": true, "Item": true, "TaskID": true, "Seed": true, "Params": true,
+		"CostUSD": true, "CoderCostUSD": true, "ReviewerCostUSD": true, "TestScore": true, "Medal": true}
+	var zero []string
+	var walk func(v reflect.Value)
+	walk = func(v reflect.Value) {
+		for i := range v.NumField() {
+			f, name := v.Field(i), v.Type().Field(i).Name
+			switch {
+			case v.Type().Field(i).Anonymous:
+				walk(f)
+			case f.IsZero() && !callers[name]:
+				zero = append(zero, name)
+			case !f.IsZero() && callers[name]:
+				t.Errorf("NodeRowOf set %s, which the caller owns", name)
+			}
+		}
+	}
+	walk(reflect.ValueOf(row))
+	if len(zero) > 0 {
+		t.Errorf("NodeRowOf leaves %v zero although the record has every field set", zero)
+	}
+	if row.Metric == rec.Metric {
+		t.Error("the row shares the record's metric")
 	}
 }
