@@ -22,8 +22,10 @@ type fixtureItem struct {
 	// (valid, a non-finite score), invalid, nosub,
 	// or "" for no grade.json.
 	grade string
-	nodes int
-	buggy int // every buggy-th node is buggy (0: none)
+	// modality and fallback go to status.json as the agent reports them.
+	modality, fallback string
+	nodes              int
+	buggy              int // every buggy-th node is buggy (0: none)
 	// nodeMedals, when set, grades node k with nodeMedals[k%len] (see
 	// NodeRow.Medal); "" leaves it ungraded.
 	nodeMedals []string
@@ -71,7 +73,7 @@ func writeFixtureItem(runDir, runID string, index int, it fixtureItem, mi result
 	if every == 0 {
 		every = 10 * time.Minute
 	}
-	st := results.ItemStatus{State: it.state, Attempts: 1, StartedAt: fixtureStart}
+	st := results.ItemStatus{State: it.state, Attempts: 1, StartedAt: fixtureStart, Modality: it.modality, Fallback: it.fallback}
 	if it.state != results.StateRunning {
 		st.FinishedAt = fixtureStart.Add(time.Duration(it.nodes)*every + 5*time.Minute)
 	}

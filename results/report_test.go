@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -285,12 +286,13 @@ func TestAnytimeArithmetic(t *testing.T) {
 	}
 }
 
-// TestLoadRunResultsFile: a final results.parquet is used; one older than
-// an item's status (the item was resumed since) is not.
+// TestLoadRunResultsFile: a final results.parquet is used, and gives the
+// rows the item directories give (modality and fallback included); one
+// older than an item's status (the item was resumed since) is not.
 func TestLoadRunResultsFile(t *testing.T) {
 	dir := writeFixtureRun(t, t.TempDir(), "r", []fixtureItem{
-		{task: "a", split: "low", state: results.StateDone, grade: "gold", nodes: 2},
-		{task: "b", split: "low", state: results.StateFailed, nodes: 1},
+		{task: "a", split: "low", state: results.StateDone, grade: "gold", nodes: 2, modality: "image"},
+		{task: "b", split: "low", state: results.StateFailed, nodes: 1, modality: "other", fallback: "audio is not modelled"},
 	})
 	ctx := context.Background()
 	run, err := results.Collect(ctx, dir, results.CollectOptions{})
@@ -309,6 +311,9 @@ func TestLoadRunResultsFile(t *testing.T) {
 	got, err := results.LoadRun(ctx, dir, results.CollectOptions{})
 	if err != nil || got.Source != results.ResultsFile || len(got.Rows) != 2 || !got.Rows[0].GoldMedal {
 		t.Fatalf("final results file not used: %+v, %v", got, err)
+	}
+	if !reflect.DeepEqual(got.Rows, run.Rows) {
+		t.Errorf("rows read from results.parquet:\n%+v\ncollected from the items:\n%+v", got.Rows, run.Rows)
 	}
 	// Item 1 is resumed: its status is rewritten after results.parquet.
 	st := results.ItemStatus{State: results.StateRunning, Attempts: 2, StartedAt: fixtureStart}
