@@ -388,7 +388,8 @@ func (a *externalAgent) Graded(context.Context, *grader.Report) {}
 // Close is a no-op; Solve releases everything it starts.
 func (a *externalAgent) Close() error { return nil }
 
-// outcome says in words how the agent's run ended.
+// outcome says in words how the agent's run ended: each reason the sandbox
+// flags (see sandbox.Result.Status) before the signal it killed with.
 func outcome(res *sandbox.Result, limit time.Duration) string {
 	switch {
 	case res == nil:
@@ -397,6 +398,8 @@ func outcome(res *sandbox.Result, limit time.Duration) string {
 		return fmt.Sprintf("was killed at its time limit (%s)", limit)
 	case res.Canceled:
 		return "was cancelled"
+	case res.DiskExceeded:
+		return "was killed for writing more than exec.disk allows"
 	case res.OOM:
 		return "ran out of memory"
 	case res.Signal != 0:
