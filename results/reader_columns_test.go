@@ -2,54 +2,16 @@ package results_test
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"reflect"
 	"testing"
-	"time"
 
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/mlbench/mlbench/internal/filled"
 	"github.com/mlbench/mlbench/results"
 	"github.com/mlbench/mlbench/search"
 )
-
-// filled sets every field of *p, nested and embedded structs and pointees
-// included, to a value of its own, distinct from the zero value and from
-// the other fields, so that a field some code path drops shows as a
-// difference or a zero.
-func filled(tb testing.TB, p any) {
-	tb.Helper()
-	n := 0
-	var fill func(v reflect.Value, name string)
-	fill = func(v reflect.Value, name string) {
-		n++
-		switch v.Kind() {
-		case reflect.String:
-			v.SetString(fmt.Sprintf("v%d", n))
-		case reflect.Int, reflect.Int64:
-			v.SetInt(int64(n))
-		case reflect.Float64:
-			v.SetFloat(float64(n) + 0.5)
-		case reflect.Bool:
-			v.SetBool(true)
-		case reflect.Pointer:
-			v.Set(reflect.New(v.Type().Elem()))
-			fill(v.Elem(), name)
-		case reflect.Struct:
-			if t, ok := v.Addr().Interface().(*time.Time); ok {
-				*t = time.Date(2026, 1, 2, 3, 4, n%60, 0, time.UTC)
-				return
-			}
-			for i := range v.NumField() {
-				fill(v.Field(i), v.Type().Field(i).Name)
-			}
-		default:
-			tb.Fatalf("field %s: no test value for %s", name, v.Type())
-		}
-	}
-	fill(reflect.ValueOf(p).Elem(), "")
-}
 
 // schemaColumns is what parquet-go writes for a row type, in order.
 func schemaColumns(row any) []string {
@@ -69,7 +31,9 @@ func TestReaderReadsEveryColumn(t *testing.T) {
 	r := results.NewReader(checkedAllocator(t))
 
 	var node results.NodeRow
-	filled(t, &node)
+	if err := filled.Fill(&node); err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	writeTrace(t, dir, results.TraceOptions{PartAge: -1, NoCompact: true}, node)
 	nodes, err := r.Nodes(ctx, dir)
@@ -81,7 +45,9 @@ func TestReaderReadsEveryColumn(t *testing.T) {
 	}
 
 	var res results.ResultRow
-	filled(t, &res)
+	if err := filled.Fill(&res); err != nil {
+		t.Fatal(err)
+	}
 	if err := results.WriteResults(dir, []results.ResultRow{res}); err != nil {
 		t.Fatal(err)
 	}
@@ -112,28 +78,19 @@ func TestReaderReadsEveryColumn(t *testing.T) {
 // column added to NodeRow without a line in NodeRowOf fails here.
 func TestNodeRowOfFillsWhatTheSearchKnows(t *testing.T) {
 	var rec search.NodeRecord
-	filled(t, &rec)
-	row := results.NodeRowOf(rec)
-	callers := map[string]bool{"RunID": true, "Item": true, "TaskID": true, "Seed": true, "Params": true,
-		"CostUSD": true, "CoderCostUSD": true, "ReviewerCostUSD": true, "TestScore": true, "Medal": true}
-	var zero []string
-	var walk func(v reflect.Value)
-	walk = func(v reflect.Value) {
-		for i := range v.NumField() {
-			f, name := v.Field(i), v.Type().Field(i).Name
-			switch {
-			case v.Type().Field(i).Anonymous:
-				walk(f)
-			case f.IsZero() && !callers[name]:
-				zero = append(zero, name)
-			case !f.IsZero() && callers[name]:
-				t.Errorf("NodeRowOf set %s, which the caller owns", name)
-			}
-		}
+	if err := filled.Fill(&rec); err != nil {
+		t.Fatal(err)
 	}
-	walk(reflect.ValueOf(row))
-	if len(zero) > 0 {
+	row := results.NodeRowOf(rec)
+	callers := []string{"RunID", "Item", "TaskID", "Seed", "Params", "CostUSD", "CoderCostUSD", "ReviewerCostUSD", "TestScore", "Medal"}
+	if zero := filled.ZeroFields(row, callers...); len(zero) > 0 {
 		t.Errorf("NodeRowOf leaves %v zero although the record has every field set", zero)
+	}
+	owned := results.NodeRow{RunID: row.RunID, Item: row.Item, TaskID: row.TaskID, Seed: row.Seed, Params: row.Params,
+		CostUSD: row.CostUSD, TestScore: row.TestScore, Medal: row.Medal}
+	owned.CoderCostUSD, owned.ReviewerCostUSD = row.CoderCostUSD, row.ReviewerCostUSD
+	if !reflect.DeepEqual(owned, results.NodeRow{}) {
+		t.Errorf("NodeRowOf set columns the caller owns: %+v", owned)
 	}
 	if row.Metric == rec.Metric {
 		t.Error("the row shares the record's metric")

@@ -5,8 +5,29 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlbench/mlbench/configs"
+	"github.com/mlbench/mlbench/internal/filled"
 	"github.com/mlbench/mlbench/search"
 )
+
+// TestConfigFromMapsEveryKey: every key of the user's search section
+// reaches the search (a key ConfigFrom dropped would be silently ignored,
+// by run and by every point of a sweep over it). Coder is the harness's;
+// LowerIsBetter and Seed are facts the harness adds, not user keys.
+func TestConfigFromMapsEveryKey(t *testing.T) {
+	var user configs.Search
+	if err := filled.Fill(&user, "Coder"); err != nil {
+		t.Fatal(err)
+	}
+	cfg := search.ConfigFrom(user)
+	if zero := filled.ZeroFields(cfg, "LowerIsBetter", "Seed"); len(zero) > 0 {
+		t.Errorf("ConfigFrom leaves %v unset although every search key is set", zero)
+	}
+	user.PhaseRatios[0]++
+	if cfg.PhaseRatios[0] == user.PhaseRatios[0] {
+		t.Error("the search shares the config's phase ratios")
+	}
+}
 
 func TestConfigFromDefaults(t *testing.T) {
 	cfg := defaults(t)
