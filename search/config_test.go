@@ -2,6 +2,7 @@ package search_test
 
 import (
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -12,17 +13,24 @@ import (
 
 // TestConfigFromMapsEveryKey: every key of the user's search section
 // reaches the search (a key ConfigFrom dropped would be silently ignored,
-// by run and by every point of a sweep over it). Coder is the harness's;
-// LowerIsBetter and Seed are facts the harness adds, not user keys.
+// by run and by every point of a sweep over it), and the search keeps its
+// own copy. Coder is the harness's key.
 func TestConfigFromMapsEveryKey(t *testing.T) {
-	var user configs.Search
-	if err := filled.Fill(&user, "Coder"); err != nil {
-		t.Fatal(err)
+	unset := search.ConfigFrom(configs.Search{})
+	for _, key := range filled.Fields(&configs.Search{}) {
+		if key == "Coder" {
+			continue
+		}
+		var user configs.Search
+		if err := filled.One(&user, key); err != nil {
+			t.Fatal(err)
+		}
+		if reflect.DeepEqual(search.ConfigFrom(user), unset) {
+			t.Errorf("search.%s does not reach the search", key)
+		}
 	}
+	user := configs.Search{PhaseRatios: []float64{0.5}}
 	cfg := search.ConfigFrom(user)
-	if zero := filled.ZeroFields(cfg, "LowerIsBetter", "Seed"); len(zero) > 0 {
-		t.Errorf("ConfigFrom leaves %v unset although every search key is set", zero)
-	}
 	user.PhaseRatios[0]++
 	if cfg.PhaseRatios[0] == user.PhaseRatios[0] {
 		t.Error("the search shares the config's phase ratios")

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/mlbench/mlbench/configs"
 	"github.com/mlbench/mlbench/harness/sandbox"
+	"github.com/mlbench/mlbench/internal/filled"
 )
 
 func TestCapture(t *testing.T) {
@@ -91,6 +93,43 @@ func TestIsSecretName(t *testing.T) {
 	} {
 		if got := sandbox.IsSecretName(name); got != want {
 			t.Errorf("IsSecretName(%s) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+// TestEveryExecKeyReachesTheSandbox: each exec.* key that OptionsFromConfig
+// reads changes the options (a dropped exec.network or exec.memory would
+// run generated code with other limits than the user set, silently). The
+// keys it leaves to others are named: sandbox and apptainer (New), cpus
+// and gpus (the executor's slots).
+func TestEveryExecKeyReachesTheSandbox(t *testing.T) {
+	elsewhere := map[string]bool{"Sandbox": true, "Apptainer": true, "CPUs": true, "GPUs": true}
+	valid := map[string]func(*configs.Exec){ // keys whose filled value would not parse
+		"Memory": func(c *configs.Exec) { c.Memory = "2G" },
+		"Disk":   func(c *configs.Exec) { c.Disk = "3G" },
+		"Binds":  func(c *configs.Exec) { c.Binds = []string{"/opt"} },
+	}
+	unset, err := sandbox.OptionsFromConfig(configs.Exec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range filled.Fields(&configs.Exec{}) {
+		if elsewhere[key] {
+			continue
+		}
+		var c configs.Exec
+		if err := filled.One(&c, key); err != nil {
+			t.Fatal(err)
+		}
+		if fix := valid[key]; fix != nil {
+			fix(&c)
+		}
+		o, err := sandbox.OptionsFromConfig(c)
+		if err != nil {
+			t.Fatalf("exec.%s: %v", key, err)
+		}
+		if reflect.DeepEqual(o, unset) {
+			t.Errorf("exec.%s does not reach the sandbox options", key)
 		}
 	}
 }

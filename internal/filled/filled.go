@@ -99,3 +99,31 @@ func ZeroFields(v any, except ...string) []string {
 	walk(rv)
 	return zero
 }
+
+// Fields lists the exported top-level fields of the struct *p, in order.
+func Fields(p any) []string {
+	t := reflect.TypeOf(p).Elem()
+	var names []string
+	for i := range t.NumField() {
+		if t.Field(i).IsExported() {
+			names = append(names, t.Field(i).Name)
+		}
+	}
+	return names
+}
+
+// One sets only the field name of the struct *p, to the value Fill gives
+// it. With Fields it checks a mapping key by key: set one key, map, and
+// see that the result changed.
+func One(p any, name string) error {
+	full := reflect.New(reflect.TypeOf(p).Elem())
+	if err := Fill(full.Interface()); err != nil {
+		return err
+	}
+	dst := reflect.ValueOf(p).Elem().FieldByName(name)
+	if !dst.IsValid() {
+		return fmt.Errorf("filled: %T has no field %s", p, name)
+	}
+	dst.Set(full.Elem().FieldByName(name))
+	return nil
+}

@@ -62,3 +62,20 @@ func TestFillRefusesWhatItCannotFill(t *testing.T) {
 		t.Error("a struct passed by value was accepted")
 	}
 }
+
+func TestOneSetsOneField(t *testing.T) {
+	var s sample
+	if err := filled.One(&s, "F"); err != nil {
+		t.Fatal(err)
+	}
+	want := sample{F: s.F}
+	if s.F == 0 || !reflect.DeepEqual(s, want) {
+		t.Errorf("One(F) gave %+v", s)
+	}
+	if got := filled.Fields(&s); !reflect.DeepEqual(got, []string{"S", "I", "F", "Ok", "T", "P", "L", "In", "Skip", "Inner"}) {
+		t.Errorf("Fields = %v", got)
+	}
+	if err := filled.One(&s, "Nope"); err == nil {
+		t.Error("an unknown field was accepted")
+	}
+}
