@@ -2,6 +2,7 @@ package results_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -94,5 +95,56 @@ func TestNodeRowOfFillsWhatTheSearchKnows(t *testing.T) {
 	}
 	if row.Metric == rec.Metric {
 		t.Error("the row shares the record's metric")
+	}
+}
+
+// TestCollectSumsEveryRoleColumn: an item's per-role usage is the sum of
+// its nodes', column for column, through the summary that reads traces
+// without building rows (the sum here is taken by reflection, apart from
+// the code under test).
+func TestCollectSumsEveryRoleColumn(t *testing.T) {
+	ctx := context.Background()
+	dir := writeFixtureRun(t, t.TempDir(), "r", []fixtureItem{{task: "a", split: "low", state: results.StateDone, grade: "gold", nodes: 3}})
+	item := results.ItemDir(dir, 0)
+	nodes, err := results.NewReader(checkedAllocator(t)).Nodes(ctx, item)
+	if err != nil || len(nodes) != 3 {
+		t.Fatalf("fixture nodes: %d, %v", len(nodes), err)
+	}
+	var want results.RoleUsage
+	sum := reflect.ValueOf(&want).Elem()
+	for i := range nodes {
+		if err := filled.Fill(&nodes[i].RoleUsage); err != nil {
+			t.Fatal(err)
+		}
+		v := reflect.ValueOf(&nodes[i].RoleUsage).Elem()
+		for f := range v.NumField() {
+			switch x := v.Field(f); x.Kind() {
+			case reflect.Int64:
+				x.SetInt(x.Int() * int64(i+1))
+				sum.Field(f).SetInt(sum.Field(f).Int() + x.Int())
+			case reflect.Float64:
+				x.SetFloat(x.Float() * float64(i+1))
+				sum.Field(f).SetFloat(sum.Field(f).Float() + x.Float())
+			}
+		}
+	}
+	parts, err := results.TraceParts(item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range parts {
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := results.WriteNodesFile(filepath.Join(item, results.TracePartName(0)), nodes); err != nil {
+		t.Fatal(err)
+	}
+	run, err := results.Collect(ctx, dir, results.CollectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := run.Rows[0].RoleUsage; got != want {
+		t.Errorf("collected role usage\n %+v\nwant %+v", got, want)
 	}
 }

@@ -2,6 +2,7 @@ package results
 
 import (
 	"fmt"
+	"reflect"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -10,22 +11,39 @@ import (
 // roleColumns are the RoleUsage columns, in field order.
 var roleColumns = columnNames(settersOf[RoleUsage]())
 
-// fields returns pointers to u's counters and costs in roleColumns order.
-func (u *RoleUsage) fields() (ints [8]*int64, floats [2]*float64) {
-	return [8]*int64{&u.CoderPromptTokens, &u.CoderCachedPromptTokens, &u.CoderCompletionTokens, &u.CoderReasoningTokens,
-			&u.ReviewerPromptTokens, &u.ReviewerCachedPromptTokens, &u.ReviewerCompletionTokens, &u.ReviewerReasoningTokens},
-		[2]*float64{&u.CoderCostUSD, &u.ReviewerCostUSD}
+// roleField is one RoleUsage counter or cost, in field order (the order of
+// roleColumns): exactly one of count and cost is set. Add and addColumns
+// go through these, so the struct is the one list of roles' figures.
+type roleField struct {
+	count func(*RoleUsage) *int64
+	cost  func(*RoleUsage) *float64
 }
+
+var roleFields = func() []roleField {
+	t := reflect.TypeFor[RoleUsage]()
+	out := make([]roleField, t.NumField())
+	for i := range out {
+		f := t.Field(i)
+		switch f.Type {
+		case reflect.TypeFor[int64]():
+			out[i].count = fieldAt[RoleUsage, int64](f.Offset)
+		case reflect.TypeFor[float64]():
+			out[i].cost = fieldAt[RoleUsage, float64](f.Offset)
+		default:
+			panic("results: RoleUsage." + f.Name + " is neither a count nor a cost")
+		}
+	}
+	return out
+}()
 
 // Add returns the sum of u and o.
 func (u RoleUsage) Add(o RoleUsage) RoleUsage {
-	ui, uf := u.fields()
-	oi, of := o.fields()
-	for i := range ui {
-		*ui[i] += *oi[i]
-	}
-	for i := range uf {
-		*uf[i] += *of[i]
+	for _, f := range roleFields {
+		if f.count != nil {
+			*f.count(&u) += *f.count(&o)
+		} else {
+			*f.cost(&u) += *f.cost(&o)
+		}
 	}
 	return u
 }
@@ -33,23 +51,22 @@ func (u RoleUsage) Add(o RoleUsage) RoleUsage {
 // addColumns sums a record batch's role columns (roleColumns order, nil
 // when the file predates them) into u.
 func (u *RoleUsage) addColumns(arrs []arrow.Array) error {
-	ints, floats := u.fields()
 	for i, a := range arrs {
-		if a == nil {
-			continue
-		}
-		switch i {
-		case 4, 9:
+		f := roleFields[i]
+		switch {
+		case a == nil:
+		case f.count != nil:
+			if err := sumInt64(a, f.count(u)); err != nil {
+				return err
+			}
+		default:
 			v, ok := a.(*array.Float64)
 			if !ok {
 				return typeError{a.DataType()}
 			}
+			sum := f.cost(u)
 			for _, x := range v.Float64Values() {
-				*floats[i/5] += x
-			}
-		default:
-			if err := sumInt64(a, ints[i-i/5]); err != nil {
-				return err
+				*sum += x
 			}
 		}
 	}
