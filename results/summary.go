@@ -22,7 +22,17 @@ type nodeSummary struct {
 }
 
 // summaryColumns are the node columns summarize reads, in slot order.
-var summaryColumns = append(summaryBase, roleColumns...)
+var summaryColumns = knownNodeColumns(append(summaryBase, roleColumns...))
+
+// knownNodeColumns returns names after checking that each is a node column:
+// scanFile reads a name the file lacks as nil, so a misspelt one would sum
+// to zero without a word.
+func knownNodeColumns(names []string) []string {
+	if err := checkColumns(nodeSetters, names); err != nil {
+		panic("results: the trace summary reads " + err.Error())
+	}
+	return names
+}
 
 var summaryBase = []string{"node_id", "stage", "is_buggy", "prompt_tokens", "completion_tokens", "cost_usd", "created_at", "finished_at"}
 
