@@ -32,15 +32,23 @@ func settersOf[T any]() []columnSetter[T] {
 				walk(f.Type, off+f.Offset)
 				continue
 			}
-			name, _, _ := strings.Cut(f.Tag.Get("parquet"), ",")
-			if !f.IsExported() || name == "" || name == "-" {
-				continue
+			if name := columnName(f); name != "" {
+				out = append(out, setterFor[T](name, f.Type, off+f.Offset))
 			}
-			out = append(out, setterFor[T](name, f.Type, off+f.Offset))
 		}
 	}
 	walk(reflect.TypeFor[T](), 0)
 	return out
+}
+
+// columnName is the Parquet column of field f: its tag's name, or "" when
+// the field is not a column (unexported, untagged or tagged "-").
+func columnName(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("parquet"), ",")
+	if !f.IsExported() || name == "-" {
+		return ""
+	}
+	return name
 }
 
 // setterFor is the setter of a column whose field has type typ at byte

@@ -8,13 +8,12 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/array"
 )
 
-// roleColumns are the RoleUsage columns, in field order.
-var roleColumns = columnNames(settersOf[RoleUsage]())
-
-// roleField is one RoleUsage counter or cost, in field order (the order of
-// roleColumns): exactly one of count and cost is set. Add and addColumns
-// go through these, so the struct is the one list of roles' figures.
+// roleField is one RoleUsage column: its name and its counter or cost
+// (exactly one of count and cost is set), in field order. Add and
+// addColumns go through these, so the struct is the one list of roles'
+// figures.
 type roleField struct {
+	name  string
 	count func(*RoleUsage) *int64
 	cost  func(*RoleUsage) *float64
 }
@@ -24,16 +23,28 @@ var roleFields = func() []roleField {
 	out := make([]roleField, t.NumField())
 	for i := range out {
 		f := t.Field(i)
-		switch f.Type {
-		case reflect.TypeFor[int64]():
+		out[i].name = columnName(f)
+		switch {
+		case out[i].name == "":
+			panic("results: RoleUsage." + f.Name + " is not a Parquet column")
+		case f.Type == reflect.TypeFor[int64]():
 			out[i].count = fieldAt[RoleUsage, int64](f.Offset)
-		case reflect.TypeFor[float64]():
+		case f.Type == reflect.TypeFor[float64]():
 			out[i].cost = fieldAt[RoleUsage, float64](f.Offset)
 		default:
 			panic("results: RoleUsage." + f.Name + " is neither a count nor a cost")
 		}
 	}
 	return out
+}()
+
+// roleColumns are the RoleUsage columns, in field order (roleFields').
+var roleColumns = func() []string {
+	names := make([]string, len(roleFields))
+	for i, f := range roleFields {
+		names[i] = f.name
+	}
+	return names
 }()
 
 // Add returns the sum of u and o.
