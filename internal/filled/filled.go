@@ -13,8 +13,10 @@ import (
 
 // Fill sets every field of the struct *p, nested and embedded structs and
 // pointees included, to a value of its own: distinct from the zero value
-// and from the other fields (strings and numbers count up, booleans are
-// true, time.Time is a distinct instant, slices get one element). Fields
+// and, in structs of fewer than 60 fields, from the other fields (strings
+// and numbers count up, integers wrapping at 100 so that every integer kind
+// holds them, times at 60 seconds; booleans are true, slices get one
+// element). Fields
 // named in skip (at any depth) stay zero. A field of a kind it cannot fill
 // (maps, channels, functions, interfaces) is an error naming it.
 func Fill(p any, skip ...string) error {
